@@ -136,7 +136,9 @@ def serve_ledger(
 ) -> Iterator[LedgerServer]:
     """Serve ``{page: body}`` on a free loopback port for the duration of the block."""
     server = LedgerServer(pages, latency=latency, faults=faults)
-    thread = threading.Thread(target=server.serve_forever, name="benchtest-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="benchtest-server", daemon=True
+    )
     thread.start()
     try:
         yield server

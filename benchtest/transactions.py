@@ -134,6 +134,8 @@ def _not_json(body: bytes, exc: ValueError) -> str:
         return "empty response body, expected JSON"
     if start[:1] == b"<":
         return f"response is not JSON (it starts with {start[:20].decode('utf-8', 'replace')!r})"
+    if not isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc}"  # a bare NaN or Infinity
     return f"invalid or truncated JSON: {exc}"
 
 

@@ -1,0 +1,65 @@
+"""Shared fixtures: the Bench ledger from ../shared, loopback servers, settings for tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import benchtest
+from benchtest import LedgerServer, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_SAMPLE = ROOT.parent / "shared" / "bench-sample"
+
+
+@pytest.fixture(scope="session")
+def bench_pages() -> dict[int, bytes]:
+    """The real Bench ledger, read from ../shared (third-party data, never copied into the repo)."""
+    files = sorted(BENCH_SAMPLE.glob("*.json"))
+    if not files:
+        pytest.skip(f"Bench ledger not found at {BENCH_SAMPLE} (it lives outside the repository)")
+    return {int(f.stem): f.read_bytes() for f in files}
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., LedgerServer]]:
+    """Start loopback ledger servers for the test; all are shut down at its end."""
+    with ExitStack() as stack:
+
+        def start(pages: dict[int, bytes], **options: Any) -> LedgerServer:
+            return stack.enter_context(benchtest.serve_ledger(pages, **options))
+
+        yield start
+
+
+def settings(url: str, **changes: Any) -> Settings:
+    """Settings for a test: fast backoff, no config file or environment in play."""
+    base = Settings(url=url, backoff=0.01, retry_after_cap=5.0, timeout=5.0, deadline=30.0)
+    return dataclasses.replace(base, **changes)
+
+
+def make_pages(
+    transactions: list[dict[str, Any]], per_page: int, total: int | None = -1
+) -> dict[int, bytes]:
+    """Split records into API pages; ``total=-1`` means the true count, ``None`` omits it."""
+    count = len(transactions) if total == -1 else total
+    pages = {}
+    for start in range(0, max(len(transactions), 1), per_page):
+        number = start // per_page + 1
+        doc: dict[str, Any] = {"page": number, "transactions": transactions[start : start + per_page]}
+        if count is not None:
+            doc["totalCount"] = count
+        pages[number] = json.dumps(doc).encode()
+    return pages
+
+
+def record(date: str = "2024-01-02", amount: str = "-1.00", **fields: Any) -> dict[str, Any]:
+    base = {"Date": date, "Ledger": "Office Expense", "Amount": amount, "Company": "ACME VANCOUVER BC"}
+    base.update(fields)
+    return base
