@@ -52,7 +52,10 @@ def make_pages(
     pages = {}
     for start in range(0, max(len(transactions), 1), per_page):
         number = start // per_page + 1
-        doc: dict[str, Any] = {"page": number, "transactions": transactions[start : start + per_page]}
+        doc: dict[str, Any] = {
+            "page": number,
+            "transactions": transactions[start : start + per_page],
+        }
         if count is not None:
             doc["totalCount"] = count
         pages[number] = json.dumps(doc).encode()
@@ -60,6 +63,11 @@ def make_pages(
 
 
 def record(date: str = "2024-01-02", amount: str = "-1.00", **fields: Any) -> dict[str, Any]:
-    base = {"Date": date, "Ledger": "Office Expense", "Amount": amount, "Company": "ACME VANCOUVER BC"}
+    base = {
+        "Date": date,
+        "Ledger": "Office Expense",
+        "Amount": amount,
+        "Company": "ACME VANCOUVER BC",
+    }
     base.update(fields)
     return base

@@ -69,12 +69,24 @@ def page_doc(**changes) -> bytes:
 
 
 BAD_PAGES = [
-    ("html", b"<!DOCTYPE html><html>Bad Gateway</html>", r"response is not JSON \(it starts with '<!DOCTYPE"),
+    (
+        "html",
+        b"<!DOCTYPE html><html>Bad Gateway</html>",
+        r"response is not JSON \(it starts with '<!DOCTYPE",
+    ),
     ("truncated-json", page_doc()[:-20], r"invalid or truncated JSON"),
     ("empty-body", b"", r"empty response body, expected JSON"),
-    ("bare-nan", b'{"totalCount": 6, "page": 2, "transactions": [], "x": NaN}', r"invalid JSON: NaN is not allowed"),
+    (
+        "bare-nan",
+        b'{"totalCount": 6, "page": 2, "transactions": [], "x": NaN}',
+        r"invalid JSON: NaN is not allowed",
+    ),
     ("list", b"[]", r"expected a JSON object, got list"),
-    ("transactions-object", page_doc(transactions={}), r"transactions: expected a list, got object"),
+    (
+        "transactions-object",
+        page_doc(transactions={}),
+        r"transactions: expected a list, got object",
+    ),
     ("transactions-missing", page_doc(transactions=...), r"transactions: missing field"),
     ("wrong-page", page_doc(page=3), r"page: the server answered with page 3"),
     ("page-missing", page_doc(page=...), r"page: missing field"),
@@ -85,7 +97,9 @@ BAD_PAGES = [
 ]
 
 
-@pytest.mark.parametrize(("body", "message"), [c[1:] for c in BAD_PAGES], ids=[c[0] for c in BAD_PAGES])
+@pytest.mark.parametrize(
+    ("body", "message"), [c[1:] for c in BAD_PAGES], ids=[c[0] for c in BAD_PAGES]
+)
 def test_bad_pages_are_rejected_naming_the_page(serve, body, message):
     pages = make_pages(GOOD, per_page=2)
     pages[2] = body

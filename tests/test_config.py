@@ -1,0 +1,108 @@
+"""Settings: flags > environment > sites.conf > defaults, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchtest import ConfigError, Settings, load_settings
+
+URL = "https://ledger.example/transactions/{page}.json"
+
+
+@pytest.fixture
+def conf(tmp_path):
+    path = tmp_path / "sites.conf"
+    path.write_text(
+        "[default]\nurl = https://file.example/t/{page}.json\nconcurrency = 3\nretries = 1\n"
+        "[other]\nurl = https://other.example/\n"
+    )
+    return str(path)
+
+
+def test_defaults_use_the_bundled_sample(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}) == Settings()
+    assert Settings().is_sample
+
+
+def test_precedence_flags_over_environment_over_file_over_defaults(conf):
+    env = {"BENCH_CONCURRENCY": "5", "BENCH_TIMEOUT": "2.5"}
+    s = load_settings(overrides={"concurrency": 7, "url": None}, env=env, config_file=conf)
+    assert s.concurrency == 7  # flag
+    assert s.timeout == 2.5  # environment
+    assert s.url == "https://file.example/t/{page}.json"  # file
+    assert s.retries == 1  # file
+    assert s.deadline == Settings().deadline  # default
+    assert load_settings(env={"BENCH_API_URL": URL}, config_file=conf).url == URL
+
+
+def test_a_site_section_is_chosen_by_name(conf):
+    s = load_settings(env={}, config_file=conf, site="other")
+    assert s.url == "https://other.example/{page}.json"
+
+
+def test_sites_conf_in_the_working_directory_is_read(conf, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}).concurrency == 3
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sample", "sample"),
+        (
+            " https://a.example/transactions/{page}.json ",
+            "https://a.example/transactions/{page}.json",
+        ),
+        ("https://a.example/transactions/", "https://a.example/transactions/{page}.json"),
+        ("http://127.0.0.1:8080/t/{page}", "http://127.0.0.1:8080/t/{page}"),
+    ],
+)
+def test_urls_are_normalized(given, expected):
+    assert load_settings(overrides={"url": given}, env={}, config_file=None).url == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"url": "ftp://a.example/{page}"}, r"url: must be 'sample' or an http\(s\) URL"),
+        ({"url": "https://a.example/transactions"}, r"url: must contain '\{page\}'"),
+        ({"url": "https://a.example/{page}/{id}"}, r"url: only '\{page\}' may be in braces"),
+        ({"concurrency": 0}, r"concurrency: must be between 1 and 64"),
+        ({"concurrency": "many"}, r"concurrency: invalid literal"),
+        ({"timeout": "nan"}, r"timeout: must be between"),
+        ({"retries": 2.5}, r"retries: expected a whole number"),
+        ({"deadline": True}, r"deadline: expected a number"),
+        ({"active_days_only": "maybe"}, r"active_days_only: expected true or false"),
+        ({"colour": "blue"}, r"unknown setting: colour"),
+    ],
+)
+def test_bad_settings_are_configuration_errors(overrides, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(overrides=overrides, env={})
+
+
+def test_bad_environment_values_name_the_variable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"^BENCH_RETRIES: retries: must be between 0 and 20"):
+        load_settings(env={"BENCH_RETRIES": "99"})
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("true", True), ("1", True), ("off", False), ("No", False)]
+)
+def test_boolean_environment_values(text, value, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={"BENCH_EXCLUDE_DUPLICATES": text}).exclude_duplicates is value
+
+
+def test_config_file_problems_are_configuration_errors(tmp_path):
+    with pytest.raises(ConfigError, match=r"config file not found"):
+        load_settings(env={}, config_file=str(tmp_path / "missing.conf"))
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[default]\nspeed = 3\n")
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\): speed"):
+        load_settings(env={}, config_file=str(bad))
+    with pytest.raises(ConfigError, match=r"no \[nope\] section"):
+        load_settings(env={}, config_file=str(bad), site="nope")

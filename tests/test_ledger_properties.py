@@ -1,0 +1,79 @@
+"""Properties of the aggregation (hypothesis): totals agree however the pages arrive."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchtest.ledger import Ledger
+from benchtest.transactions import parse_page
+
+amounts = st.decimals(
+    min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=2, allow_nan=False
+)
+records = st.lists(
+    st.fixed_dictionaries(
+        {
+            "Date": st.dates(date(2013, 1, 1), date(2014, 12, 31)).map(date.isoformat),
+            "Ledger": st.sampled_from(["", "Office Expense", "Travel Expense, Nonlocal"]),
+            "Amount": amounts.map(str),
+            "Company": st.sampled_from(["ACME VANCOUVER BC", "DROPBOX xxxxxx8396 CA"]),
+        }
+    ),
+    max_size=60,
+)
+
+
+def pages_of(items, per_page):
+    count = len(items)
+    chunks = [items[i : i + per_page] for i in range(0, count, per_page)] or [[]]
+    return [
+        parse_page(n, json.dumps({"totalCount": count, "page": n, "transactions": c}).encode())
+        for n, c in enumerate(chunks, start=1)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=records, per_page=st.integers(1, 12), data=st.data())
+def test_daily_changes_sum_to_the_total_whatever_the_page_order(items, per_page, data):
+    pages = pages_of(items, per_page)
+    order = data.draw(st.permutations(pages))
+    ledger = Ledger()
+    for page in order:
+        ledger.add(page)
+    summary = ledger.summarize()
+    expected = sum((Decimal(r["Amount"]) for r in items), Decimal(0))
+    assert summary.total == expected
+    assert sum((d.change for d in summary.days), Decimal(0)) == expected
+    if summary.days:
+        assert summary.days[-1].balance == expected
+        assert [d.date for d in summary.days] == [
+            summary.days[0].date + timedelta(days=n) for n in range(len(summary.days))
+        ]
+    assert sum(c.total for c in summary.categories) == expected
+    assert sum(d.count for d in summary.days) == len(items)
+
+    in_order = Ledger()
+    for page in pages:
+        in_order.add(page)
+    assert in_order.summarize() == summary
+
+
+@settings(max_examples=100, deadline=None)
+@given(items=records, per_page=st.integers(1, 12))
+def test_excluding_duplicates_removes_exactly_their_extra_occurrences(items, per_page):
+    ledger = Ledger()
+    for page in pages_of(items, per_page):
+        ledger.add(page)
+    kept = ledger.summarize(exclude_duplicates=True)
+    unique = {(r["Date"], r["Ledger"], Decimal(r["Amount"]), r["Company"]) for r in items}
+    assert kept.total == sum((key[2] for key in unique), Decimal(0))
+    assert sum(c.count for c in kept.categories) == len(unique)
+    listed = [t for c in kept.categories for t in c.transactions or []]
+    assert len(listed) == len(unique)
+    everything = ledger.summarize()
+    assert everything.total - kept.total == everything.duplicate_total
