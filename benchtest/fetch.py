@@ -125,7 +125,7 @@ class _Fetcher:
         self.abort.set()
         self.session.close()
 
-    def get(self, number: int) -> Page | None:
+    def get(self, number: int) -> bytes | None:
         url = self.template.format(page=number)
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
@@ -144,7 +144,7 @@ class _Fetcher:
             raise
         except requests.RequestException as exc:
             raise FetchError(f"page {number}: {_reason(exc)}") from None
-        return parse_page(number, body)
+        return body
 
     def _count(self, resp: requests.Response) -> None:
         history = getattr(resp.raw.retries, "history", ())
@@ -199,18 +199,19 @@ def fetch_pages(
     """
     fetcher = _Fetcher(template, settings, deadline, stats)
     try:
-        first = fetcher.get(1)
-        if first is END:
+        body = fetcher.get(1)
+        if body is END:
             raise FetchError("page 1: HTTP 404: no ledger at this URL")
+        first = parse_page(1, body)
         total = first.total_count
-        received = len(first.transactions)
+        received = len(first)
         stats.pages = 1
         yield first
         if total is None:
             log.info("no totalCount on page 1: fetching pages in order until the 404")
             pages: Iterator[Page] = _in_order(fetcher, settings.max_pages)
         else:
-            last = _page_count(total, len(first.transactions), settings.max_pages)
+            last = _page_count(total, len(first), settings.max_pages)
             stats.expected_pages = last
             pages = _concurrently(fetcher, last, settings.concurrency)
         for page in pages:
@@ -218,7 +219,7 @@ def fetch_pages(
                 raise DataError.at(
                     page.number, f"is {page.total_count}, page 1 said {total}", field="totalCount"
                 )
-            received += len(page.transactions)
+            received += len(page)
             stats.pages += 1
             yield page
         if total is not None and received != total:
@@ -245,12 +246,12 @@ def _page_count(total: int, size: int, max_pages: int) -> int:
 
 def _in_order(fetcher: _Fetcher, max_pages: int) -> Iterator[Page]:
     for number in range(2, max_pages + 2):
-        page = fetcher.get(number)
-        if page is END:
+        body = fetcher.get(number)
+        if body is END:
             return
         if number > max_pages:
             raise FetchError(f"page {number}: more than the cap of {max_pages} pages")
-        yield page
+        yield parse_page(number, body)
 
 
 def _concurrently(fetcher: _Fetcher, last: int, concurrency: int) -> Iterator[Page]:
@@ -258,10 +259,10 @@ def _concurrently(fetcher: _Fetcher, last: int, concurrency: int) -> Iterator[Pa
     numbers = iter(range(2, last + 2))
     window = 2 * concurrency
     with ThreadPoolExecutor(concurrency, thread_name_prefix="benchtest-fetch") as pool:
-        pending: set[Future[Page | None]] = set()
-        submitted: dict[Future[Page | None], int] = {}
+        pending: set[Future[bytes | None]] = set()
+        submitted: dict[Future[bytes | None], int] = {}
 
-        def refill(submit: Callable[..., Future[Page | None]] = pool.submit) -> None:
+        def refill(submit: Callable[..., Future[bytes | None]] = pool.submit) -> None:
             for number in numbers:
                 future = submit(fetcher.get, number)
                 pending.add(future)
@@ -276,18 +277,18 @@ def _concurrently(fetcher: _Fetcher, last: int, concurrency: int) -> Iterator[Pa
                 for future in sorted(done, key=submitted.__getitem__):
                     pending.discard(future)
                     number = submitted.pop(future)
-                    page = future.result()
-                    if number <= last and page is END:
+                    body = future.result()
+                    if number <= last and body is END:
                         raise FetchError(
                             f"page {number}: HTTP 404, but totalCount implies {last} pages"
                         )
-                    if number > last and page is not END:
+                    if number > last and body is not END:
                         raise FetchError(
                             f"page {number}: expected the end (404) after {last} pages; "
                             "the ledger changed while paging"
                         )
-                    if page is not END:
-                        yield page
+                    if body is not END:
+                        yield parse_page(number, body)
                 refill()
         except BaseException:
             fetcher.abort.set()

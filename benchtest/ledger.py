@@ -2,18 +2,20 @@
 
 Pages arrive in any order when fetched concurrently, so every aggregate here is a sum keyed by
 (day, ledger); daily balances and category totals are derived from those sums once, at the end.
-Per transaction only a 64-bit fingerprint is kept, to find possible duplicates.
+Per transaction only a 64-bit fingerprint is kept, to find possible duplicates (rows identical
+as served; a fingerprint collision between different rows has odds of about n^2 / 2^65).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
 from .errors import DataError
-from .transactions import Page, Transaction
+from .transactions import Page, Row, Transaction
 
 ZERO = Decimal(0)
 
@@ -71,13 +73,16 @@ class Ledger:
     """Running sums over validated pages; call `add` per page, then `summarize` once."""
 
     def __init__(self, detail_limit: int = 10_000) -> None:
-        self._groups: dict[tuple[date, str], list[Decimal | int]] = {}  # [total, count]
+        # Keyed by (ISO date string, ledger): ISO dates sort as strings, and parsing waits
+        # until the end, once per day rather than once per transaction.
+        self._sums: dict[tuple[str, str], Decimal] = {}
+        self._counts: Counter[tuple[str, str]] = Counter()
         self._seen: set[int] = set()
-        self._repeats: dict[Transaction, int] = {}  # extra occurrences of a possible duplicate
+        self._repeats: dict[Row, int] = {}  # extra occurrences of a possible duplicate
         self._pages: set[int] = set()
         self._count = 0
         self._detail_limit = detail_limit
-        self._detail: list[tuple[int, int, Transaction]] | None = []
+        self._detail: list[tuple[int, int, Row]] | None = []
 
     @property
     def transaction_count(self) -> int:
@@ -87,25 +92,29 @@ class Ledger:
         if page.number in self._pages:
             raise DataError.at(page.number, "page received twice")
         self._pages.add(page.number)
-        self._count += len(page.transactions)
+        self._count += len(page)
         self._keep_detail(page)
-        groups = self._groups
-        seen = self._seen
-        repeats = self._repeats
+        sums = self._sums
+        get = sums.get
         with localcontext(EXACT):
-            for t in page.transactions:
-                key = (t[0], t[1])
-                cell = groups.get(key)
-                if cell is None:
-                    groups[key] = [t[2], 1]
+            keys = zip(page.dates, page.ledgers, strict=True)
+            for key, amount in zip(keys, page.amounts, strict=True):
+                sums[key] = get(key, ZERO) + amount
+        self._counts.update(zip(page.dates, page.ledgers, strict=True))
+        # Possible duplicates: rows identical as served. Set operations do the per-row work;
+        # only a page that holds a repeat is walked row by row.
+        fingerprints = list(map(hash, page.rows()))
+        seen = self._seen
+        before = len(seen)
+        earlier = seen.intersection(fingerprints)
+        seen.update(fingerprints)
+        if len(seen) - before != len(fingerprints):
+            here: set[int] = set()
+            for fingerprint, row in zip(fingerprints, page.rows(), strict=True):
+                if fingerprint in earlier or fingerprint in here:
+                    self._repeats[row] = self._repeats.get(row, 0) + 1
                 else:
-                    cell[0] += t[2]
-                    cell[1] += 1
-                fingerprint = hash(t)
-                if fingerprint in seen:
-                    repeats[t] = repeats.get(t, 0) + 1
-                else:
-                    seen.add(fingerprint)
+                    here.add(fingerprint)
 
     def _keep_detail(self, page: Page) -> None:
         if self._detail is None:
@@ -114,24 +123,29 @@ class Ledger:
             self._detail = None  # too many to list: keep aggregates only
             return
         n = page.number
-        self._detail.extend((n, i, t) for i, t in enumerate(page.transactions))
+        self._detail.extend((n, i, row) for i, row in enumerate(page.rows()))
 
     def summarize(self, *, exclude_duplicates: bool = False, fill_gaps: bool = True) -> Summary:
-        groups = self._groups
-        if exclude_duplicates:
-            groups = {k: list(v) for k, v in groups.items()}
-            for t, extra in self._repeats.items():
-                cell = groups[(t.date, t.ledger)]
-                cell[0] -= extra * t.amount
-                cell[1] -= extra
-        with localcontext(EXACT):
-            days = _daily(groups, fill_gaps)
-            categories = _categories(groups, self._listing(exclude_duplicates))
-            total = days[-1].balance if days else ZERO
+        sums = self._sums
+        counts = self._counts
         duplicates = sorted(
-            (Duplicate(t, extra + 1) for t, extra in self._repeats.items()),
+            (
+                Duplicate(Transaction.from_row(row), extra + 1)
+                for row, extra in self._repeats.items()
+            ),
             key=lambda d: (d.transaction.date, d.transaction.ledger, d.transaction.company),
         )
+        with localcontext(EXACT):
+            if exclude_duplicates:
+                sums = dict(sums)
+                counts = Counter(counts)
+                for d in duplicates:
+                    key = (d.transaction.date.isoformat(), d.transaction.ledger)
+                    sums[key] -= (d.count - 1) * d.transaction.amount
+                    counts[key] -= d.count - 1
+            days = _daily(sums, counts, fill_gaps)
+            categories = _categories(sums, counts, self._listing(exclude_duplicates))
+            total = days[-1].balance if days else ZERO
         return Summary(
             page_count=len(self._pages),
             transaction_count=self._count,
@@ -150,58 +164,65 @@ class Ledger:
             return None
         listing = sorted(self._detail, key=lambda item: (item[0], item[1]))
         if exclude_duplicates:
-            first: set[Transaction] = set()
+            first: set[Row] = set()
             kept = []
             for item in listing:
                 if item[2] not in first:
                     first.add(item[2])
                     kept.append(item)
             listing = kept
-        return listing
+        return [(page, index, Transaction.from_row(row)) for page, index, row in listing]
 
 
-def _daily(groups: dict[tuple[date, str], list[Decimal | int]], fill_gaps: bool) -> list[Day]:
-    changes: dict[date, Decimal] = {}
-    counts: dict[date, int] = {}
-    for (day, _), (total, count) in groups.items():
-        changes[day] = changes.get(day, ZERO) + total
-        counts[day] = counts.get(day, 0) + int(count)
+def _daily(
+    sums: dict[tuple[str, str], Decimal], counts: Counter[tuple[str, str]], fill_gaps: bool
+) -> list[Day]:
+    changes: dict[str, Decimal] = {}
+    tallies: Counter[str] = Counter()
+    for key, total in sums.items():
+        changes[key[0]] = changes.get(key[0], ZERO) + total
+        tallies[key[0]] += counts[key]
     if not changes:
         return []
-    dates: Iterable[date] = sorted(changes)
+    active = sorted(changes)
+    dates: Iterable[date] = map(date.fromisoformat, active)
     if fill_gaps:
-        first, last = min(changes), max(changes)
+        first, last = date.fromisoformat(active[0]), date.fromisoformat(active[-1])
         dates = (first + timedelta(days=n) for n in range((last - first).days + 1))
     balance = ZERO
     days = []
     for day in dates:
-        change = changes.get(day, ZERO)
+        text = day.isoformat()
+        change = changes.get(text, ZERO)
         balance += change
-        days.append(Day(day, change, balance, counts.get(day, 0)))
+        days.append(Day(day, change, balance, tallies[text]))
     return days
 
 
 def _categories(
-    groups: dict[tuple[date, str], list[Decimal | int]],
+    sums: dict[tuple[str, str], Decimal],
+    counts: Counter[tuple[str, str]],
     listing: list[tuple[int, int, Transaction]] | None,
 ) -> list[Category]:
     totals: dict[str, Decimal] = {}
-    counts: dict[str, int] = {}
-    for (_, ledger), (total, count) in groups.items():
-        totals[ledger] = totals.get(ledger, ZERO) + total
-        counts[ledger] = counts.get(ledger, 0) + int(count)
+    tallies: Counter[str] = Counter()
+    for key, total in sums.items():
+        totals[key[1]] = totals.get(key[1], ZERO) + total
+        tallies[key[1]] += counts[key]
     members: dict[str, list[tuple[int, int, Transaction]]] = {ledger: [] for ledger in totals}
     for item in listing or ():
         members[item[2].ledger].append(item)
+
+    def in_date_order(ledger: str) -> list[tuple[int, int, Transaction]]:
+        return sorted(members[ledger], key=lambda item: (item[2].date, item[0], item[1]))
+
     return sorted(
         (
             Category(
                 ledger,
-                counts[ledger],
+                tallies[ledger],
                 totals[ledger],
-                None
-                if listing is None
-                else sorted(members[ledger], key=lambda i: (i[2].date, i[0], i[1])),
+                None if listing is None else in_date_order(ledger),
             )
             for ledger in totals
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,14 +18,17 @@ from .errors import DataError
 
 FIELDS = ("Date", "Ledger", "Amount", "Company")
 
-# A plain decimal: optional minus, digits, optional fraction. No exponent, sign '+', spaces,
-# underscores, NaN or Infinity, all of which Decimal() would otherwise accept.
-_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?")
+# A plain decimal: optional minus, digits, at most one point. No exponent, sign '+', spaces,
+# underscores, NaN or Infinity, all of which Decimal() would otherwise accept; [0-9], not \\d,
+# which would also match other scripts' digits.
+_PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+_AMOUNT_BYTES = b"0123456789.-"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-# Dates repeat on every page; parsing each distinct string once keeps the per-record cost low.
-# Grows with the number of distinct days, which the report holds anyway.
-_dates: dict[str, date] = {}
+# Date strings already checked; they repeat on every page. Grows with the number of days.
+_valid_dates: set[str] = set()
+
+Row = tuple[str, str, str, str]  # Date, Ledger, Amount, Company: exactly as served
 
 
 class Transaction(NamedTuple):
@@ -33,12 +37,28 @@ class Transaction(NamedTuple):
     amount: Decimal
     company: str
 
+    @classmethod
+    def from_row(cls, row: Row) -> Transaction:
+        return cls(date.fromisoformat(row[0]), row[1], Decimal(row[2]), row[3])
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """A validated page, held as columns: the fields as served, and the exact amounts."""
+
     number: int
     total_count: int | None
-    transactions: list[Transaction]
+    dates: list[str]
+    ledgers: list[str]
+    amount_texts: list[str]
+    companies: list[str]
+    amounts: list[Decimal]
+
+    def __len__(self) -> int:
+        return len(self.amounts)
+
+    def rows(self) -> Iterator[Row]:
+        return zip(self.dates, self.ledgers, self.amount_texts, self.companies, strict=True)
 
 
 def parse_page(number: int, body: bytes) -> Page:
@@ -63,47 +83,57 @@ def parse_page(number: int, body: bytes) -> Page:
     if not isinstance(items, list):
         what = "missing field" if items is None else f"expected a list, got {_kind(items)}"
         raise DataError.at(number, what, field="transactions")
-    return Page(number, total, _parse_records(number, items))
+    try:
+        return Page(number, total, *_parse_records(items))
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        raise _first_bad(number, items) from None
 
 
-def _parse_records(number: int, items: list[Any]) -> list[Transaction]:
-    out: list[Transaction] = []
-    append = out.append
-    dates = _dates
-    plain = _PLAIN_AMOUNT.fullmatch
-    make = tuple.__new__  # NamedTuple's own __new__ is a Python call; this is the C one.
-    for index, item in enumerate(items):
-        try:
-            raw_date = item["Date"]
-            ledger = item["Ledger"]
-            amount = item["Amount"]
-            company = item["Company"]
-            day = dates.get(raw_date)
-            if day is None:
-                day = _parse_date(raw_date)
-            if (
-                type(amount) is not str
-                or plain(amount) is None
-                or type(ledger) is not str
-                or type(company) is not str
-            ):
-                raise ValueError
-        except (KeyError, TypeError, ValueError):
-            raise _diagnose(number, index, item) from None
-        append(make(Transaction, (day, ledger, Decimal(amount), company)))
-    return out
+def _parse_records(
+    items: list[Any],
+) -> tuple[list[str], list[str], list[str], list[str], list[Decimal]]:
+    """Check a page's records a column at a time, in C-level builtins; raise on anything wrong.
+
+    Per-record Python code would cost several times the JSON decoding; `_first_bad` finds out
+    which record and field failed, only when one did. Amounts: the joined column may hold only
+    ASCII digits, points, minus signs and the n-1 separators, and Decimal() must accept each
+    one, which rejects the remaining malformed shapes (``1-2``, ``1.2.3``, ``-``, ``""``).
+    """
+    dates = [item["Date"] for item in items]
+    ledgers = [item["Ledger"] for item in items]
+    texts = [item["Amount"] for item in items]
+    companies = [item["Company"] for item in items]
+    for raw in set(dates) - _valid_dates:
+        _parse_date(raw)
+    "".join(ledgers)  # TypeError unless every one is a string
+    "".join(companies)
+    joined = "\n".join(texts).encode("ascii")
+    if joined.translate(None, _AMOUNT_BYTES + b"\n") or joined.count(b"\n") != max(
+        len(texts) - 1, 0
+    ):
+        raise ValueError("amounts")
+    return dates, ledgers, texts, companies, list(map(Decimal, texts))
 
 
 def _parse_date(raw: str) -> date:
     if type(raw) is not str or _ISO_DATE.fullmatch(raw) is None:
         raise ValueError(raw)
     day = date.fromisoformat(raw)  # ValueError for 2013-02-30
-    _dates[raw] = day
+    _valid_dates.add(raw)
     return day
 
 
-def _diagnose(number: int, index: int, item: object) -> DataError:
-    """Explain why ``item`` failed the fast path (slow, runs only for a bad record)."""
+def _first_bad(number: int, items: list[Any]) -> DataError:
+    """The error for the first bad record of a page that failed `_parse_records`."""
+    for index, item in enumerate(items):
+        error = _diagnose(number, index, item)
+        if error is not None:
+            return error
+    return DataError.at(number, "invalid transactions")  # unreachable unless the checks disagree
+
+
+def _diagnose(number: int, index: int, item: object) -> DataError | None:
+    """Explain what is wrong with ``item``, or None if nothing is (slow, one record)."""
 
     def error(message: str, field: str | None = None) -> DataError:
         return DataError.at(number, message, index=index, field=field)
@@ -121,7 +151,9 @@ def _diagnose(number: int, index: int, item: object) -> DataError:
         _parse_date(raw_date)
     except ValueError:
         return error(f"not an ISO date (YYYY-MM-DD): {raw_date!r}", "Date")
-    return error(f"not a plain decimal amount: {item['Amount']!r}", "Amount")
+    if _PLAIN_AMOUNT.fullmatch(item["Amount"]) is None:
+        return error(f"not a plain decimal amount: {item['Amount']!r}", "Amount")
+    return None
 
 
 def _reject_constant(name: str) -> None:
