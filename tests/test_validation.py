@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 import benchtest
 from benchtest import BenchError, DataError
+from benchtest.transactions import _diagnose, _parse_records
 from tests.conftest import make_pages, record, settings
 
 GOOD = [record(amount=f"-{n}.25") for n in range(1, 7)]  # 3 pages of 2
@@ -135,3 +139,15 @@ def test_every_error_message_is_one_line(serve):
         with pytest.raises(BenchError) as caught:
             benchtest.run(settings(server.url))
         assert "\n" not in str(caught.value)
+
+
+@settings_(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789.-+eE_ \n\t٣", max_size=8))
+def test_bulk_and_per_record_amount_checks_agree(text):
+    item = {"Date": "2024-01-02", "Ledger": "", "Amount": text, "Company": "X"}
+    try:
+        _parse_records([record(), item])
+        bulk_ok = True
+    except (ValueError, ArithmeticError):
+        bulk_ok = False
+    assert bulk_ok == (_diagnose(1, 1, item) is None)
