@@ -57,6 +57,9 @@ class LedgerServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the
+    # client's delayed ACK of the headers (~40 ms a response on loopback).
+    disable_nagle_algorithm = True
     server: LedgerServer
 
     def log_message(self, format: str, *args: object) -> None:
