@@ -79,3 +79,12 @@ def test_bench_categories_add_up_and_list_their_transactions(serve, bench_pages)
         1,
         8,
     )
+
+
+def test_above_the_detail_limit_only_aggregates_are_kept(serve, bench_pages):
+    server = serve(bench_pages)
+    report = benchtest.run(settings(server.url, detail_limit=20)).report
+    assert report["transactions_listed"] is False
+    assert all(c["transactions"] is None for c in report["categories"])
+    assert report["total_balance"] == "18377.16"  # the aggregates are complete
+    assert sum(c["count"] for c in report["categories"]) == 38

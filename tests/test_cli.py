@@ -6,12 +6,14 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
 
 import pytest
 
+import benchtest
 from benchtest.server import sample_pages
 from tests.conftest import ROOT, make_pages, record
 
@@ -141,3 +143,34 @@ def test_usage_and_configuration_errors_exit_2(args, env, message, tmp_path):
     assert done.stdout == ""
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path):
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchtest", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    os.close(terminal)
+    shown = os.read(controller, 65536).decode()
+    os.close(controller)
+    assert done.returncode == 0
+    assert "fetched 3/3 pages" in shown
+    assert json.loads(done.stdout)["total_balance"] == "5356.75"  # stdout untouched
+
+
+def test_the_console_script_is_installed():
+    script = shutil.which("benchtest", path=os.path.dirname(sys.executable))
+    if script is None:
+        pytest.skip("package not installed (pip install -e .)")
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == f"benchtest {benchtest.__version__}"
