@@ -174,14 +174,22 @@ class Ledger:
         return [(page, index, Transaction.from_row(row)) for page, index, row in listing]
 
 
+def _project(
+    sums: dict[tuple[str, str], Decimal], counts: Counter[tuple[str, str]], part: int
+) -> tuple[dict[str, Decimal], Counter[str]]:
+    """Totals and counts per day (``part`` 0) or per ledger (``part`` 1)."""
+    totals: dict[str, Decimal] = {}
+    tallies: Counter[str] = Counter()
+    for key, total in sums.items():
+        totals[key[part]] = totals.get(key[part], ZERO) + total
+        tallies[key[part]] += counts[key]
+    return totals, tallies
+
+
 def _daily(
     sums: dict[tuple[str, str], Decimal], counts: Counter[tuple[str, str]], fill_gaps: bool
 ) -> list[Day]:
-    changes: dict[str, Decimal] = {}
-    tallies: Counter[str] = Counter()
-    for key, total in sums.items():
-        changes[key[0]] = changes.get(key[0], ZERO) + total
-        tallies[key[0]] += counts[key]
+    changes, tallies = _project(sums, counts, 0)
     if not changes:
         return []
     active = sorted(changes)
@@ -204,11 +212,7 @@ def _categories(
     counts: Counter[tuple[str, str]],
     listing: list[tuple[int, int, Transaction]] | None,
 ) -> list[Category]:
-    totals: dict[str, Decimal] = {}
-    tallies: Counter[str] = Counter()
-    for key, total in sums.items():
-        totals[key[1]] = totals.get(key[1], ZERO) + total
-        tallies[key[1]] += counts[key]
+    totals, tallies = _project(sums, counts, 1)
     members: dict[str, list[tuple[int, int, Transaction]]] = {ledger: [] for ledger in totals}
     for item in listing or ():
         members[item[2].ledger].append(item)
