@@ -1,0 +1,89 @@
+output "function_name" {
+  description = "Name of the Lambda function (for `aws lambda invoke --function-name`)."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "lambda_role_name" {
+  description = "Name of the function's execution role."
+  value       = aws_iam_role.lambda.name
+}
+
+output "scheduler_role_arn" {
+  description = "ARN of the role EventBridge Scheduler uses to invoke the function."
+  value       = aws_iam_role.scheduler.arn
+}
+
+output "schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule."
+  value       = aws_scheduler_schedule.this.name
+}
+
+output "schedule_group_name" {
+  description = "Schedule group holding the schedule."
+  value       = aws_scheduler_schedule_group.this.name
+}
+
+output "schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule."
+  value       = aws_scheduler_schedule.this.arn
+}
+
+output "schedule_expression" {
+  description = "When the function runs, and in which time zone."
+  value       = "${aws_scheduler_schedule.this.schedule_expression} (${aws_scheduler_schedule.this.schedule_expression_timezone})"
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group the function writes its JSON logs to."
+  value       = aws_cloudwatch_log_group.lambda.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the function's log group."
+  value       = aws_cloudwatch_log_group.lambda.arn
+}
+
+output "dlq_url" {
+  description = "URL of the SQS queue holding failed runs (scheduler dead letters and Lambda on-failure events)."
+  value       = aws_sqs_queue.dlq.id
+}
+
+output "dlq_arn" {
+  description = "ARN of the failed-runs SQS queue."
+  value       = aws_sqs_queue.dlq.arn
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify; subscribe further endpoints to it."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarms on function errors and on failed runs in the queue."
+  value       = [aws_cloudwatch_metric_alarm.errors.alarm_name, aws_cloudwatch_metric_alarm.failed_runs.alarm_name]
+}
+
+output "report_bucket_name" {
+  description = "Bucket the reports are written to (null when reports are disabled)."
+  value       = local.reports_enabled ? local.report_bucket_name : null
+}
+
+output "report_bucket_arn" {
+  description = "ARN of the report bucket (null when reports are disabled)."
+  value       = local.reports_enabled ? "arn:${local.partition}:s3:::${local.report_bucket_name}" : null
+}
+
+output "report_location" {
+  description = "Where each run's reports land: s3://<bucket>/<prefix>/YYYY/MM/DD/balances.{json,csv,html} (null when disabled)."
+  value       = local.reports_enabled ? "s3://${local.report_bucket_name}/${var.report_prefix}/YYYY/MM/DD/" : null
+}

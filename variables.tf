@@ -1,0 +1,385 @@
+################################################################################
+# General
+################################################################################
+
+variable "name" {
+  description = "Name of the function; also the prefix of every other resource name (roles, queue, alarms, schedule)."
+  type        = string
+  default     = "benchtest"
+
+  validation {
+    # Leaves room for the longest suffix within the 64-character IAM role name limit.
+    condition     = can(regex("^[A-Za-z0-9_-]{1,48}$", var.name))
+    error_message = "name must be 1-48 characters of letters, digits, hyphens and underscores."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy into. null uses the provider's usual sources (AWS_REGION, AWS_DEFAULT_REGION, the profile)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.region == null || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must look like an AWS region code, e.g. eu-west-1."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource (through the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Function
+################################################################################
+
+variable "lambda_zip_path" {
+  description = "Path to the deployment package built by ./build.sh. null means dist/lambda.zip next to this configuration."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_zip_path == null || can(regex("\\.zip$", var.lambda_zip_path))
+    error_message = "lambda_zip_path must point at a .zip file."
+  }
+}
+
+variable "runtime" {
+  description = "Lambda Python runtime; the package is built for it."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be python3.12 or python3.13."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the function; must match ARCH used by ./build.sh."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of the function in MB (CPU scales with it)."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB between 128 and 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Maximum run time of one invocation in seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds between 1 and 900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrent executions reserved for (and capped to) the function. 1 keeps scheduled runs from overlapping; 0 pauses the function; -1 removes the reservation."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.reserved_concurrent_executions >= -1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions
+    error_message = "reserved_concurrent_executions must be a whole number >= -1."
+  }
+}
+
+variable "api_url" {
+  description = "BENCH_API_URL: ledger page URL template containing {page}. Empty means the bundled sample ledger."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.api_url == "" || can(regex("^https?://.*\\{page\\}", var.api_url))
+    error_message = "api_url must be empty or an http(s) URL template containing {page}."
+  }
+}
+
+variable "fetch_concurrency" {
+  description = "BENCH_CONCURRENCY: pages fetched at once."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.fetch_concurrency >= 1 && var.fetch_concurrency <= 64 && floor(var.fetch_concurrency) == var.fetch_concurrency
+    error_message = "fetch_concurrency must be a whole number between 1 and 64."
+  }
+}
+
+variable "fetch_timeout" {
+  description = "BENCH_TIMEOUT: seconds allowed for one page request."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.fetch_timeout > 0 && var.fetch_timeout <= 300
+    error_message = "fetch_timeout must be greater than 0 and at most 300 seconds."
+  }
+}
+
+variable "fetch_retries" {
+  description = "BENCH_RETRIES: retries of a failed page request."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.fetch_retries >= 0 && var.fetch_retries <= 20 && floor(var.fetch_retries) == var.fetch_retries
+    error_message = "fetch_retries must be a whole number between 0 and 20."
+  }
+}
+
+variable "environment_variables" {
+  description = "Further environment variables for the function (e.g. BENCH_DEADLINE). They may not override the ones set from other variables."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = length(setintersection(keys(var.environment_variables), [
+      "BENCH_API_URL", "REPORT_BUCKET", "REPORT_PREFIX", "BENCH_CONCURRENCY", "BENCH_TIMEOUT", "BENCH_RETRIES",
+    ])) == 0
+    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, BENCH_CONCURRENCY, BENCH_TIMEOUT or BENCH_RETRIES; use their own variables."
+  }
+}
+
+################################################################################
+# Logging
+################################################################################
+
+variable "log_retention_in_days" {
+  description = "Days to keep the function's logs (0 = never expire)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "application_log_level" {
+  description = "Lowest level of the function's own log records that Lambda keeps (JSON log format)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
+    error_message = "application_log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "system_log_level" {
+  description = "Lowest level of Lambda's platform log records (START/END/REPORT are INFO)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be one of DEBUG, INFO, WARN."
+  }
+}
+
+################################################################################
+# Schedule
+################################################################################
+
+variable "schedule_expression" {
+  description = "When the function runs: an EventBridge Scheduler cron(...) (six fields) or rate(...) expression. Default: daily at 06:00."
+  type        = string
+  default     = "cron(0 6 * * ? *)"
+
+  validation {
+    condition = (
+      can(regex("^cron\\(([^ ()]+ ){5}[^ ()]+\\)$", var.schedule_expression)) ||
+      can(regex("^rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)$", var.schedule_expression))
+    )
+    error_message = "schedule_expression must be cron(minutes hours day-of-month month day-of-week year) or rate(N unit), e.g. \"cron(0 6 * * ? *)\" or \"rate(1 day)\"."
+  }
+
+  validation {
+    # AWS rejects cron expressions unless day-of-month or day-of-week is "?".
+    condition = !startswith(var.schedule_expression, "cron(") || try(
+      contains(slice(split(" ", trimsuffix(trimprefix(var.schedule_expression, "cron("), ")")), 2, 5), "?"),
+      false,
+    )
+    error_message = "In a cron expression, day-of-month or day-of-week must be \"?\"."
+  }
+}
+
+variable "schedule_timezone" {
+  description = "IANA time zone the schedule expression is evaluated in, e.g. UTC or Europe/Paris."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$", var.schedule_timezone))
+    error_message = "schedule_timezone must be an IANA time zone name such as UTC or America/Vancouver."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Whether the schedule fires; false keeps everything deployed but paused."
+  type        = bool
+  default     = true
+}
+
+variable "schedule_maximum_retry_attempts" {
+  description = "Times EventBridge Scheduler retries handing a run to Lambda before sending it to the dead-letter queue."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.schedule_maximum_retry_attempts >= 0 && var.schedule_maximum_retry_attempts <= 185 && floor(var.schedule_maximum_retry_attempts) == var.schedule_maximum_retry_attempts
+    error_message = "schedule_maximum_retry_attempts must be a whole number between 0 and 185."
+  }
+}
+
+variable "schedule_maximum_event_age_in_seconds" {
+  description = "How long EventBridge Scheduler keeps retrying a run it could not hand to Lambda."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.schedule_maximum_event_age_in_seconds >= 60 && var.schedule_maximum_event_age_in_seconds <= 86400 && floor(var.schedule_maximum_event_age_in_seconds) == var.schedule_maximum_event_age_in_seconds
+    error_message = "schedule_maximum_event_age_in_seconds must be a whole number between 60 and 86400."
+  }
+}
+
+################################################################################
+# Asynchronous invocation (retries of failed runs, on-failure destination)
+################################################################################
+
+variable "maximum_retry_attempts" {
+  description = "Times Lambda retries a failed asynchronous (scheduled) run before sending it to the failure queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.maximum_retry_attempts)
+    error_message = "maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "maximum_event_age_in_seconds" {
+  description = "How long Lambda keeps a queued asynchronous run (including retries) before sending it to the failure queue."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.maximum_event_age_in_seconds >= 60 && var.maximum_event_age_in_seconds <= 21600 && floor(var.maximum_event_age_in_seconds) == var.maximum_event_age_in_seconds
+    error_message = "maximum_event_age_in_seconds must be a whole number between 60 and 21600."
+  }
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "How long failed runs stay in the dead-letter queue."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600 && floor(var.dlq_message_retention_seconds) == var.dlq_message_retention_seconds
+    error_message = "dlq_message_retention_seconds must be a whole number between 60 and 1209600 (14 days)."
+  }
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (the address must confirm the subscription). null subscribes nobody."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address or null."
+  }
+}
+
+variable "alarm_period" {
+  description = "Period in seconds over which the function's Errors are summed for the alarm."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.alarm_period >= 60 && var.alarm_period % 60 == 0
+    error_message = "alarm_period must be a multiple of 60 seconds."
+  }
+}
+
+################################################################################
+# Reports (S3)
+################################################################################
+
+variable "create_report_bucket" {
+  description = "Create the report bucket (encrypted, private, versioned, with a lifecycle rule). If false, reports go to report_bucket_name when set, and are disabled when it is null."
+  type        = bool
+  default     = false
+}
+
+variable "report_bucket_name" {
+  description = "Name of the report bucket: the one to create (null = generated name) or an existing bucket (create_report_bucket = false). null with create_report_bucket = false disables reports."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.report_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.report_bucket_name))
+    error_message = "report_bucket_name must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)."
+  }
+}
+
+variable "report_prefix" {
+  description = "Key prefix the reports are written under (<prefix>/YYYY/MM/DD/balances.json); the function may write nowhere else."
+  type        = string
+  default     = "reports"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.report_prefix))
+    error_message = "report_prefix must be non-empty path segments of letters, digits, '_', '.', '-' separated by '/', without leading or trailing '/'."
+  }
+}
+
+variable "report_noncurrent_version_expiration_days" {
+  description = "Days after which overwritten (noncurrent) report versions are deleted in a created bucket."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.report_noncurrent_version_expiration_days >= 1 && floor(var.report_noncurrent_version_expiration_days) == var.report_noncurrent_version_expiration_days
+    error_message = "report_noncurrent_version_expiration_days must be a whole number >= 1."
+  }
+}
+
+variable "report_expiration_days" {
+  description = "Days after which reports are deleted from a created bucket. null keeps them."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.report_expiration_days == null || try(var.report_expiration_days >= 1 && floor(var.report_expiration_days) == var.report_expiration_days, false)
+    error_message = "report_expiration_days must be a whole number >= 1 or null."
+  }
+}
+
+variable "report_bucket_force_destroy" {
+  description = "Let `terraform destroy` delete a created report bucket that still holds reports."
+  type        = bool
+  default     = false
+}
