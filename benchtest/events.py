@@ -1,0 +1,74 @@
+"""What a Lambda invocation asks for: which run it is, and the few options an event may set.
+
+A schedule says which run it is by its scheduled time, so a retried run of the same schedule
+writes the same S3 keys. An event can only choose how the report is computed: it can never
+point the function at another URL or bucket, so the function cannot be used to reach other
+hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .errors import ConfigError
+
+# The options an event may set; everything else comes from the function's environment.
+SAFE_OPTIONS = ("active_days_only", "exclude_duplicates")
+# Fields of a classic EventBridge scheduled-rule event, besides `time`.
+_RULE_ENVELOPE = frozenset(
+    {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
+)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    trigger: str  # "schedule" (Scheduler), "rule" (classic EventBridge) or "manual"
+    run_time: datetime  # the scheduled time, or now for a manual run (UTC)
+    options: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def scheduled(self) -> bool:
+        return self.trigger != "manual"
+
+
+def parse_event(event: object, now: datetime | None = None) -> Invocation:
+    """Classify ``event`` and validate its options; raise `ConfigError` on anything else."""
+    if event is None:
+        event = {}
+    if not isinstance(event, Mapping):
+        raise ConfigError(f"event must be a JSON object, got {type(event).__name__}")
+    fields = dict(event)
+    if "scheduled_time" in fields:
+        trigger, run_time = "schedule", _timestamp(fields.pop("scheduled_time"), "scheduled_time")
+    elif "time" in fields and fields.get("source") == "aws.events":
+        trigger, run_time = "rule", _timestamp(fields.pop("time"), "time")
+        for name in _RULE_ENVELOPE:
+            fields.pop(name, None)
+    else:
+        trigger, run_time = "manual", now or datetime.now(UTC)
+    options = {}
+    for name, value in fields.items():
+        if name not in SAFE_OPTIONS:
+            raise ConfigError(
+                f"event option {name!r} is not allowed; an event may set only "
+                f"{', '.join(SAFE_OPTIONS)} (the URL and bucket come from the environment)"
+            )
+        if not isinstance(value, bool):
+            raise ConfigError(f"event option {name!r} must be true or false, got {value!r}")
+        options[name] = value
+    return Invocation(trigger, run_time.astimezone(UTC), options)
+
+
+def _timestamp(value: object, name: str) -> datetime:
+    """An ISO 8601 time with a zone (``2026-11-25T06:00:00Z``), as Scheduler and rules send."""
+    if not isinstance(value, str):
+        raise ConfigError(f"event {name!r} must be an ISO 8601 string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"event {name!r} is not an ISO 8601 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise ConfigError(f"event {name!r} has no time zone: {value!r}")
+    return parsed

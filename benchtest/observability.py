@@ -1,0 +1,81 @@
+"""The Lambda's logs and metrics: one JSON summary line and one EMF record per run.
+
+Stdlib only (no Powertools): the function logs one line and one metric record per run, which
+does not justify ~1 MB in the zip and ~40 ms of cold start. The summary goes through
+`logging`: with Lambda's JSON log format its fields become top-level keys of the runtime's
+record (next to ``requestId``); with the text format, or outside Lambda, the message itself
+is the JSON object. The metrics are a CloudWatch Embedded Metric Format record, written as a
+raw line to stderr (Lambda sends stdout and stderr lines to the log stream unchanged, and stdout
+stays free for a local run's report); CloudWatch turns it into metrics without any API call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+log = logging.getLogger("benchtest.run")
+NAMESPACE = "benchtest"
+
+
+def _metrics_logger() -> logging.Logger:
+    """A logger that writes bare lines (an EMF record must be the whole log event)."""
+    logger = logging.getLogger("benchtest.metrics")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+def configure_logging() -> None:
+    """Outside Lambda (no root handler installed by the runtime), log INFO to stderr."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    elif root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def log_summary(fields: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> None:
+    """One structured line per run, at INFO when it succeeded and ERROR when it failed."""
+    level = logging.INFO if fields.get("success") else logging.ERROR
+    if env.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON":
+        log.log(level, "benchtest run", extra=dict(fields))
+    else:
+        log.log(level, json.dumps(dict(fields), separators=(",", ":"), ensure_ascii=False))
+
+
+def emf_record(
+    metrics: Mapping[str, float], function: str, timestamp_ms: int | None = None
+) -> dict[str, Any]:
+    """An Embedded Metric Format record: one value per metric, one ``FunctionName`` dimension."""
+    units = {"Seconds": "Seconds"}
+    return {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["FunctionName"]],
+                    "Metrics": [
+                        {"Name": name, "Unit": units.get(name, "Count")} for name in metrics
+                    ],
+                }
+            ],
+        },
+        "FunctionName": function,
+        **metrics,
+    }
+
+
+def emit_metrics(metrics: Mapping[str, float], env: Mapping[str, str] = os.environ) -> None:
+    function = env.get("AWS_LAMBDA_FUNCTION_NAME", "benchtest")
+    _metrics_logger().info(json.dumps(emf_record(metrics, function), separators=(",", ":")))

@@ -1,0 +1,85 @@
+"""AWS Lambda entry point: glue around `benchtest.run`.
+
+Parse the event, load settings from the environment, run the core within the time Lambda has
+left, write the report to S3 when a bucket is configured, log one summary line and one metric
+record, and return the report. Any failure raises, so Lambda marks the invocation failed and
+its retries, failure destination and alarms see it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import benchtest
+from benchtest import observability
+from benchtest.events import parse_event
+from benchtest.s3sink import S3Target, run_folder, write_report
+
+# Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout.
+RESERVE_SECONDS = 5.0
+
+observability.configure_logging()
+
+
+def handler(event: dict[str, Any] | None, context: Any) -> benchtest.Report:
+    started = time.monotonic()
+    request_id = getattr(context, "aws_request_id", None) or time.strftime("%Y%m%dT%H%M%SZ")
+    summary: dict[str, Any] = {"request_id": request_id, "success": False}
+    metrics: dict[str, float] = {"Pages": 0, "Transactions": 0, "Retries": 0}
+    try:
+        invocation = parse_event(event)
+        summary["trigger"] = invocation.trigger
+        summary["run_time"] = invocation.run_time.isoformat()
+        settings = benchtest.load_settings(overrides=invocation.options)
+        target = S3Target.from_env(os.environ)
+        result = benchtest.run(settings, deadline=_time_left(context, settings.deadline))
+        stats, report = result.stats, result.report
+        metrics.update(Pages=stats.pages, Transactions=report["transaction_count"])
+        metrics["Retries"] = stats.retries
+        summary.update(
+            source=report["source"],
+            pages=stats.pages,
+            transactions=report["transaction_count"],
+            total_balance=report["total_balance"],
+        )
+        if target is not None:
+            report = {
+                **report,
+                "s3": write_report(report, target, run_folder(invocation, request_id)),
+            }
+            summary["s3"] = report["s3"]["json"]
+        summary["success"] = True
+        return report
+    except Exception as exc:
+        summary["error"] = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        seconds = round(time.monotonic() - started, 3)
+        summary["seconds"] = seconds
+        observability.log_summary(summary)
+        observability.emit_metrics(
+            {**metrics, "Success": int(summary["success"]), "Seconds": seconds}
+        )
+
+
+def _time_left(context: Any, configured: float) -> float:
+    """The run's deadline: the configured one, shortened to what this invocation has left."""
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return configured
+    left: float = context.get_remaining_time_in_millis() / 1000 - RESERVE_SECONDS
+    if left <= 0:
+        raise benchtest.FetchError(
+            f"only {left + RESERVE_SECONDS:.1f}s left in this invocation; "
+            f"raise the function timeout above {RESERVE_SECONDS:.0f}s"
+        )
+    return min(configured, left)
+
+
+if __name__ == "__main__":  # a local run: python handler.py events/scheduled.json
+    import json
+    import sys
+
+    with open(sys.argv[1] if len(sys.argv) > 1 else "/dev/stdin", encoding="utf-8") as file:
+        print(json.dumps(handler(json.load(file), None), indent=2, ensure_ascii=False))
