@@ -23,18 +23,6 @@ log = logging.getLogger("benchtest.run")
 NAMESPACE = "benchtest"
 
 
-def _metrics_logger() -> logging.Logger:
-    """A logger that writes bare lines (an EMF record must be the whole log event)."""
-    logger = logging.getLogger("benchtest.metrics")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
-
-
 def configure_logging() -> None:
     """Outside Lambda (no root handler installed by the runtime), log INFO to stderr."""
     root = logging.getLogger()
@@ -77,5 +65,7 @@ def emf_record(
 
 
 def emit_metrics(metrics: Mapping[str, float], env: Mapping[str, str] = os.environ) -> None:
+    """Write the record as one bare line: EMF must be the whole log event, not a log message."""
     function = env.get("AWS_LAMBDA_FUNCTION_NAME", "benchtest")
-    _metrics_logger().info(json.dumps(emf_record(metrics, function), separators=(",", ":")))
+    sys.stderr.write(json.dumps(emf_record(metrics, function), separators=(",", ":")) + "\n")
+    sys.stderr.flush()

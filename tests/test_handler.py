@@ -1,0 +1,342 @@
+"""The Lambda handler: events, settings from the environment, S3 reports (moto), logs, metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import benchtest
+import handler
+from benchtest import ConfigError, DataError, FetchError, LedgerServer
+from benchtest.events import parse_event
+from tests.conftest import make_pages, record
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+BUCKET = "benchtest-reports"
+SCHEDULED = {"scheduled_time": "2026-11-25T06:00:00Z"}
+
+
+@dataclass
+class LambdaContext:
+    """What the handler reads from Lambda's context object."""
+
+    aws_request_id: str = "8f5e2b1c-0000-4000-8000-000000000001"
+    remaining_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.fixture(autouse=True)
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's environment: no ledger URL (bundled sample), no bucket, fast retries."""
+    for name in ("BENCH_API_URL", "REPORT_BUCKET", "REPORT_PREFIX", "AWS_LAMBDA_LOG_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BENCH_BACKOFF", "0.01")
+    monkeypatch.setenv("BENCH_RETRIES", "1")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "benchtest-test")
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto S3 with the report bucket, configured as the function's report target."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "REPORT_BUCKET": BUCKET,
+        "REPORT_PREFIX": "reports/daily/",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def keys(client: Any) -> list[str]:
+    return sorted(o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+@pytest.fixture(scope="module")
+def sample_report() -> benchtest.Report:
+    """The bundled sample's report as the core computes it (what the CLI prints as JSON)."""
+    return benchtest.run(benchtest.load_settings(overrides={"url": "sample"}, env={})).report
+
+
+def invoke(event: Any, context: Any = None) -> benchtest.Report:
+    report = handler.handler(event, context or LambdaContext())
+    json.dumps(report)  # what Lambda does with the return value: must not raise
+    return report
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event_file", "trigger", "options"),
+    [
+        ("scheduled.json", "schedule", {}),
+        ("rule.json", "rule", {}),
+        ("manual.json", "manual", {}),
+        ("manual-options.json", "manual", {"active_days_only": True, "exclude_duplicates": True}),
+    ],
+)
+def test_sample_events_are_understood(
+    event_file: str, trigger: str, options: dict[str, bool]
+) -> None:
+    invocation = parse_event(json.loads((EVENTS / event_file).read_text()))
+    assert invocation.trigger == trigger
+    assert invocation.options == options
+    if trigger != "manual":
+        assert invocation.run_time.isoformat() == "2026-11-25T06:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"url": "http://169.254.169.254/{page}"}, "'url' is not allowed"),
+        ({"bucket": "elsewhere"}, "'bucket' is not allowed"),
+        ({"BENCH_API_URL": "http://x/{page}"}, "'BENCH_API_URL' is not allowed"),
+        ({"concurrency": 64}, "'concurrency' is not allowed"),
+        ({"scheduled_time": "2026-11-25T06:00:00Z", "url": "x"}, "'url' is not allowed"),
+        ({"active_days_only": "yes"}, "must be true or false"),
+        ({"scheduled_time": "yesterday"}, "not an ISO 8601 time"),
+        ({"scheduled_time": "2026-11-25T06:00:00"}, "no time zone"),
+        ({"scheduled_time": 1764050400}, "must be an ISO 8601 string"),
+        ([1, 2], "must be a JSON object"),
+    ],
+)
+def test_events_that_would_change_more_than_safe_options_are_rejected(
+    event: Any, message: str, serve: Callable[..., LedgerServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(benchtest.sample_pages())
+    monkeypatch.setenv("BENCH_API_URL", server.url)
+    with pytest.raises(ConfigError, match=message):
+        invoke(event)
+    assert server.requests == 0  # rejected before any request is made
+
+
+def test_scheduled_event_returns_the_same_report_as_the_cli(
+    sample_report: benchtest.Report,
+) -> None:
+    assert invoke(SCHEDULED) == sample_report
+    assert "s3" not in sample_report
+
+
+def test_manual_event_options_change_only_how_the_report_is_computed() -> None:
+    report = invoke(json.loads((EVENTS / "manual-options.json").read_text()))
+    assert report["gap_days_filled"] is False
+    assert report["duplicates_excluded"] is True
+    assert report["source"] == benchtest.pipeline.SAMPLE_SOURCE
+
+
+def test_bench_ledger_through_the_handler(
+    bench_pages: dict[int, bytes],
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = serve(bench_pages)
+    monkeypatch.setenv("BENCH_API_URL", server.url)
+    report = invoke(SCHEDULED)
+    assert (report["total_balance"], report["transaction_count"], report["page_count"]) == (
+        "18377.16",
+        38,
+        4,
+    )
+
+
+# --- S3 -----------------------------------------------------------------------------------
+
+
+def test_scheduled_report_lands_in_s3_under_the_schedule_date(
+    s3: Any, sample_report: benchtest.Report
+) -> None:
+    report = invoke(SCHEDULED)
+    folder = "reports/daily/2026/11/25"
+    assert keys(s3) == [f"{folder}/balances.{ext}" for ext in ("csv", "html", "json")]
+    assert report["s3"] == {
+        fmt: f"s3://{BUCKET}/{folder}/balances.{fmt}" for fmt in ("csv", "html", "json")
+    }
+    expected_types = {
+        "json": "application/json",
+        "csv": "text/csv; charset=utf-8",
+        "html": "text/html; charset=utf-8",
+    }
+    for fmt, content_type in expected_types.items():
+        head = s3.head_object(Bucket=BUCKET, Key=f"{folder}/balances.{fmt}")
+        assert head["ContentType"] == content_type
+        assert head["ServerSideEncryption"] == "aws:kms"
+    stored = s3.get_object(Bucket=BUCKET, Key=f"{folder}/balances.json")["Body"].read()
+    assert json.loads(stored) == sample_report
+    csv_text = s3.get_object(Bucket=BUCKET, Key=f"{folder}/balances.csv")["Body"].read().decode()
+    assert csv_text == benchtest.render(sample_report, "csv")
+
+
+def test_customer_managed_kms_key_is_used_when_configured(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_id = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    monkeypatch.setenv("REPORT_KMS_KEY_ID", key_id)
+    invoke(SCHEDULED)
+    head = s3.head_object(Bucket=BUCKET, Key="reports/daily/2026/11/25/balances.json")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
+
+
+def test_a_retried_schedule_overwrites_its_report(s3: Any) -> None:
+    invoke(SCHEDULED, LambdaContext(aws_request_id="first"))
+    invoke(SCHEDULED, LambdaContext(aws_request_id="retry"))
+    assert len(keys(s3)) == 3
+
+
+def test_classic_rule_and_manual_runs_have_their_own_keys(s3: Any) -> None:
+    invoke(json.loads((EVENTS / "rule.json").read_text()))
+    invoke({}, LambdaContext(aws_request_id="console-test"))
+    assert keys(s3) == sorted(
+        [f"reports/daily/2026/11/25/balances.{ext}" for ext in ("csv", "html", "json")]
+        + [f"reports/daily/manual/console-test/balances.{ext}" for ext in ("csv", "html", "json")]
+    )
+
+
+@pytest.mark.parametrize(
+    ("pages", "error", "message"),
+    [
+        ({1: b"<html>Bad gateway</html>"}, DataError, "page 1"),
+        (
+            make_pages([record(amount="NaN")] + [record()] * 3, per_page=2),
+            DataError,
+            r"page 1: transactions\[0\]\.Amount",
+        ),
+        ({}, FetchError, "page 1"),
+    ],
+)
+def test_a_failed_run_raises_and_writes_nothing(
+    s3: Any,
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+    pages: dict[int, bytes],
+    error: type[Exception],
+    message: str,
+) -> None:
+    monkeypatch.setenv("BENCH_API_URL", serve(pages).url)
+    with pytest.raises(error, match=message):
+        invoke(SCHEDULED)
+    assert keys(s3) == []
+
+
+def test_run_stops_before_lambda_would_kill_it(
+    serve: Callable[..., LedgerServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(benchtest.sample_pages(), latency=2.0)
+    monkeypatch.setenv("BENCH_API_URL", server.url)
+    context = LambdaContext(remaining_ms=int((handler.RESERVE_SECONDS + 0.5) * 1000))
+    with pytest.raises(FetchError):
+        invoke(SCHEDULED, context)
+
+
+def test_too_little_time_left_fails_before_fetching(
+    serve: Callable[..., LedgerServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(benchtest.sample_pages())
+    monkeypatch.setenv("BENCH_API_URL", server.url)
+    with pytest.raises(FetchError, match="left in this invocation"):
+        invoke(SCHEDULED, LambdaContext(remaining_ms=3000))
+    assert server.requests == 0
+
+
+# --- logs and metrics ---------------------------------------------------------------------
+
+
+def summary_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "benchtest.run"]
+
+
+def emf_lines(err: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in err.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_one_json_summary_line_and_one_metric_record_per_run(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.INFO)
+    invoke(SCHEDULED, LambdaContext(aws_request_id="req-1"))
+    [line] = summary_lines(caplog)
+    summary = json.loads(line.getMessage())
+    assert summary["request_id"] == "req-1"
+    assert summary["success"] is True
+    assert (summary["pages"], summary["transactions"], summary["total_balance"]) == (
+        3,
+        21,
+        "5356.75",
+    )
+    assert summary["seconds"] >= 0
+    [emf] = emf_lines(capsys.readouterr().err)
+    definition = emf["_aws"]["CloudWatchMetrics"][0]
+    assert definition["Namespace"] == "benchtest"
+    assert [m["Name"] for m in definition["Metrics"]] == [
+        "Pages",
+        "Transactions",
+        "Retries",
+        "Success",
+        "Seconds",
+    ]
+    assert (emf["FunctionName"], emf["Pages"], emf["Transactions"], emf["Success"]) == (
+        "benchtest-test",
+        3,
+        21,
+        1,
+    )
+
+
+def test_with_lambda_json_log_format_summary_fields_are_top_level_keys(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_LOG_FORMAT", "JSON")
+    caplog.set_level(logging.INFO)
+    invoke(SCHEDULED)
+    [line] = summary_lines(caplog)
+    assert line.getMessage() == "benchtest run"
+    assert (line.total_balance, line.transactions) == ("5356.75", 21)  # type: ignore[attr-defined]
+
+
+def test_a_failed_run_is_logged_and_counted_as_a_failure(
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BENCH_API_URL", serve({}).url)
+    caplog.set_level(logging.INFO)
+    with pytest.raises(FetchError):
+        invoke(SCHEDULED)
+    [line] = summary_lines(caplog)
+    summary = json.loads(line.getMessage())
+    assert line.levelno == logging.ERROR
+    assert summary["success"] is False
+    assert summary["error"].startswith("FetchError: ")
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["Success"], emf["Pages"]) == (0, 0)
+
+
+def test_handler_imports_boto3_only_when_writing_to_s3() -> None:
+    code = (
+        "import sys, handler; handler.handler({}, None); "
+        "print('boto3' in sys.modules, 'benchtest.html' in sys.modules)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False"]
