@@ -1,0 +1,442 @@
+"""build.sh and the Lambda package it writes: reproducible, lean, and working when unpacked.
+
+The builds install the pinned manylinux wheels with pip; the tests skip, saying why, only
+when pip cannot download them (no package index reachable). The unpacked zip runs in a clean
+interpreter (`python -I -S`, only the unpacked folder on sys.path), and once more with the
+dev environment's boto3 after it, the way Lambda puts /var/task before the runtime's boto3.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import site
+import socket
+import stat
+import subprocess
+import sys
+import sysconfig
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import benchtest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build.sh"
+ARCHES = ("arm64", "x86_64")
+ELF_SUFFIX = {"arm64": "aarch64-linux-gnu.so", "x86_64": "x86_64-linux-gnu.so"}
+SCHEDULED = {"scheduled_time": "2026-11-25T06:00:00Z"}
+MAX_ZIP_BYTES = 1_500_000
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil")
+OWN_MODULES = ("handler", "benchtest", "requests", "urllib3", "idna", "certifi")
+
+pytestmark = pytest.mark.slow
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without the function's, pip's target or AWS settings."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BENCH_", "REPORT_", "AWS_", "ARCH", "DIST_DIR", "PYTHON"))
+    }
+    env.update(extra)
+    return env
+
+
+def pins(name: str = "requirements.txt") -> dict[str, str]:
+    """{normalised name: version} of the ``==`` pins in a requirements file."""
+    found = {}
+    for line in (ROOT / name).read_text().splitlines():
+        match = re.match(r"\s*([A-Za-z0-9._-]+)==([^\s;#\\]+)", line)
+        if match:
+            found[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Building
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pip_can_download(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Skip the module when pip cannot fetch a manylinux wheel for Lambda's Python."""
+    version = pins()["charset-normalizer"]
+    probe = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
+            *("--dest", str(tmp_path_factory.mktemp("probe"))),
+            *("--implementation", "cp", "--python-version", "3.12", "--only-binary=:all:"),
+            *("--platform", "manylinux2014_aarch64", "--platform", "manylinux_2_28_aarch64"),
+            f"charset-normalizer=={version}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["(no message)"])[-1]
+        pytest.skip(f"pip cannot download manylinux wheels (no package index reachable?): {last}")
+
+
+def build(arch: str, dist: Path) -> tuple[Path, str]:
+    """Run build.sh from an unrelated folder; return the zip and what the build printed."""
+    started = time.monotonic()
+    result = subprocess.run(
+        ["bash", str(BUILD)],
+        cwd=dist.parent,
+        env=clean_env(ARCH=arch, DIST_DIR=str(dist)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"build.sh failed:\n{result.stdout}\n{result.stderr[-4000:]}"
+    package = dist / "lambda.zip"
+    assert package.is_file(), f"build.sh did not write {package}"
+    print(f"\nbuild.sh ARCH={arch}: {time.monotonic() - started:.1f} s")
+    return package, result.stdout
+
+
+@pytest.fixture(scope="module")
+def packages(
+    pip_can_download: None, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Path, str]]:
+    return {arch: build(arch, tmp_path_factory.mktemp(f"build-{arch}") / "dist") for arch in ARCHES}
+
+
+def unpack(package: Path, dest: Path) -> Path:
+    dest.mkdir()
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(dest)
+    return dest
+
+
+# --------------------------------------------------------------------------------------------
+# The build
+# --------------------------------------------------------------------------------------------
+
+
+def test_build_twice_gives_the_same_bytes(
+    packages: dict[str, tuple[Path, str]], tmp_path: Path
+) -> None:
+    first, printed = packages["arm64"]
+    second, _ = build("arm64", tmp_path / "dist")
+    data = first.read_bytes()
+    assert data == second.read_bytes(), "two builds of the same sources differ"
+    digest = hashlib.sha256(data)
+    # The printed figures are the ones Terraform and Lambda will show.
+    assert f"sha256:  {digest.hexdigest()}" in printed
+    assert base64.b64encode(digest.digest()).decode() in printed
+    assert f"size:    {len(data)} bytes" in printed
+    print(f"lambda.zip (arm64): {len(data)} bytes, sha256 {digest.hexdigest()}")
+
+
+def test_hash_lock_pins_what_requirements_pin() -> None:
+    """build.sh installs from requirements-lambda.txt (hashes); it must follow requirements.txt."""
+    lock = ROOT / "requirements-lambda.txt"
+    if not lock.exists():
+        pytest.skip("no requirements-lambda.txt: build.sh installs requirements.txt without hashes")
+    assert pins(lock.name) == pins(), "requirements.txt changed: run './build.sh lock'"
+    hashes = re.findall(r"--hash=sha256:([0-9a-f]+)", lock.read_text())
+    assert hashes, lock
+    assert all(len(h) == 64 for h in hashes)
+
+
+def test_unknown_arch_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["bash", str(BUILD)],
+        cwd=tmp_path,
+        env=clean_env(ARCH="sparc", DIST_DIR=str(tmp_path / "dist")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ARCH must be arm64 or x86_64" in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_package_contents(packages: dict[str, tuple[Path, str]], arch: str) -> None:
+    package, _ = packages[arch]
+    size = package.stat().st_size
+    assert size <= MAX_ZIP_BYTES, f"lambda.zip is {size} bytes"
+    with zipfile.ZipFile(package) as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+    assert names == sorted(names)
+    assert len(set(names)) == len(names)
+    assert {"handler.py", "benchtest/__init__.py", "benchtest/sample/1.json"} <= set(names)
+    assert {"requests/__init__.py", "urllib3/__init__.py"} <= set(names)
+    tops = {name.split("/", 1)[0] for name in names}
+    for provided in RUNTIME_PROVIDED:
+        assert not any(top == provided or top.startswith(f"{provided}-") for top in tops)
+    # The pinned versions, nothing else.
+    dists = {
+        re.sub(r"[-_.]+", "-", top.removesuffix(".dist-info").rsplit("-", 1)[0]).lower(): (
+            top.removesuffix(".dist-info").rsplit("-", 1)[1]
+        )
+        for top in tops
+        if top.endswith(".dist-info")
+    }
+    assert dists == pins()
+    for name in names:
+        parts = name.rstrip("/").split("/")
+        assert not {"__pycache__", "tests", "bin", "..", ""} & set(parts), name
+        assert not name.endswith((".pyc", ".pyo")), name
+        if name.endswith(".so"):
+            assert name.endswith(ELF_SUFFIX[arch]), name
+    for info in infos:
+        mode = info.external_attr >> 16
+        assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
+        assert info.create_system == 3, info.filename
+        assert info.extra == b"", info.filename
+        if info.is_dir():
+            assert mode == stat.S_IFDIR | 0o755, (info.filename, oct(mode))
+        else:
+            assert mode == stat.S_IFREG | 0o644, (info.filename, oct(mode))
+            assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
+    print(f"lambda.zip ({arch}): {size} bytes ({size / 1024:.1f} KB), {len(names)} entries")
+
+
+# --------------------------------------------------------------------------------------------
+# The unpacked zip, run
+# --------------------------------------------------------------------------------------------
+
+# argv: folder, output file, event JSON, then folders to append to sys.path (the "runtime").
+RUN = """
+import json, sys
+folder, out, event = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+sys.path.insert(0, folder)
+sys.path.extend(sys.argv[4:])
+import handler
+report = handler.handler(event, None)
+files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}
+import sysconfig
+stdlib = [sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")]
+with open(out, "w", encoding="utf-8") as f:
+    json.dump({"report": report, "files": files, "stdlib": stdlib,
+               "version": list(sys.version_info[:2])}, f)
+"""
+
+
+def run_unpacked(
+    python: str, folder: Path, out: Path, env: dict[str, str], runtime: list[str] | None = None
+) -> dict[str, Any]:
+    result = subprocess.run(
+        [python, "-I", "-S", "-c", RUN, str(folder), str(out), json.dumps(SCHEDULED)]
+        + (runtime or []),
+        cwd=out.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"the unpacked handler failed:\n{result.stderr[-4000:]}"
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return data
+
+
+def python312() -> str | None:
+    """A CPython 3.12 for this machine (Lambda's version), if one is installed."""
+    candidates = [shutil.which("python3.12")]
+    candidates += [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))]
+    candidates += ["/usr/bin/python3.12", "/usr/local/bin/python3.12"]
+    for candidate in filter(None, candidates):
+        try:
+            found = subprocess.run(
+                [candidate, "-I", "-S", "-c", "import sys; print(sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except OSError:
+            continue
+        if found.returncode == 0 and found.stdout.strip() == "(3, 12)":
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def expected_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    here = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("expected"))  # no sites.conf in play
+    try:
+        report = benchtest.run(benchtest.load_settings(overrides={"url": "sample"}, env={})).report
+    finally:
+        os.chdir(here)
+    assert report["total_balance"] == "5356.75"
+    as_json: dict[str, Any] = json.loads(json.dumps(report))
+    return as_json
+
+
+def inside(file: str | None, folder: Path) -> bool:
+    return file is not None and Path(file).resolve().is_relative_to(folder.resolve())
+
+
+def loaded_outside(data: dict[str, Any], folder: Path, allowed: list[str]) -> list[str]:
+    """Modules the run loaded from neither the unpacked folder, its stdlib nor ``allowed``."""
+    roots = [Path(p).resolve() for p in [folder, *data["stdlib"], *allowed]]
+    outside = []
+    for name, file in data["files"].items():
+        if file is None:
+            continue
+        path = Path(file).resolve()
+        if not any(path.is_relative_to(root) for root in roots):
+            outside.append(f"{name}: {file}")
+    return outside
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_unpacked_zip_serves_a_scheduled_event(
+    packages: dict[str, tuple[Path, str]],
+    expected_report: dict[str, Any],
+    tmp_path: Path,
+    arch: str,
+) -> None:
+    """Only the unpacked folder and the stdlib: the bundled sample, served on loopback.
+
+    The x86_64 package runs under Python 3.12 when this machine has one, so its compiled
+    charset_normalizer really loads; otherwise (and for arm64) the pure-Python fallback does.
+    """
+    folder = unpack(packages[arch][0], tmp_path / "task")
+    python = (python312() if arch == "x86_64" else None) or sys.executable
+    started = time.monotonic()
+    data = run_unpacked(python, folder, tmp_path / "out.json", clean_env())
+    seconds = time.monotonic() - started
+    print(f"\nunpacked {arch} package, Python {data['version']}: {seconds:.2f} s")
+    assert data["report"] == expected_report
+    files = data["files"]
+    for name in OWN_MODULES:
+        assert inside(files[name], folder), (name, files[name])
+    assert loaded_outside(data, folder, []) == []
+    compiled = files.get("charset_normalizer.md") or ""
+    if arch == "x86_64" and data["version"] == [3, 12] and os.uname().machine == "x86_64":
+        assert compiled.endswith(".so"), compiled
+
+
+# --------------------------------------------------------------------------------------------
+# The zip's urllib3 under the runtime's boto3, writing to S3 (moto)
+# --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pytest.importorskip("moto.server", reason="moto[server] is not installed")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"moto server exited with {proc.returncode}: {log_path.read_text()}")
+            try:
+                with direct.open(f"{endpoint}/", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"moto server did not answer within 30 s: {log_path.read_text()}")
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def runtime_paths() -> list[str]:
+    """Where this environment's boto3 lives, standing in for the Lambda runtime's."""
+    paths = [*site.getsitepackages(), site.getusersitepackages()]
+    paths += [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
+    unique = []
+    for path in paths:
+        if path not in unique and Path(path).is_dir():
+            unique.append(path)
+    return unique
+
+
+def test_zip_urllib3_under_runtime_boto3_writes_to_s3(
+    packages: dict[str, tuple[Path, str]],
+    expected_report: dict[str, Any],
+    moto_endpoint: str,
+    tmp_path: Path,
+) -> None:
+    boto3 = pytest.importorskip("boto3")
+    bucket = "benchtest-build-test"
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    s3.create_bucket(Bucket=bucket)
+    folder = unpack(packages["arm64"][0], tmp_path / "task")
+    runtime = runtime_paths()
+    env = clean_env(
+        AWS_ENDPOINT_URL=moto_endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_PROXY="127.0.0.1,localhost",
+        REPORT_BUCKET=bucket,
+        REPORT_PREFIX="reports",
+    )
+    data = run_unpacked(sys.executable, folder, tmp_path / "out.json", env, runtime)
+    files = data["files"]
+    # Lambda's order: the function's folder first, then the runtime's boto3.
+    for name in OWN_MODULES:
+        assert inside(files[name], folder), (name, files[name])
+    for name in ("boto3", "botocore"):
+        assert files[name], name
+        assert not inside(files[name], folder), (name, files[name])
+    assert files["botocore.httpsession"], "boto3 never reached its HTTP layer"
+    assert loaded_outside(data, folder, runtime) == []
+
+    report = data["report"]
+    uris = report.pop("s3")
+    assert report == expected_report
+    keys = {fmt: f"reports/2026/11/25/balances.{fmt}" for fmt in ("json", "csv", "html")}
+    assert uris == {fmt: f"s3://{bucket}/{key}" for fmt, key in keys.items()}
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="reports/")
+    assert sorted(obj["Key"] for obj in listed.get("Contents", [])) == sorted(keys.values())
+    body = s3.get_object(Bucket=bucket, Key=keys["json"])["Body"].read()
+    assert json.loads(body) == expected_report
