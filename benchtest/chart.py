@@ -1,0 +1,337 @@
+"""Geometry of the running-balance chart: scales, ticks, labels and points, as plain data.
+
+Pure functions and frozen data only (no SVG, no I/O), so every number the HTML report draws can be
+tested on its own. `html.py` turns a `Chart` into SVG.
+
+- x is a linear scale of calendar days, y a linear scale of money. Money stays `Decimal` from the
+  report's strings to the tick values and labels; it becomes a float only as a pixel coordinate.
+- y ticks are "nice" (steps of 1, 2 or 5 x 10^n) and the y range always includes zero, so the
+  chart can draw a zero line.
+- x labels are thinned so they never overlap or leave the drawing: the densest of "every k days",
+  "every k months" or "every k years" whose labels fit in the available width is used, from a single
+  day to decades. Widths are estimated as characters x `Layout.char_width`, which is generous for
+  the digits and hyphens of a date in common sans-serif fonts (DejaVu Sans digits are 0.64 em).
+- An empty ledger gives a chart with no points; a one-day ledger puts its single point mid-way
+  across (no division by a zero-width date range).
+
+All coordinates are in SVG user units (the chart's viewBox); scaling the SVG scales text and
+geometry alike, so a layout that does not overlap here does not overlap on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+from typing import NamedTuple
+
+MINUS = "\N{MINUS SIGN}"  # U+2212: the sign of every negative amount shown to people
+
+
+def format_money(value: Decimal | str, places: int | None = None) -> str:
+    """Money for people: thousands separators, a real minus sign (U+2212), exact.
+
+    With ``places=None`` at least two decimals are shown and never fewer than the value has, so the
+    text is always the exact amount: ``"-1874.75"`` -> U+2212 + ``"1,874.75"``, ``"3"`` ->
+    ``"3.00"``, ``"0.005"`` -> ``"0.005"``. A fixed ``places`` rounds (for axis labels only).
+    """
+    amount = Decimal(value) if isinstance(value, str) else value
+    if places is None:
+        exponent = amount.as_tuple().exponent
+        places = max(2, -exponent) if isinstance(exponent, int) else 2
+    text = f"{amount.copy_abs():,.{places}f}"
+    negative = amount.is_signed() and text.strip("0.,") != ""
+    return MINUS + text if negative else text
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Size of the drawing and of its text, in SVG user units."""
+
+    width: float = 960.0
+    height: float = 360.0
+    margin_top: float = 28.0  # room for the highest balance's label above the plot
+    margin_right: float = 48.0  # room for half of the last date label
+    margin_bottom: float = 52.0  # date labels, then the axis title
+    axis_title: float = 20.0  # left of the money labels: the rotated "Balance" title
+    font_size: float = 11.0
+    char_width: float = 0.66  # estimated width of one label character, in ems
+    label_gap: float = 10.0  # least space between two neighbouring labels
+    y_tick_spacing: float = 45.0  # about this much height per money step
+
+    def text_width(self, text: str) -> float:
+        return len(text) * self.char_width * self.font_size
+
+
+class Box(NamedTuple):
+    """The plot area (inside the axes)."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class DateScale:
+    """Days ``first``..``last`` onto ``left``..``right``; a one-day range maps to the middle."""
+
+    first: date
+    last: date
+    left: float
+    right: float
+
+    @property
+    def day_width(self) -> float:
+        """Pixels per day (the whole width for a single day)."""
+        days = (self.last - self.first).days
+        return (self.right - self.left) / days if days else self.right - self.left
+
+    def __call__(self, day: date) -> float:
+        days = (self.last - self.first).days
+        if days == 0:
+            return (self.left + self.right) / 2
+        return self.left + (day - self.first).days * (self.right - self.left) / days
+
+
+@dataclass(frozen=True)
+class MoneyScale:
+    """Money ``low``..``high`` onto ``bottom``..``top`` (SVG y grows downwards); ``low < high``."""
+
+    low: Decimal
+    high: Decimal
+    bottom: float
+    top: float
+
+    def __call__(self, value: Decimal) -> float:
+        share = float((value - self.low) / (self.high - self.low))
+        return self.bottom - share * (self.bottom - self.top)
+
+
+class YTick(NamedTuple):
+    value: Decimal
+    y: float
+    label: str
+
+
+class XTick(NamedTuple):
+    day: date
+    x: float
+    label: str
+
+
+class Point(NamedTuple):
+    """One day's closing balance and where it is drawn."""
+
+    day: date
+    balance: Decimal
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Everything needed to draw the running-balance chart."""
+
+    layout: Layout
+    plot: Box
+    x_ticks: tuple[XTick, ...]
+    x_unit: str  # "day", "month" or "year": what the date labels step by
+    y_ticks: tuple[YTick, ...]
+    zero_y: float  # the zero line; always inside the plot
+    points: tuple[Point, ...]  # one per day, in date order
+    steps: tuple[tuple[float, float], ...]  # vertices of the step line (no redundant ones)
+    low: Point | None  # the lowest balance (its first day); None for an empty ledger
+    high: Point | None  # the highest balance (its first day)
+    point_radius: float
+
+
+# --------------------------------------------------------------------------- money axis
+
+
+def nice_step(span: Decimal, target: int) -> Decimal:
+    """The smallest step of 1, 2 or 5 x 10^n that cuts ``span`` (> 0) into at most ``target``."""
+    raw = span / max(target, 1)
+    exponent = raw.adjusted()  # 10^exponent <= raw < 10^(exponent + 1)
+    for multiple in (1, 2, 5):
+        step = Decimal(multiple).scaleb(exponent)
+        if step >= raw:
+            return step
+    return Decimal(1).scaleb(exponent + 1)
+
+
+def nice_ticks(low: Decimal, high: Decimal, target: int = 5) -> tuple[Decimal, ...]:
+    """Evenly spaced nice values covering ``low``..``high`` and zero, about ``target`` steps.
+
+    The first tick is <= min(low, 0) and the last >= max(high, 0); zero is always one of them.
+    A range with nothing in it (an empty or all-zero ledger) is shown as -1..1.
+    """
+    low, high = min(low, Decimal(0)), max(high, Decimal(0))
+    if low == high:
+        low, high = Decimal(-1), Decimal(1)
+    step = nice_step(high - low, target)
+    # divmod on Decimals is exact here: the integer quotient has only a few digits.
+    quotient, remainder = divmod(low, step)
+    first = quotient - 1 if remainder < 0 else quotient
+    quotient, remainder = divmod(high, step)
+    last = quotient + 1 if remainder > 0 else quotient
+    return tuple(step * i for i in range(int(first), int(last) + 1))
+
+
+def tick_places(step: Decimal) -> int:
+    """Decimals a tick label needs: none for whole steps, else at least two (cents)."""
+    exponent = step.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 0
+    return max(places, 2) if places > 0 else 0
+
+
+# --------------------------------------------------------------------------- date axis
+
+
+def _day_ticks(first: date, last: date, every: int) -> Iterator[date]:
+    # Weekly and fortnightly labels fall on Mondays (date.min, ordinal 1, is a Monday); shorter
+    # steps start at the first day, so a short ledger's first day is always labelled.
+    anchor = 1 if every % 7 == 0 else first.toordinal()
+    start = first.toordinal() + (anchor - first.toordinal()) % every
+    for ordinal in range(start, last.toordinal() + 1, every):
+        yield date.fromordinal(ordinal)
+
+
+def _month_ticks(first: date, last: date, every: int) -> Iterator[date]:
+    index = first.year * 12 + first.month - 1  # months since year 0
+    if first.day != 1:
+        index += 1
+    index += -index % every
+    while True:
+        day = date(index // 12, index % 12 + 1, 1)
+        if day > last:
+            return
+        yield day
+        index += every
+
+
+def _year_ticks(first: date, last: date, every: int) -> Iterator[date]:
+    year = first.year if (first.month, first.day) == (1, 1) else first.year + 1
+    year += -year % every
+    for y in range(year, last.year + 1, every):
+        yield date(y, 1, 1)
+
+
+DAY_STEPS = (1, 2, 3, 7, 14)
+MONTH_STEPS = (1, 2, 3, 6)
+YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+_Ticks = Callable[[date, date, int], Iterator[date]]
+# (unit, step, ticks for that step, label, least number of days between two ticks)
+_Candidate = tuple[str, int, _Ticks, Callable[[date], str], int]
+
+
+def _candidates() -> Iterator[_Candidate]:
+    for every in DAY_STEPS:
+        yield "day", every, _day_ticks, date.isoformat, every
+    for every in MONTH_STEPS:
+        yield "month", every, _month_ticks, lambda d: f"{d:%Y-%m}", 28 * every
+    for every in YEAR_STEPS:
+        yield "year", every, _year_ticks, lambda d: f"{d:%Y}", 365 * every
+
+
+def date_ticks(scale: DateScale, layout: Layout) -> tuple[str, tuple[XTick, ...]]:
+    """Date labels for ``scale``: the densest step whose labels fit without overlapping.
+
+    A label is centred on its tick and must stay inside the drawing (0..layout.width); neighbours
+    keep at least ``layout.label_gap`` between them. Returns the unit and the ticks.
+    """
+    first, last = scale.first, scale.last
+    for unit, every, ticks, label, least_days in _candidates():
+        width = layout.text_width(label(first))
+        if least_days * scale.day_width < width + layout.label_gap and first != last:
+            continue  # cannot fit even in the best case: skip generating the ticks
+        chosen = [XTick(day, scale(day), label(day)) for day in ticks(first, last, every)]
+        chosen = [t for t in chosen if _inside(t, layout)]
+        if chosen and _apart(chosen, layout):
+            return unit, tuple(chosen)
+    only = XTick(first, scale(first), first.isoformat())  # a drawing too narrow for anything else
+    return "day", (only,)
+
+
+def _inside(tick: XTick, layout: Layout) -> bool:
+    half = layout.text_width(tick.label) / 2
+    return tick.x - half >= 0 and tick.x + half <= layout.width
+
+
+def _apart(ticks: Sequence[XTick], layout: Layout) -> bool:
+    def room(tick: XTick) -> float:
+        return layout.text_width(tick.label) / 2
+
+    return all(b.x - a.x >= room(a) + room(b) + layout.label_gap for a, b in pairwise(ticks))
+
+
+# --------------------------------------------------------------------------- the chart
+
+
+def step_vertices(points: Sequence[Point]) -> tuple[tuple[float, float], ...]:
+    """The step line: each balance holds until the next day, then the line moves to the next one.
+
+    Vertices on a straight run (days without change) are left out, so 10 years of mostly quiet
+    days stay a short path.
+    """
+    if not points:
+        return ()
+    vertices = [(points[0].x, points[0].y)]
+    for point in points[1:]:
+        y = vertices[-1][1]
+        if point.y != y:
+            vertices.append((point.x, y))
+            vertices.append((point.x, point.y))
+    if vertices[-1][0] != points[-1].x:
+        vertices.append((points[-1].x, points[-1].y))
+    return tuple(vertices)
+
+
+def balance_chart(days: Sequence[tuple[date, Decimal]], layout: Layout | None = None) -> Chart:
+    """Lay out the running balance: ``days`` are (date, closing balance) in date order."""
+    layout = layout or Layout()
+    balances = [balance for _, balance in days]
+    height = layout.height - layout.margin_top - layout.margin_bottom
+    target = max(2, int(height // layout.y_tick_spacing))
+    low, high = min(balances, default=Decimal(0)), max(balances, default=Decimal(0))
+    values = nice_ticks(low, high, target)
+    places = tick_places(values[1] - values[0])
+    labels = [format_money(value, places) for value in values]
+    left = layout.axis_title + max(map(layout.text_width, labels)) + 8
+    plot = Box(
+        left,
+        layout.margin_top,
+        layout.width - layout.margin_right,
+        layout.height - layout.margin_bottom,
+    )
+    money = MoneyScale(values[0], values[-1], plot.bottom, plot.top)
+    y_ticks = tuple(YTick(v, money(v), text) for v, text in zip(values, labels, strict=True))
+    if not days:
+        return Chart(layout, plot, (), "day", y_ticks, money(Decimal(0)), (), (), None, None, 0.0)
+    scale = DateScale(days[0][0], days[-1][0], plot.left, plot.right)
+    unit, x_ticks = date_ticks(scale, layout)
+    points = tuple(Point(day, balance, scale(day), money(balance)) for day, balance in days)
+    return Chart(
+        layout=layout,
+        plot=plot,
+        x_ticks=x_ticks,
+        x_unit=unit,
+        y_ticks=y_ticks,
+        zero_y=money(Decimal(0)),
+        points=points,
+        steps=step_vertices(points),
+        low=min(points, key=lambda p: p.balance),  # min and max keep the first of equals
+        high=max(points, key=lambda p: p.balance),
+        point_radius=min(3.5, max(1.0, scale.day_width / 3)),
+    )
