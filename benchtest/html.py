@@ -1,0 +1,350 @@
+"""The report as one self-contained HTML5 page: header, running-balance chart, categories, tables.
+
+- Self-contained: inline ``<style>`` and inline SVG only; no scripts, external styles, fonts or
+  images, so the file opens offline, from disk or from an S3 object, and looks the same.
+- Inert: a Content-Security-Policy ``<meta>`` (``default-src 'none'``) forbids every script and
+  every fetch, and all text from the API (Company, Ledger, vendor, source) goes through
+  `html.escape` with ``quote=True``. Escaping is what keeps an injected ``<script>`` as text; the
+  policy is a second wall should a future change forget to escape.
+- Money is formatted for people by `chart.format_money`: thousands separators, at least two
+  decimals, never rounded, negatives with U+2212 MINUS SIGN (as in -1,874.75). It is computed from
+  the report's exact decimal strings; floats only ever become pixel coordinates.
+- Deterministic: the same report gives the same bytes (no timestamps, coordinates rounded to
+  0.1 unit), so pages can be compared and cached.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from . import __version__
+from .chart import MINUS, Chart, Point, balance_chart, format_money
+
+Report = dict[str, Any]
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+_STYLE = """
+:root { color-scheme: light; --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec;
+  --pos: #1f7a4d; --neg: #b42318; --accent: #2458b3; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1000px; padding: 24px 20px 40px; color: var(--ink);
+  font: 14px/1.45 system-ui, "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+h1 { font-size: 22px; margin: 0 0 12px; }
+h2 { font-size: 17px; margin: 28px 0 8px; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.total { font-size: 20px; font-weight: 700; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.neg { color: var(--neg); }
+.note { color: var(--muted); }
+table { border-collapse: collapse; width: 100%; }
+th, td { padding: 3px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { text-align: left; background: #f5f7fa; position: sticky; top: 0; }
+th.num { text-align: right; }
+td[title] { text-decoration: underline dotted var(--muted); cursor: help; }
+svg.chart { display: block; width: 100%; max-width: 960px; height: auto; }
+svg.chart text { font-size: 11px; fill: var(--ink); font-family: "DejaVu Sans", "Liberation Sans",
+  Arial, sans-serif; font-variant-numeric: tabular-nums; }
+svg.chart .grid line { stroke: var(--line); stroke-width: 1; }
+svg.chart .axis line, svg.chart .frame { stroke: var(--muted); stroke-width: 1; fill: none; }
+svg.chart .zero { stroke: var(--ink); stroke-width: 1.2; stroke-dasharray: 4 3; }
+svg.chart .axis-title { font-weight: 700; fill: var(--muted); }
+svg.chart .balance { fill: none; stroke: var(--accent); stroke-width: 1.8;
+  stroke-linejoin: round; }
+svg.chart .point { fill: var(--accent); }
+svg.chart .extreme { fill: none; stroke-width: 2; }
+svg.chart .extreme.low { stroke: var(--neg); }
+svg.chart .extreme.high { stroke: var(--pos); }
+svg.chart .extreme-label { font-weight: 700; paint-order: stroke; stroke: #fff;
+  stroke-width: 3px; stroke-linejoin: round; }
+svg.chart .empty { font-size: 14px; fill: var(--muted); }
+.bar-cell { width: 40%; }
+.track { position: relative; height: 14px; margin-top: 3px; }
+.track::before { content: ""; position: absolute; left: 50%; top: -2px; bottom: -2px;
+  border-left: 1px solid var(--muted); }
+.bar { position: absolute; top: 0; bottom: 0; }
+.bar.pos { left: 50%; background: var(--pos); }
+.bar.neg { right: 50%; background: var(--neg); }
+details { margin: 6px 0; }
+summary { cursor: pointer; }
+footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
+"""
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained, script-free HTML document (ends with a newline)."""
+    days = report["daily_balances"]
+    period = f"{report['first_date']} to {report['last_date']}" if days else "no transactions"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',  # a constant without "
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Ledger report: {_e(period)}, total {_money(report['total_balance'])}</title>",
+        f"<style>{_STYLE}</style>",
+        "</head>",
+        "<body>",
+        _header(report, period),
+        '<section id="chart">',
+        "<h2>Running daily balance</h2>",
+        _chart_svg(
+            balance_chart([(date.fromisoformat(d["date"]), Decimal(d["balance"])) for d in days]),
+            period,
+        ),
+        "</section>",
+        _categories(report),
+        _daily_table(days),
+        _duplicates(report),
+        _transactions(report),
+        "<footer>Amounts are exact, from the ledger's decimal strings; negative amounts are shown"
+        f" with a minus sign (\N{MINUS SIGN}). Generated by benchtest {_e(__version__)}.</footer>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def _e(text: object) -> str:
+    """Escape any text for HTML content and attribute values (quotes included)."""
+    return escape(str(text), quote=True)
+
+
+def _money(amount: str) -> str:
+    return format_money(amount)  # digits, separators, "." and U+2212 only: nothing to escape
+
+
+def _num(amount: str) -> str:
+    """A table cell for an amount, red when negative."""
+    text = _money(amount)
+    cls = "num neg" if text.startswith(MINUS) else "num"
+    return f'<td class="{cls}">{text}</td>'
+
+
+def _f(value: float) -> str:
+    """A coordinate: one decimal, never ``-0.0`` (deterministic and short)."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def _vendor(item: Report) -> str:
+    """The cleaned vendor, with the original Company on hover."""
+    return f'<td title="{_e(item["company"])}">{_e(item["vendor"])}</td>'
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _header(report: Report, period: str) -> str:
+    days = report["daily_balances"]
+    if days:
+        fill = "days without activity included" if report["gap_days_filled"] else "active days"
+        period += f" ({len(days)} day{'s' if len(days) != 1 else ''}, {fill})"
+    facts = [
+        ("Source", _e(report["source"])),
+        ("Period", _e(period)),
+        ("Transactions", f"{report['transaction_count']:,}"),
+        ("Pages", f"{report['page_count']:,}"),
+        ("Total balance", f'<span class="total">{_money(report["total_balance"])}</span>'),
+    ]
+    rows = "\n".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
+    return f'<header>\n<h1>Ledger report</h1>\n<dl class="facts">\n{rows}\n</dl>\n</header>'
+
+
+def _chart_svg(chart: Chart, period: str) -> str:
+    layout, plot = chart.layout, chart.plot
+    w, h = layout.width, layout.height
+    out = [
+        f'<svg class="chart" viewBox="0 0 {_f(w)} {_f(h)}" width="{_f(w)}" height="{_f(h)}"'
+        ' role="img" aria-labelledby="chart-title">',
+        f'<title id="chart-title">Running daily balance, {_e(period)}</title>',
+        '<g class="grid">',
+    ]
+    out += [
+        f'<line x1="{_f(plot.left)}" x2="{_f(plot.right)}" y1="{_f(t.y)}" y2="{_f(t.y)}"/>'
+        for t in chart.y_ticks
+    ]
+    out.append('</g>\n<g class="axis y">')
+    out += [
+        f'<text x="{_f(plot.left - 6)}" y="{_f(t.y + 4)}" text-anchor="end">{t.label}</text>'
+        for t in chart.y_ticks
+    ]
+    out.append('</g>\n<g class="axis x">')
+    tick_top, tick_end, label_y = _f(plot.bottom), _f(plot.bottom + 5), _f(plot.bottom + 18)
+    for t in chart.x_ticks:
+        x = _f(t.x)
+        out.append(
+            f'<line x1="{x}" x2="{x}" y1="{tick_top}" y2="{tick_end}"/>'
+            f'<text x="{x}" y="{label_y}" text-anchor="middle">{_e(t.label)}</text>'
+        )
+    mid_y = (plot.top + plot.bottom) / 2
+    out += [
+        "</g>",
+        f'<rect class="frame" x="{_f(plot.left)}" y="{_f(plot.top)}" width="{_f(plot.width)}"'
+        f' height="{_f(plot.height)}"/>',
+        f'<text class="axis-title" x="{_f(layout.axis_title / 2 + 4)}" y="{_f(mid_y)}"'
+        f' text-anchor="middle" transform="rotate(-90 {_f(layout.axis_title / 2 + 4)}'
+        f' {_f(mid_y)})">Balance</text>',
+        f'<text class="axis-title" x="{_f((plot.left + plot.right) / 2)}" y="{_f(h - 8)}"'
+        ' text-anchor="middle">Date</text>',
+        f'<line class="zero" x1="{_f(plot.left)}" x2="{_f(plot.right)}" y1="{_f(chart.zero_y)}"'
+        f' y2="{_f(chart.zero_y)}"/>',
+    ]
+    if not chart.points:
+        out.append(
+            f'<text class="empty" x="{_f((plot.left + plot.right) / 2)}" y="{_f(mid_y - 10)}"'
+            ' text-anchor="middle">No transactions</text>'
+        )
+    if len(chart.steps) > 1:
+        path = " L".join(f"{_f(x)},{_f(y)}" for x, y in chart.steps)
+        out.append(f'<path class="balance" d="M{path}"/>')
+    out.append('<g class="points">')
+    r = _f(chart.point_radius)
+    out += [
+        f'<circle class="point" cx="{_f(p.x)}" cy="{_f(p.y)}" r="{r}">'
+        f"<title>{p.day.isoformat()}: {format_money(p.balance)}</title></circle>"
+        for p in chart.points
+    ]
+    out.append("</g>")
+    out += _extremes(chart)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _extremes(chart: Chart) -> list[str]:
+    """Ring and label the lowest and highest balances (one label when they are the same point)."""
+    if chart.low is None or chart.high is None:
+        return []
+    if chart.low == chart.high:
+        return _extreme(chart, chart.low, "low high", "Balance", above=True)
+    return _extreme(chart, chart.high, "high", "Highest", above=True) + _extreme(
+        chart, chart.low, "low", "Lowest", above=False
+    )
+
+
+def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) -> list[str]:
+    plot = chart.plot
+    # The highest balance is labelled above its point (the top margin has room for it); the
+    # lowest below, unless that would reach the date labels under the plot.
+    y = point.y - 9 if above or plot.bottom - point.y < 18 else point.y + 16
+    # Text runs away from the nearer side, so it never leaves the drawing.
+    left_half = point.x <= (plot.left + plot.right) / 2
+    anchor, x = ("start", point.x - 4) if left_half else ("end", point.x + 4)
+    label = f"{name} {format_money(point.balance)} ({point.day.isoformat()})"
+    radius = _f(chart.point_radius + 3)
+    return [
+        f'<g class="{cls}">',
+        f'<circle class="extreme {cls}" cx="{_f(point.x)}" cy="{_f(point.y)}" r="{radius}"/>',
+        f'<text class="extreme-label" x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}">'
+        f"{label}</text>",
+        "</g>",
+    ]
+
+
+def _categories(report: Report) -> str:
+    categories = report["categories"]
+    out = ['<section id="categories">', "<h2>Categories by total</h2>"]
+    if not categories:
+        out += ['<p class="note">None: no transactions.</p>', "</section>"]
+        return "\n".join(out)
+    largest = max(abs(Decimal(c["total"])) for c in categories)
+    out += [
+        '<table class="categories">',
+        '<thead><tr><th>Category</th><th class="num">Transactions</th>'
+        '<th class="num">Total</th><th class="bar-cell">'
+        '<span class="note">negative | positive</span></th></tr></thead>',
+        "<tbody>",
+    ]
+    for c in categories:
+        total = Decimal(c["total"])
+        share = float(abs(total) / largest) * 50 if largest else 0.0
+        side = "neg" if total < 0 else "pos"
+        out.append(
+            f'<tr><td>{_e(c["name"])}</td><td class="num">{c["count"]:,}</td>{_num(c["total"])}'
+            f'<td class="bar-cell"><div class="track"><span class="bar {side}"'
+            f' style="width:{share:.2f}%"></span></div></td></tr>'
+        )
+    out += ["</tbody>", "</table>", "</section>"]
+    return "\n".join(out)
+
+
+def _daily_table(days: list[Report]) -> str:
+    out = ['<section id="daily">', "<h2>Daily balances</h2>"]
+    if not days:
+        out += ['<p class="note">None: no transactions.</p>', "</section>"]
+        return "\n".join(out)
+    out += [
+        '<table class="daily">',
+        '<thead><tr><th>Date</th><th class="num">Change</th><th class="num">Balance</th>'
+        '<th class="num">Transactions</th></tr></thead>',
+        "<tbody>",
+    ]
+    out += [
+        f"<tr><td>{_e(d['date'])}</td>{_num(d['change'])}{_num(d['balance'])}"
+        f'<td class="num">{d["count"]:,}</td></tr>'
+        for d in days
+    ]
+    out += ["</tbody>", "</table>", "</section>"]
+    return "\n".join(out)
+
+
+def _duplicates(report: Report) -> str:
+    out = ['<section id="duplicates">', "<h2>Possible duplicates</h2>"]
+    groups = report["duplicates"]
+    if not groups:
+        out += ['<p class="note">None.</p>', "</section>"]
+        return "\n".join(out)
+    where = "excluded from" if report["duplicates_excluded"] else "included in"
+    out += [
+        f'<p class="note">Records identical in date, ledger, amount and company: '
+        f"{report['duplicate_count']:,} extra transaction(s) totalling "
+        f"{_money(report['duplicate_total'])}, {where} the totals.</p>",
+        '<table class="duplicates">',
+        '<thead><tr><th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
+        '<th class="num">Times</th></tr></thead>',
+        "<tbody>",
+    ]
+    out += [
+        f"<tr><td>{_e(d['date'])}</td>{_vendor(d)}<td>{_e(d['ledger'] or 'Uncategorized')}</td>"
+        f'{_num(d["amount"])}<td class="num">\N{MULTIPLICATION SIGN}{d["count"]:,}</td></tr>'
+        for d in groups
+    ]
+    out += ["</tbody>", "</table>", "</section>"]
+    return "\n".join(out)
+
+
+def _transactions(report: Report) -> str:
+    out = ['<section id="transactions">', "<h2>Transactions by category</h2>"]
+    if not report["transactions_listed"]:
+        out.append(
+            '<p class="note">Not listed: the ledger has more transactions than the detail limit;'
+            " the totals above include them all.</p>"
+        )
+    for c in report["categories"]:
+        if c["transactions"] is None:
+            continue
+        out += [
+            f"<details><summary>{_e(c['name'])}: {c['count']:,} transaction(s), "
+            f"{_money(c['total'])}</summary>",
+            '<table class="transactions">',
+            '<thead><tr><th>Date</th><th>Vendor</th><th class="num">Amount</th>'
+            '<th class="num">Page</th></tr></thead>',
+            "<tbody>",
+        ]
+        out += [
+            f"<tr><td>{_e(t['date'])}</td>{_vendor(t)}{_num(t['amount'])}"
+            f'<td class="num">{t["page"]:,}</td></tr>'
+            for t in c["transactions"]
+        ]
+        out += ["</tbody>", "</table>", "</details>"]
+    out.append("</section>")
+    return "\n".join(out)
