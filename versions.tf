@@ -10,7 +10,7 @@ terraform {
 
   # State is local by default so `terraform init` works anywhere. For a shared S3 backend,
   # copy backend.tf.example to backend.tf and run `terraform init -backend-config=...`
-  # (see docs/DEPLOY.md).
+  # (see "Remote state in S3" in README.md).
 }
 
 # Region and credentials come from the usual AWS environment (AWS_REGION, AWS_PROFILE, SSO,
