@@ -21,14 +21,25 @@ sys.path.insert(0, str(ROOT))
 import benchtest  # noqa: E402  (after the path set-up, so the script runs from a checkout)
 
 TIMEOUT = 60  # seconds
+# Headless, offline and quiet: no first-run UI, no background traffic, no name resolution.
+# tests/test_browser.py runs Chromium with these same flags.
+HEADLESS_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--hide-scrollbars",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: nothing leaves the machine
+]
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise SystemExit("screenshot: chromium not found on PATH; run scripts/install-chromium.sh")
+def find_chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,19 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         html = Path(tmp) / "sample-report.html"
         html.write_text(page, encoding="utf-8")
         shot = Path(tmp) / "shot.png"
+        chromium = find_chromium()
+        if chromium is None:
+            raise SystemExit("screenshot: chromium not on PATH; run scripts/install-chromium.sh")
         command = [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-default-apps",
-            "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
+            chromium,
+            *HEADLESS_FLAGS,
             "--force-device-scale-factor=1",
             f"--user-data-dir={Path(tmp) / 'profile'}",
             f"--window-size={width},{height}",

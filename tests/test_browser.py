@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -26,26 +25,13 @@ import pytest
 import benchtest
 from benchtest import Settings
 from benchtest.html import render_html
+from scripts.screenshot import HEADLESS_FLAGS, find_chromium
 from tests.conftest import make_pages, record, settings
 
 pytestmark = pytest.mark.slow
 
 TIMEOUT = 60  # seconds for one Chromium run
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--hide-scrollbars",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: nothing leaves the machine
-    "--enable-logging=stderr",
-    "--v=0",
-]
+FLAGS = [*HEADLESS_FLAGS, "--enable-logging=stderr", "--v=0"]
 PAYLOAD = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
 POINT = re.compile(r'<circle class="point"')
 _runs = count()
@@ -53,10 +39,9 @@ _runs = count()
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
+    found = find_chromium()
+    if found:
+        return found
     pytest.skip(
         "Chromium is not installed (chromium / chromium-browser not on PATH); "
         "scripts/install-chromium.sh installs it"

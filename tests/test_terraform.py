@@ -13,13 +13,9 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import warnings
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,75 +220,25 @@ def test_validate(terraform: str, tf_env: dict[str, str], tmp_path: Path) -> Non
 
 @pytest.fixture(scope="module")
 def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real package from ./build.sh when it exists, else a throwaway stand-in."""
-    build = ROOT / "build.sh"
-    if build.exists():
-        env = {**os.environ, "ARCH": TEST_VARS["architecture"]}
-        result = subprocess.run(
-            ["bash", str(build)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BUILD_TIMEOUT,
-            check=False,
-        )
-        assert result.returncode == 0, (
-            f"build.sh failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-        )
-        package = ROOT / "dist" / "lambda.zip"
-        assert package.is_file(), "build.sh did not write dist/lambda.zip"
-        with zipfile.ZipFile(package) as zf:
-            assert "handler.py" in zf.namelist(), "dist/lambda.zip has no top-level handler.py"
-        return package
-    warnings.warn(
-        "build.sh not found: applying with a placeholder package instead of dist/lambda.zip",
-        stacklevel=1,
+    """The real package, built by ./build.sh into a temporary folder (dist/ is left alone)."""
+    dist = tmp_path_factory.mktemp("dist")
+    env = {**os.environ, "ARCH": TEST_VARS["architecture"], "DIST_DIR": str(dist)}
+    result = subprocess.run(
+        ["bash", str(ROOT / "build.sh")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
     )
-    package = tmp_path_factory.mktemp("package") / "lambda.zip"
-    with zipfile.ZipFile(package, "w") as zf:
-        zf.writestr("handler.py", "def handler(event, context):\n    return {}\n")
+    assert result.returncode == 0, (
+        f"build.sh failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    )
+    package = dist / "lambda.zip"
+    with zipfile.ZipFile(package) as zf:
+        assert "handler.py" in zf.namelist(), "the package has no top-level handler.py"
     return package
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto server on a free loopback port, killed at the end of the module."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"moto server exited with {proc.returncode}; see {log.name}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("moto server did not start listening within 30 s")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 MOTO_SERVICES = [
