@@ -23,12 +23,17 @@ log = logging.getLogger("benchtest.run")
 NAMESPACE = "benchtest"
 
 
-def configure_logging() -> None:
-    """Outside Lambda (no root handler installed by the runtime), log INFO to stderr."""
+def configure_logging(env: Mapping[str, str] = os.environ) -> None:
+    """Make the INFO summary visible, unless Lambda's application log level says otherwise.
+
+    Outside Lambda there is no root handler: log to stderr. In Lambda with the text format the
+    root logger stays at Python's WARNING, which would drop the summary; with an application
+    log level configured (``AWS_LAMBDA_LOG_LEVEL``), the runtime has set it and it is kept.
+    """
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    elif root.level > logging.INFO or root.level == logging.NOTSET:
+    elif not env.get("AWS_LAMBDA_LOG_LEVEL") and root.getEffectiveLevel() > logging.INFO:
         root.setLevel(logging.INFO)
 
 

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 import benchtest
 import handler
-from benchtest import ConfigError, DataError, FetchError, LedgerServer
+from benchtest import ConfigError, DataError, FetchError, LedgerServer, observability
 from benchtest.events import parse_event
 from tests.conftest import make_pages, record
 
@@ -340,3 +340,27 @@ def test_handler_imports_boto3_only_when_writing_to_s3() -> None:
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("configured", "lambda_level", "expected"),
+    [
+        (logging.WARNING, None, logging.INFO),  # text format: the summary must not be dropped
+        (logging.WARNING, "WARN", logging.WARNING),  # the function's own setting wins
+        (logging.DEBUG, None, logging.DEBUG),  # never raised
+    ],
+)
+def test_logging_level_respects_lambdas_application_log_level(
+    configured: int, lambda_level: str | None, expected: int
+) -> None:
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, root.handlers[:]
+    root.handlers = [logging.NullHandler()]  # as the runtime installs its own handler
+    root.setLevel(configured)
+    try:
+        env = {} if lambda_level is None else {"AWS_LAMBDA_LOG_LEVEL": lambda_level}
+        observability.configure_logging(env)
+        assert root.level == expected
+    finally:
+        root.setLevel(saved_level)
+        root.handlers = saved_handlers
