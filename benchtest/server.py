@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -48,6 +49,11 @@ class LedgerServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/transactions/{{page}}.json"
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (its timeout or deadline passed) is routine, not a server fault."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def next_fault(self, page: int) -> str | None:
         with self.lock:
