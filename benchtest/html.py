@@ -18,12 +18,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from html import escape
-from typing import Any
 
 from . import __version__
 from .chart import MINUS, Chart, Point, balance_chart, format_money
-
-Report = dict[str, Any]
+from .report import UNCATEGORIZED, Report
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -314,7 +312,7 @@ def _duplicates(report: Report) -> str:
         "<tbody>",
     ]
     out += [
-        f"<tr><td>{_e(d['date'])}</td>{_vendor(d)}<td>{_e(d['ledger'] or 'Uncategorized')}</td>"
+        f"<tr><td>{_e(d['date'])}</td>{_vendor(d)}<td>{_e(d['ledger'] or UNCATEGORIZED)}</td>"
         f'{_num(d["amount"])}<td class="num">\N{MULTIPLICATION SIGN}{d["count"]:,}</td></tr>'
         for d in groups
     ]
