@@ -57,8 +57,9 @@ def _serve(pages: int, per_page: int, latency: float, port: multiprocessing.Queu
     server.serve_forever()
 
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd``; return wall seconds, its peak RSS in MB (wait4), and its stdout's first line."""
+def timed(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Run ``cmd``; return wall seconds, CPU seconds (user + system) and peak RSS in MB (both
+    from wait4), and its stdout's first line."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
@@ -70,7 +71,7 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
         if proc.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed: {err.read().decode()[-800:]}")
         first = out.readline().decode().strip()
-    return seconds, usage.ru_maxrss / 1024, first
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, first
 
 
 def scenario(name: str, pages: int, per_page: int, latency: float, repeat: int) -> list[str]:
@@ -92,16 +93,19 @@ def scenario(name: str, pages: int, per_page: int, latency: float, repeat: int) 
             "",
         ]
         rows += [
-            f"| client | wall s (best of {repeat}) | transactions/s | peak RSS MB |",
-            "|---|---|---|---|",
+            f"| client | wall s (best of {repeat}) | CPU s | transactions/s | peak RSS MB |",
+            "|---|---|---|---|---|",
         ]
         best = {}
         for label, cmd in clients.items():
             runs = [timed(cmd) for _ in range(repeat)]
-            seconds = min(r[0] for r in runs)
-            rss = max(r[1] for r in runs)
+            fastest = min(runs)
+            seconds, cpu = fastest[0], fastest[1]
+            rss = max(r[2] for r in runs)
             best[label] = seconds
-            rows.append(f"| {label} | {seconds:.2f} | {count / seconds:,.0f} | {rss:.0f} |")
+            rows.append(
+                f"| {label} | {seconds:.2f} | {cpu:.2f} | {count / seconds:,.0f} | {rss:.0f} |"
+            )
         ratio = best["baseline (naive)"] / best["benchtest"]
         rows += ["", f"benchtest / baseline speed: {ratio:.2f}x", ""]
         return rows
