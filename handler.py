@@ -25,7 +25,9 @@ observability.configure_logging()
 
 def handler(event: dict[str, Any] | None, context: Any) -> benchtest.Report:
     started = time.monotonic()
-    request_id = getattr(context, "aws_request_id", None) or time.strftime("%Y%m%dT%H%M%SZ")
+    request_id = getattr(context, "aws_request_id", None) or time.strftime(
+        "%Y%m%dT%H%M%SZ", time.gmtime()
+    )
     summary: dict[str, Any] = {"request_id": request_id, "success": False}
     metrics: dict[str, float] = {"Pages": 0, "Transactions": 0, "Retries": 0}
     try:
@@ -36,8 +38,9 @@ def handler(event: dict[str, Any] | None, context: Any) -> benchtest.Report:
         target = S3Target.from_env(os.environ)
         result = benchtest.run(settings, deadline=_time_left(context, settings.deadline))
         stats, report = result.stats, result.report
-        metrics.update(Pages=stats.pages, Transactions=report["transaction_count"])
-        metrics["Retries"] = stats.retries
+        metrics.update(
+            Pages=stats.pages, Transactions=report["transaction_count"], Retries=stats.retries
+        )
         summary.update(
             source=report["source"],
             pages=stats.pages,
