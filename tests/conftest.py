@@ -31,6 +31,15 @@ def bench_pages() -> dict[int, bytes]:
     return {int(f.stem): f.read_bytes() for f in files}
 
 
+@pytest.fixture(scope="session")
+def sample_report() -> benchtest.Report:
+    """The bundled sample's report as the core computes it (what ``--format json`` prints).
+
+    Built from `Settings` directly, so no sites.conf or environment is in play.
+    """
+    return benchtest.run(Settings(url="sample")).report
+
+
 @pytest.fixture
 def serve() -> Iterator[Callable[..., LedgerServer]]:
     """Start loopback ledger servers for the test; all are shut down at its end."""

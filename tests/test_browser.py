@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 
 import benchtest
-from benchtest import Settings
 from benchtest.html import render_html
 from scripts.screenshot import HEADLESS_FLAGS, find_chromium
 from tests.conftest import make_pages, record, settings
@@ -161,8 +160,8 @@ def test_bench_report_screenshot_is_a_real_picture(chromium, tmp_path, bench_rep
     assert distinct > 64  # text, lines and colours, not one flat colour
 
 
-def test_bundled_sample_report_renders_the_same_way(chromium, tmp_path):
-    report = benchtest.run(Settings(url="sample")).report
+def test_bundled_sample_report_renders_the_same_way(chromium, tmp_path, sample_report):
+    report = sample_report
     page = render_html(report)
     run = dump_dom(chromium, tmp_path, page)
     assert run.console == []
@@ -209,8 +208,10 @@ def test_control_a_script_that_runs_is_detected(chromium, tmp_path):
     assert any("Uncaught ReferenceError" in line for line in run.console)
 
 
-def test_control_policy_blocks_a_script_even_if_escaping_had_failed(chromium, tmp_path):
-    page = render_html(benchtest.run(Settings(url="sample")).report)
+def test_control_policy_blocks_a_script_even_if_escaping_had_failed(
+    chromium, tmp_path, sample_report
+):
+    page = render_html(sample_report)
     broken = page.replace("<body>", f"<body>{PAYLOAD}", 1)  # as if the payload were not escaped
     run = dump_dom(chromium, tmp_path, broken)
     assert run.title == title_of(page)

@@ -70,12 +70,6 @@ def keys(client: Any) -> list[str]:
     return sorted(o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
 
-@pytest.fixture(scope="module")
-def sample_report() -> benchtest.Report:
-    """The bundled sample's report as the core computes it (what the CLI prints as JSON)."""
-    return benchtest.run(benchtest.load_settings(overrides={"url": "sample"}, env={})).report
-
-
 def invoke(event: Any, context: Any = None) -> benchtest.Report:
     report = handler.handler(event, context or LambdaContext())
     json.dumps(report)  # what Lambda does with the return value: must not raise

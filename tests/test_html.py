@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 import benchtest
-from benchtest import Settings
 from benchtest.chart import MINUS, format_money
 from benchtest.html import CSP, render_html
 from benchtest.report import money
@@ -297,8 +296,8 @@ def test_bench_ledger_report_shows_total_chart_categories_and_duplicates(serve, 
     parse(page)
 
 
-def test_bundled_sample_report_renders_the_same_way():
-    report = benchtest.run(Settings(url="sample")).report
+def test_bundled_sample_report_renders_the_same_way(sample_report):
+    report = sample_report
     page = render_html(report)
     assert '<span class="total">5,356.75</span>' in page
     assert len(POINT.findall(page)) == len(report["daily_balances"]) == 10
