@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchtest.server import LedgerServer  # noqa: E402
+from tests.ledger_server import LedgerServer  # noqa: E402
 
 LEDGERS = ["Office Expense", "Travel Expense, Nonlocal", "Equipment Expense", "", "Insurance"]
 COMPANIES = [f"VENDOR {n} #x{n:04d} VANCOUVER BC" for n in range(200)]

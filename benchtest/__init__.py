@@ -12,7 +12,6 @@ from .errors import BenchError, ConfigError, DataError, FetchError
 from .fetch import FetchStats
 from .pipeline import RunResult, run
 from .report import FORMATS, Report, render
-from .server import LedgerServer, sample_pages, serve_ledger
 
 __all__ = [
     "FORMATS",
@@ -21,7 +20,6 @@ __all__ = [
     "DataError",
     "FetchError",
     "FetchStats",
-    "LedgerServer",
     "Report",
     "RunResult",
     "Settings",
@@ -29,6 +27,4 @@ __all__ = [
     "load_settings",
     "render",
     "run",
-    "sample_pages",
-    "serve_ledger",
 ]

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .config import Settings
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .report import Report, build_report
-from .server import sample_pages, serve_ledger
+from .source import open_source
 
-log = logging.getLogger(__name__)
-
-SAMPLE_SOURCE = "sample (bundled ledger, served on 127.0.0.1)"
 Progress = Callable[[int, int | None], None]
 
 
@@ -24,17 +19,6 @@ Progress = Callable[[int, int | None], None]
 class RunResult:
     report: Report
     stats: FetchStats
-
-
-@contextmanager
-def _source(settings: Settings) -> Iterator[tuple[str, str]]:
-    """Yield (URL template, label); the sample is served on loopback for the run's duration."""
-    if not settings.is_sample:
-        yield settings.url, settings.url
-        return
-    log.warning("no ledger URL configured: using the bundled sample ledger")
-    with serve_ledger(sample_pages()) as server:
-        yield server.url, SAMPLE_SOURCE
 
 
 def run(
@@ -51,7 +35,7 @@ def run(
     until = started + (settings.deadline if deadline is None else deadline)
     stats = FetchStats()
     ledger = Ledger(settings.detail_limit)
-    with _source(settings) as (template, label):
+    with open_source(settings) as (template, label):
         for page in fetch_pages(template, settings, stats, until):
             ledger.add(page)
             if progress is not None:

@@ -1,25 +1,21 @@
-"""Shared fixtures: the Bench ledger from ../shared, loopback servers, settings for tests."""
+"""Shared fixtures: the Bench ledger from ../shared, loopback servers, a moto server."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import benchtest
-from benchtest import LedgerServer, Settings
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_SAMPLE = ROOT.parent / "shared" / "bench-sample"
+from benchtest import Settings
+from tests.ledger_server import LedgerServer, serve_ledger
+from tests.support import BENCH_SAMPLE, free_port
 
 
 @pytest.fixture(scope="session")
@@ -46,50 +42,9 @@ def serve() -> Iterator[Callable[..., LedgerServer]]:
     with ExitStack() as stack:
 
         def start(pages: dict[int, bytes], **options: Any) -> LedgerServer:
-            return stack.enter_context(benchtest.serve_ledger(pages, **options))
+            return stack.enter_context(serve_ledger(pages, **options))
 
         yield start
-
-
-def settings(url: str, **changes: Any) -> Settings:
-    """Settings for a test: fast backoff, no config file or environment in play."""
-    base = Settings(url=url, backoff=0.01, retry_after_cap=5.0, timeout=5.0, deadline=30.0)
-    return dataclasses.replace(base, **changes)
-
-
-def make_pages(
-    transactions: list[dict[str, Any]], per_page: int, total: int | None = -1
-) -> dict[int, bytes]:
-    """Split records into API pages; ``total=-1`` means the true count, ``None`` omits it."""
-    count = len(transactions) if total == -1 else total
-    pages = {}
-    for start in range(0, max(len(transactions), 1), per_page):
-        number = start // per_page + 1
-        doc: dict[str, Any] = {
-            "page": number,
-            "transactions": transactions[start : start + per_page],
-        }
-        if count is not None:
-            doc["totalCount"] = count
-        pages[number] = json.dumps(doc).encode()
-    return pages
-
-
-def record(date: str = "2024-01-02", amount: str = "-1.00", **fields: Any) -> dict[str, Any]:
-    base = {
-        "Date": date,
-        "Ledger": "Office Expense",
-        "Amount": amount,
-        "Company": "ACME VANCOUVER BC",
-    }
-    base.update(fields)
-    return base
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

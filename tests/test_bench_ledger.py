@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import benchtest
-from tests.conftest import settings
+from tests.support import settings
 
 # Date, change, running balance: the spec's figures, every calendar day (12-14 had no activity).
 BENCH_DAYS = [

@@ -25,7 +25,7 @@ import pytest
 import benchtest
 from benchtest.html import render_html
 from scripts.screenshot import HEADLESS_FLAGS, find_chromium
-from tests.conftest import make_pages, record, settings
+from tests.support import make_pages, record, settings
 
 pytestmark = pytest.mark.slow
 

@@ -167,6 +167,15 @@ def test_unknown_arch_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "dist").exists()
 
 
+def _sources(package: Path) -> list[str]:
+    with zipfile.ZipFile(package) as archive:
+        return [
+            archive.read(name).decode()
+            for name in archive.namelist()
+            if name.startswith("benchtest/") and name.endswith(".py")
+        ]
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 def test_package_contents(packages: dict[str, tuple[Path, str]], arch: str) -> None:
     package, _ = packages[arch]
@@ -179,6 +188,9 @@ def test_package_contents(packages: dict[str, tuple[Path, str]], arch: str) -> N
     assert len(set(names)) == len(names)
     assert {"handler.py", "benchtest/__init__.py", "benchtest/sample/1.json"} <= set(names)
     assert {"requests/__init__.py", "urllib3/__init__.py"} <= set(names)
+    # Test tooling (the fault-injecting ledger server) stays in tests/, out of the product.
+    assert "tests/ledger_server.py" not in names
+    assert not any("LedgerServer" in archive_text for archive_text in _sources(package))
     tops = {name.split("/", 1)[0] for name in names}
     for provided in RUNTIME_PROVIDED:
         assert not any(top == provided or top.startswith(f"{provided}-") for top in tops)

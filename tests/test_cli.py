@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 
 import benchtest
-from benchtest.server import sample_pages
-from tests.conftest import ROOT, make_pages, record
+from benchtest.source import sample_pages
+from tests.support import ROOT, make_pages, record
 
 # The bundled sample's figures, worked out by hand from scripts/make_sample.py.
 SAMPLE_DAYS = [

@@ -8,7 +8,7 @@ import pytest
 
 import benchtest
 from benchtest import DataError, FetchError
-from tests.conftest import make_pages, record, settings
+from tests.support import make_pages, record, settings
 
 # 40 transactions, 10 pages of 4: total -40.00.
 LEDGER = [record(date=f"2024-01-{1 + i % 20:02d}", Company=f"VENDOR {i}") for i in range(40)]

@@ -17,9 +17,11 @@ from moto import mock_aws
 
 import benchtest
 import handler
-from benchtest import ConfigError, DataError, FetchError, LedgerServer, observability
+from benchtest import ConfigError, DataError, FetchError, observability
 from benchtest.events import parse_event
-from tests.conftest import make_pages, record
+from benchtest.source import sample_pages
+from tests.ledger_server import LedgerServer
+from tests.support import make_pages, record
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -116,7 +118,7 @@ def test_sample_events_are_understood(
 def test_events_that_would_change_more_than_safe_options_are_rejected(
     event: Any, message: str, serve: Callable[..., LedgerServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = serve(benchtest.sample_pages())
+    server = serve(sample_pages())
     monkeypatch.setenv("BENCH_API_URL", server.url)
     with pytest.raises(ConfigError, match=message):
         invoke(event)
@@ -134,7 +136,7 @@ def test_manual_event_options_change_only_how_the_report_is_computed() -> None:
     report = invoke(json.loads((EVENTS / "manual-options.json").read_text()))
     assert report["gap_days_filled"] is False
     assert report["duplicates_excluded"] is True
-    assert report["source"] == benchtest.pipeline.SAMPLE_SOURCE
+    assert report["source"] == benchtest.source.SAMPLE_SOURCE
 
 
 def test_bench_ledger_through_the_handler(
@@ -233,7 +235,7 @@ def test_a_failed_run_raises_and_writes_nothing(
 def test_run_stops_before_lambda_would_kill_it(
     serve: Callable[..., LedgerServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = serve(benchtest.sample_pages(), latency=2.0)
+    server = serve(sample_pages(), latency=2.0)
     monkeypatch.setenv("BENCH_API_URL", server.url)
     context = LambdaContext(remaining_ms=int((handler.RESERVE_SECONDS + 0.5) * 1000))
     with pytest.raises(FetchError):
@@ -243,7 +245,7 @@ def test_run_stops_before_lambda_would_kill_it(
 def test_too_little_time_left_fails_before_fetching(
     serve: Callable[..., LedgerServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = serve(benchtest.sample_pages())
+    server = serve(sample_pages())
     monkeypatch.setenv("BENCH_API_URL", server.url)
     with pytest.raises(FetchError, match="left in this invocation"):
         invoke(SCHEDULED, LambdaContext(remaining_ms=3000))

@@ -15,7 +15,7 @@ import benchtest
 from benchtest.chart import MINUS, format_money
 from benchtest.html import CSP, render_html
 from benchtest.report import money
-from tests.conftest import make_pages, record, settings
+from tests.support import make_pages, record, settings
 
 INJECTION = "<script>alert(1)</script>"
 POINT = re.compile(r'<circle class="point"')

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import benchtest
 from benchtest import BenchError, DataError
 from benchtest.transactions import _diagnose, _parse_records
-from tests.conftest import make_pages, record, settings
+from tests.support import make_pages, record, settings
 
 GOOD = [record(amount=f"-{n}.25") for n in range(1, 7)]  # 3 pages of 2
 

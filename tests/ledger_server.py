@@ -1,0 +1,105 @@
+"""A loopback ledger API for tests and benchmarks: the product's page server plus faults.
+
+It adds latency, per-page faults and request counters to `benchtest.source.PageServer`, so
+retries, timeouts and concurrency are tested against a real socket. Test tooling only: it is
+not part of the package and not in the Lambda zip.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from benchtest.source import PageHandler, PageServer, serving
+
+# Faults, consumed one per request of the page they are listed for:
+#   "500", "503", "429": that status;  "429@2": with Retry-After: 2
+#   "reset": close the connection without answering;  "delay=1.5": answer after 1.5 s
+#   "truncate": declare the full length, send half the body, close;  "html": a 200 HTML page
+
+
+class LedgerServer(PageServer):
+    def __init__(
+        self,
+        pages: Mapping[int, bytes],
+        *,
+        latency: float = 0.0,
+        faults: Mapping[int, list[str]] | None = None,
+    ) -> None:
+        self.latency = latency
+        self.faults = {page: list(kinds) for page, kinds in (faults or {}).items()}
+        self.requests = 0
+        self.page_requests: dict[int, int] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.lock = threading.Lock()
+        super().__init__(pages, _FaultyHandler)
+
+    def next_fault(self, page: int) -> str | None:
+        with self.lock:
+            kinds = self.faults.get(page)
+            return kinds.pop(0) if kinds else None
+
+
+class _FaultyHandler(PageHandler):
+    server: LedgerServer
+
+    def do_GET(self) -> None:
+        server = self.server
+        page = self.page_number()
+        with server.lock:
+            server.requests += 1
+            server.in_flight += 1
+            server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            if page:
+                server.page_requests[page] = server.page_requests.get(page, 0) + 1
+        try:
+            if server.latency:
+                time.sleep(server.latency)
+            fault = server.next_fault(page) if page else None
+            if fault is None:
+                super().do_GET()
+            else:
+                self._inject(fault, server.pages.get(page))
+        finally:
+            with server.lock:
+                server.in_flight -= 1
+
+    def _inject(self, fault: str, body: bytes | None) -> None:
+        if fault == "reset":
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif fault.startswith("delay="):
+            time.sleep(float(fault.removeprefix("delay=")))
+            self.send(200, body or b"")
+        elif fault == "truncate":
+            full = body or b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(full)))
+            self.end_headers()
+            self.wfile.write(full[: len(full) // 2])
+            self.close_connection = True
+        elif fault == "html":
+            self.send(
+                200, b"<!DOCTYPE html><html><body>Service Unavailable</body></html>", "text/html"
+            )
+        else:
+            status, _, after = fault.partition("@")
+            headers = {"Retry-After": after} if after else {}
+            self.send(int(status), json.dumps({"error": status}).encode(), headers=headers)
+
+
+@contextmanager
+def serve_ledger(
+    pages: Mapping[int, bytes],
+    *,
+    latency: float = 0.0,
+    faults: Mapping[int, list[str]] | None = None,
+) -> Iterator[LedgerServer]:
+    """Serve ``{page: body}`` on a free loopback port for the duration of the block."""
+    with serving(LedgerServer(pages, latency=latency, faults=faults)) as server:
+        yield server
