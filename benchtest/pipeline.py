@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .config import Settings
+from .errors import without_credentials
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .report import Report, build_report
@@ -30,7 +31,7 @@ class RunResult:
 def _source(settings: Settings) -> Iterator[tuple[str, str]]:
     """Yield (URL template, label); the sample is served on loopback for the run's duration."""
     if not settings.is_sample:
-        yield settings.url, settings.url
+        yield settings.url, without_credentials(settings.url)
         return
     log.warning("no ledger URL configured: using the bundled sample ledger")
     with serve_ledger(sample_pages()) as server:
