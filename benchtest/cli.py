@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .config import ENV_NAMES, load_settings
+from .config import CONFIG_ENV, SETTINGS, Setting, load_settings, show
 from .errors import BenchError
 from .pipeline import Progress, run
 from .report import FORMATS, render
@@ -21,7 +21,6 @@ log = logging.getLogger("benchtest")
 
 
 def _parser() -> argparse.ArgumentParser:
-    env = ENV_NAMES
     p = argparse.ArgumentParser(
         prog="benchtest",
         description="Fetch every page of a ledger API; report total and running daily balances.",
@@ -29,50 +28,32 @@ def _parser() -> argparse.ArgumentParser:
         "With no URL anywhere, the bundled sample ledger is served on 127.0.0.1 and used.",
     )
     p.add_argument(
-        "--url",
-        help=f"page URL template with {{page}}, a base ending in '/', or 'sample' [{env['url']}]",
-    )
-    p.add_argument(
         "--format", choices=FORMATS, default="table", help="output format (default: table)"
     )
-    p.add_argument(
-        "--concurrency", type=int, help=f"pages fetched at once (default 8) [{env['concurrency']}]"
-    )
-    p.add_argument(
-        "--timeout", type=float, help=f"seconds per request (default 10) [{env['timeout']}]"
-    )
-    p.add_argument("--retries", type=int, help=f"retries per page (default 4) [{env['retries']}]")
-    p.add_argument(
-        "--deadline",
-        type=float,
-        help=f"seconds for the whole run (default 300) [{env['deadline']}]",
-    )
-    p.add_argument(
-        "--max-pages",
-        type=int,
-        help=f"refuse ledgers longer than this (default 10000) [{env['max_pages']}]",
-    )
-    p.add_argument(
-        "--active-days-only",
-        action="store_true",
-        default=None,
-        help=f"list only days with transactions (default: every day) [{env['active_days_only']}]",
-    )
-    p.add_argument(
-        "--exclude-duplicates",
-        action="store_true",
-        default=None,
-        help=f"leave possible duplicates out of totals [{env['exclude_duplicates']}]",
-    )
+    for setting in SETTINGS:
+        _add_flag(p, setting)
     p.add_argument(
         "--config",
         metavar="FILE",
-        help="INI settings file (default: ./sites.conf if present) [BENCH_CONFIG]",
+        help=f"INI settings file (default: ./sites.conf if present) [{CONFIG_ENV}]",
     )
     p.add_argument("--site", help="section of the config file to use (default: [default])")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices on stderr")
+    p.add_argument(
+        "--debug", action="store_true", help="log details; on error, the traceback and its causes"
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def _add_flag(p: argparse.ArgumentParser, setting: Setting) -> None:
+    """A flag for ``setting``; ``None`` when not given, so the environment and file still count."""
+    limits = "" if setting.bounds is None else "; " + "-".join(map(show, setting.bounds))
+    text = f"{setting.help} (default {show(setting.default)}{limits}) [{setting.env}]"
+    if setting.type is bool:
+        p.add_argument(setting.flag, action="store_true", default=None, help=text)
+    else:
+        p.add_argument(setting.flag, type=setting.type, metavar=setting.metavar, help=text)
 
 
 def _progress_bar() -> Progress | None:
@@ -90,26 +71,15 @@ def _progress_bar() -> Progress | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.ERROR if args.quiet else logging.WARNING,
-        format="benchtest: %(message)s",
-        stream=sys.stderr,
-    )
-    flags = {
-        "url": args.url,
-        "concurrency": args.concurrency,
-        "timeout": args.timeout,
-        "retries": args.retries,
-        "deadline": args.deadline,
-        "max_pages": args.max_pages,
-        "active_days_only": args.active_days_only,
-        "exclude_duplicates": args.exclude_duplicates,
-    }
+    level = logging.DEBUG if args.debug else logging.ERROR if args.quiet else logging.WARNING
+    logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr)
+    flags = {setting.name: getattr(args, setting.name) for setting in SETTINGS}
     try:
         settings = load_settings(overrides=flags, config_file=args.config, site=args.site)
         result = run(settings, progress=None if args.quiet else _progress_bar())
         text = render(result.report, args.format)
     except BenchError as exc:
+        log.debug("the error, with its causes:", exc_info=exc)
         print(f"benchtest: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -1,7 +1,9 @@
 """Settings for a run, merged from flags > environment > config file > defaults.
 
-One loader serves the CLI and the Lambda handler, so both read the same names and validate
-them the same way.
+Each setting is declared once, as a `Settings` field (default, environment variable, bounds,
+help); the CLI's flags, the environment, ``sites.conf`` and the README's table are all derived
+from those declarations (`SETTINGS`), so they cannot disagree. One loader serves the CLI and the
+Lambda handler, so both read the same names and validate them the same way.
 """
 
 from __future__ import annotations
@@ -9,65 +11,149 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
-from .errors import ConfigError
+from .errors import ConfigError, without_credentials
 
 SAMPLE = "sample"
 DEFAULT_CONFIG_FILE = "sites.conf"
 
+# Environment variables that are not settings of a run: where the settings file is, and the
+# Lambda's report bucket (read by `s3sink.S3Target.from_env`; an event can never change them).
+CONFIG_ENV = "BENCH_CONFIG"
+REPORT_BUCKET_ENV = "REPORT_BUCKET"
+REPORT_PREFIX_ENV = "REPORT_PREFIX"
+REPORT_KMS_KEY_ID_ENV = "REPORT_KMS_KEY_ID"
+
+_T = TypeVar("_T")
+
+
+class _Declared(NamedTuple):
+    env: str
+    help: str
+    bounds: tuple[float, float] | None
+    metavar: str | None
+
+
+def _setting(
+    default: _T,
+    env: str,
+    help: str,
+    *,
+    bounds: tuple[float, float] | None = None,
+    metavar: str | None = None,
+) -> _T:
+    """Declare a `Settings` field with everything a flag, variable or file entry needs."""
+    return dataclasses.field(
+        default=default, metadata={"setting": _Declared(env, help, bounds, metavar)}
+    )
+
 
 @dataclass(frozen=True)
 class Settings:
-    url: str = SAMPLE
-    concurrency: int = 8
-    timeout: float = 10.0
-    retries: int = 4
-    backoff: float = 0.5
-    retry_after_cap: float = 30.0
-    active_days_only: bool = False
-    exclude_duplicates: bool = False
-    max_pages: int = 10_000
-    deadline: float = 300.0
-    detail_limit: int = 10_000
+    """A run's settings; each field is the one declaration of that setting (see `SETTINGS`)."""
+
+    url: str = _setting(
+        SAMPLE,
+        "BENCH_API_URL",
+        "page URL template with {page}, a base ending in '/', or 'sample': "
+        "the bundled ledger, served on 127.0.0.1",
+        metavar="TEMPLATE",
+    )
+    concurrency: int = _setting(
+        8, "BENCH_CONCURRENCY", "pages fetched at once", bounds=(1, 64), metavar="N"
+    )
+    timeout: float = _setting(
+        10.0, "BENCH_TIMEOUT", "seconds per request", bounds=(0.1, 600), metavar="S"
+    )
+    retries: int = _setting(
+        4,
+        "BENCH_RETRIES",
+        "retries per page, on connection errors, timeouts, 429 and 5xx",
+        bounds=(0, 20),
+        metavar="N",
+    )
+    backoff: float = _setting(
+        0.5,
+        "BENCH_BACKOFF",
+        "exponential backoff factor and jitter, seconds",
+        bounds=(0, 60),
+        metavar="S",
+    )
+    retry_after_cap: float = _setting(
+        30.0,
+        "BENCH_RETRY_AFTER_CAP",
+        "longest Retry-After honoured, seconds",
+        bounds=(0, 3600),
+        metavar="S",
+    )
+    deadline: float = _setting(
+        300.0, "BENCH_DEADLINE", "seconds for the whole run", bounds=(0.1, 86_400), metavar="S"
+    )
+    max_pages: int = _setting(
+        10_000, "BENCH_MAX_PAGES", "refuse longer ledgers", bounds=(1, 1_000_000), metavar="N"
+    )
+    detail_limit: int = _setting(
+        10_000,
+        "BENCH_DETAIL_LIMIT",
+        "most transactions listed per report; above it, only the aggregates",
+        bounds=(0, 1_000_000),
+        metavar="N",
+    )
+    active_days_only: bool = _setting(
+        False, "BENCH_ACTIVE_DAYS_ONLY", "list only days with transactions, not every day"
+    )
+    exclude_duplicates: bool = _setting(
+        False, "BENCH_EXCLUDE_DUPLICATES", "leave possible duplicates out of every total"
+    )
 
     @property
     def is_sample(self) -> bool:
         return self.url == SAMPLE
 
 
-# Environment variable for each setting.
-ENV_NAMES = {
-    "url": "BENCH_API_URL",
-    "concurrency": "BENCH_CONCURRENCY",
-    "timeout": "BENCH_TIMEOUT",
-    "retries": "BENCH_RETRIES",
-    "backoff": "BENCH_BACKOFF",
-    "retry_after_cap": "BENCH_RETRY_AFTER_CAP",
-    "active_days_only": "BENCH_ACTIVE_DAYS_ONLY",
-    "exclude_duplicates": "BENCH_EXCLUDE_DUPLICATES",
-    "max_pages": "BENCH_MAX_PAGES",
-    "deadline": "BENCH_DEADLINE",
-    "detail_limit": "BENCH_DETAIL_LIMIT",
-}
+@dataclass(frozen=True)
+class Setting:
+    """One setting as flags, environment and config file see it, derived from `Settings`."""
 
-# (low, high) bounds; a value outside is a configuration error, not something to clamp silently.
-_BOUNDS: dict[str, tuple[float, float]] = {
-    "concurrency": (1, 64),
-    "timeout": (0.1, 600),
-    "retries": (0, 20),
-    "backoff": (0, 60),
-    "retry_after_cap": (0, 3600),
-    "max_pages": (1, 1_000_000),
-    "deadline": (0.1, 86_400),
-    "detail_limit": (0, 1_000_000),
-}
+    name: str
+    type: type  # str, int, float or bool
+    default: object
+    env: str
+    help: str
+    bounds: tuple[float, float] | None
+    metavar: str | None
 
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _settings() -> tuple[Setting, ...]:
+    types = typing.get_type_hints(Settings)
+    return tuple(
+        Setting(field.name, types[field.name], field.default, *field.metadata["setting"])
+        for field in dataclasses.fields(Settings)
+    )
+
+
+SETTINGS = _settings()
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def show(value: object) -> str:
+    """A default or bound as people write it: ``false``, ``10``, ``0.5``, ``1000000``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def normalize_url(url: str) -> str:
@@ -78,27 +164,36 @@ def normalize_url(url: str) -> str:
     url = url.strip()
     if url == SAMPLE:
         return url
+    shown = without_credentials(url)
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"url: must be 'sample' or an http(s) URL, got {url!r}")
+        raise ConfigError(
+            f"must be 'sample' or an http(s) URL, got {shown!r}", field="url", url=url
+        )
     if url.endswith("/") and "{page}" not in url:
         url += "{page}.json"
+        shown += "{page}.json"
     if "{page}" not in url:
-        raise ConfigError(f"url: must contain '{{page}}' or end with '/', got {url!r}")
+        raise ConfigError(
+            f"must contain '{{page}}' or end with '/', got {shown!r}", field="url", url=url
+        )
     try:
         url.format(page=1)
     except (IndexError, KeyError, ValueError) as exc:
-        raise ConfigError(f"url: only '{{page}}' may be in braces, got {url!r}") from exc
+        raise ConfigError(
+            f"only '{{page}}' may be in braces, got {shown!r}", field="url", url=url
+        ) from exc
     return url
 
 
-def _coerce(name: str, value: object, origin: str) -> object:
-    kind = _FIELDS[name].type
+def _coerce(setting: Setting, value: object, origin: str) -> object:
+    """Check and convert one value, the same way whether it came from a flag, variable or file."""
+    kind = setting.type
     try:
-        if kind == "str":
+        if kind is str:
             if not isinstance(value, str):
                 raise ValueError("expected a string")
-            return normalize_url(value) if name == "url" else value
-        if kind == "bool":
+            return normalize_url(value) if setting.name == "url" else value
+        if kind is bool:
             if isinstance(value, bool):
                 return value
             if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
@@ -106,17 +201,19 @@ def _coerce(name: str, value: object, origin: str) -> object:
             raise ValueError("expected true or false")
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError("expected a number")
-        number: float = int(value) if kind == "int" else float(value)
-        if kind == "int" and isinstance(value, float) and value != number:
+        number: float = int(value) if kind is int else float(value)
+        if kind is int and isinstance(value, float) and value != number:
             raise ValueError("expected a whole number")
-        low, high = _BOUNDS[name]
-        if not low <= number <= high:
-            raise ValueError(f"must be between {low:g} and {high:g}")
+        if setting.bounds is not None:
+            low, high = setting.bounds
+            if not low <= number <= high:
+                raise ValueError(f"must be between {show(low)} and {show(high)}")
         return number
-    except ConfigError:
+    except ConfigError as exc:
+        exc.origin = origin
         raise
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{origin}: {name}: {exc} (got {value!r})") from exc
+        raise ConfigError(f"{exc} (got {value!r})", origin=origin, field=setting.name) from exc
 
 
 def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
@@ -135,7 +232,7 @@ def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
     if site is not None and not parser.has_section(site):
         raise ConfigError(f"{file}: no [{site}] section")
     values = dict(parser.items(section)) if parser.has_section(section) else {}
-    unknown = sorted(set(values) - set(_FIELDS))
+    unknown = sorted(set(values) - set(_BY_NAME))
     if unknown:
         raise ConfigError(f"{file}: [{section}]: unknown setting(s): {', '.join(unknown)}")
     return values
@@ -153,15 +250,15 @@ def load_settings(
     """
     env = os.environ if env is None else env
     merged: dict[str, object] = {}
-    file_values = _read_config_file(config_file or env.get("BENCH_CONFIG") or None, site)
+    file_values = _read_config_file(config_file or env.get(CONFIG_ENV) or None, site)
     for name, value in file_values.items():
-        merged[name] = _coerce(name, value, f"config file [{site or 'default'}]")
-    for name, var in ENV_NAMES.items():
-        if env.get(var, "").strip():
-            merged[name] = _coerce(name, env[var], var)
+        merged[name] = _coerce(_BY_NAME[name], value, f"config file [{site or 'default'}]")
+    for setting in SETTINGS:
+        if env.get(setting.env, "").strip():
+            merged[setting.name] = _coerce(setting, env[setting.env], setting.env)
     for name, given in (overrides or {}).items():
-        if name not in _FIELDS:
+        if name not in _BY_NAME:
             raise ConfigError(f"unknown setting: {name}")
         if given is not None:
-            merged[name] = _coerce(name, given, "option")
+            merged[name] = _coerce(_BY_NAME[name], given, "option")
     return Settings(**merged)  # type: ignore[arg-type]

@@ -1,11 +1,23 @@
 """Errors a run can end with.
 
-Every expected failure is a `BenchError` whose message is one line naming the page (and record
-and field where there is one), so the CLI can print it without a traceback and the Lambda can
-raise it as the invocation's error.
+Every expected failure is a `BenchError`. Where it happened (page, record, field, URL) is held
+as attributes, not baked into the text, so a caller that knows more (the fetcher knows the
+page) can fill it in, and the one-line message is built from them when printed:
+``page 3: transactions[4].Amount: <what is wrong>``. The CLI prints that line without a
+traceback; the cause stays chained (``raise … from``) for ``--debug`` and logs.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+
+def without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed, so it can be shown and logged."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 class BenchError(Exception):
@@ -13,11 +25,72 @@ class BenchError(Exception):
 
     exit_code = 1
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        page: int | None = None,
+        index: int | None = None,
+        field: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.page = page
+        self.index = index  # the record's position in the page's ``transactions``
+        self.field = field
+        self.url = url
+
+    @property
+    def url(self) -> str | None:
+        """The URL involved, credentials removed."""
+        return self._url
+
+    @url.setter
+    def url(self, value: str | None) -> None:
+        self._url = None if value is None else without_credentials(value)
+
+    def locate(self, *, page: int, url: str | None = None) -> None:
+        """Fill in the page (and URL) where the raiser did not know them."""
+        if self.page is None:
+            self.page = page
+        if self.url is None:
+            self.url = url
+
+    def _where(self) -> list[str]:
+        where = [] if self.page is None else [f"page {self.page}"]
+        if self.index is not None:
+            where.append(f"transactions[{self.index}]" + (f".{self.field}" if self.field else ""))
+        elif self.field is not None:
+            where.append(self.field)
+        return where
+
+    def __str__(self) -> str:
+        return ": ".join([*self._where(), self.message])
+
 
 class ConfigError(BenchError):
-    """Bad settings, flags, environment or config file. Exit code 2 (usage)."""
+    """Bad settings, flags, environment or config file. Exit code 2 (usage).
+
+    ``origin`` names where a bad value came from: ``option``, an environment variable, or
+    ``config file [site]``.
+    """
 
     exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        origin: str | None = None,
+        field: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field, url=url)
+        self.origin = origin
+
+    def _where(self) -> list[str]:
+        return ([] if self.origin is None else [self.origin]) + super()._where()
 
 
 class FetchError(BenchError):
@@ -26,17 +99,3 @@ class FetchError(BenchError):
 
 class DataError(BenchError):
     """A page was fetched but its content is wrong: invalid JSON, record, or counts."""
-
-    @classmethod
-    def at(
-        cls, page: int, message: str, index: int | None = None, field: str | None = None
-    ) -> DataError:
-        """Build the one-line message: ``page 3: transactions[4].Amount: <what is wrong>``."""
-        where = f"page {page}"
-        if index is not None:
-            where += f": transactions[{index}]"
-            if field is not None:
-                where += f".{field}"
-        elif field is not None:
-            where += f": {field}"
-        return cls(f"{where}: {message}")

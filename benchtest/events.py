@@ -67,8 +67,8 @@ def _timestamp(value: object, name: str) -> datetime:
         raise ConfigError(f"event {name!r} must be an ISO 8601 string, got {value!r}")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"event {name!r} is not an ISO 8601 time: {value!r}") from None
+    except ValueError as exc:
+        raise ConfigError(f"event {name!r} is not an ISO 8601 time: {value!r}") from exc
     if parsed.tzinfo is None:
         raise ConfigError(f"event {name!r} has no time zone: {value!r}")
     return parsed

@@ -125,26 +125,38 @@ class _Fetcher:
         self.abort.set()
         self.session.close()
 
+    def url(self, number: int) -> str:
+        return self.template.format(page=number)
+
     def get(self, number: int) -> bytes | None:
-        url = self.template.format(page=number)
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise FetchError(f"page {number}: deadline reached before the request")
+        url = self.url(number)
         try:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchError("deadline reached before the request")
             with self.session.get(url, timeout=min(self.timeout, remaining), stream=True) as resp:
                 self._count(resp)
                 if resp.status_code == 404:
                     return END
                 if resp.status_code != 200:
-                    raise FetchError(f"page {number}: HTTP {resp.status_code}{self._after(resp)}")
-                body = self._read(number, resp)
-        except FetchError as exc:
-            if not str(exc).startswith("page "):
-                raise FetchError(f"page {number}: {exc}") from None
+                    raise FetchError(f"HTTP {resp.status_code}{self._after(resp)}")
+                body = self._read(resp)
+        except FetchError as exc:  # raised here, or by `_Retry.sleep`, which knows no page
+            exc.locate(page=number, url=url)
             raise
         except requests.RequestException as exc:
-            raise FetchError(f"page {number}: {_reason(exc)}") from None
+            raise FetchError(_reason(exc), page=number, url=url) from exc
         return body
+
+    def parse(self, number: int, body: bytes) -> Page:
+        try:
+            return parse_page(number, body)
+        except DataError as exc:
+            exc.locate(page=number, url=self.url(number))
+            raise
+
+    def error(self, number: int, message: str) -> FetchError:
+        return FetchError(message, page=number, url=self.url(number))
 
     def _count(self, resp: requests.Response) -> None:
         history = getattr(resp.raw.retries, "history", ())
@@ -156,18 +168,18 @@ class _Fetcher:
         history = getattr(resp.raw.retries, "history", ())
         return f" after {len(history) + 1} attempts" if history else ""
 
-    def _read(self, number: int, resp: requests.Response) -> bytes:
+    def _read(self, resp: requests.Response) -> bytes:
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > MAX_PAGE_BYTES:
-            raise FetchError(f"page {number}: response of {declared} bytes exceeds the cap")
+            raise FetchError(f"response of {declared} bytes exceeds the cap")
         chunks = []
         size = 0
         for chunk in resp.iter_content(chunk_size=256 * 1024):
             size += len(chunk)
             if size > MAX_PAGE_BYTES:
-                raise FetchError(f"page {number}: response exceeds {MAX_PAGE_BYTES} bytes")
+                raise FetchError(f"response exceeds {MAX_PAGE_BYTES} bytes")
             if time.monotonic() > self.deadline:
-                raise FetchError(f"page {number}: deadline reached while reading the response")
+                raise FetchError("deadline reached while reading the response")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -201,8 +213,8 @@ def fetch_pages(
     try:
         body = fetcher.get(1)
         if body is END:
-            raise FetchError("page 1: HTTP 404: no ledger at this URL")
-        first = parse_page(1, body)
+            raise fetcher.error(1, "HTTP 404: no ledger at this URL")
+        first = fetcher.parse(1, body)
         total = first.total_count
         received = len(first)
         stats.pages = 1
@@ -211,13 +223,16 @@ def fetch_pages(
             log.info("no totalCount on page 1: fetching pages in order until the 404")
             pages: Iterator[Page] = _in_order(fetcher, settings.max_pages)
         else:
-            last = _page_count(total, len(first), settings.max_pages)
+            last = _page_count(fetcher, total, len(first), settings.max_pages)
             stats.expected_pages = last
             pages = _concurrently(fetcher, last, settings.concurrency)
         for page in pages:
             if page.total_count != total:
-                raise DataError.at(
-                    page.number, f"is {page.total_count}, page 1 said {total}", field="totalCount"
+                raise DataError(
+                    f"is {page.total_count}, page 1 said {total}",
+                    page=page.number,
+                    field="totalCount",
+                    url=fetcher.url(page.number),
                 )
             received += len(page)
             stats.pages += 1
@@ -230,16 +245,15 @@ def fetch_pages(
         fetcher.close()
 
 
-def _page_count(total: int, size: int, max_pages: int) -> int:
+def _page_count(fetcher: _Fetcher, total: int, size: int, max_pages: int) -> int:
     if total == 0:
         return 1
     if size == 0:
-        raise DataError.at(1, f"no transactions, but totalCount is {total}")
+        raise DataError(f"no transactions, but totalCount is {total}", page=1, url=fetcher.url(1))
     last = math.ceil(total / size)
     if last > max_pages:
-        raise FetchError(
-            f"page 1: totalCount {total} at {size} per page needs {last} pages "
-            f"(the cap is {max_pages})"
+        raise fetcher.error(
+            1, f"totalCount {total} at {size} per page needs {last} pages (the cap is {max_pages})"
         )
     return last
 
@@ -250,8 +264,8 @@ def _in_order(fetcher: _Fetcher, max_pages: int) -> Iterator[Page]:
         if body is END:
             return
         if number > max_pages:
-            raise FetchError(f"page {number}: more than the cap of {max_pages} pages")
-        yield parse_page(number, body)
+            raise fetcher.error(number, f"more than the cap of {max_pages} pages")
+        yield fetcher.parse(number, body)
 
 
 def _concurrently(fetcher: _Fetcher, last: int, concurrency: int) -> Iterator[Page]:
@@ -279,16 +293,17 @@ def _concurrently(fetcher: _Fetcher, last: int, concurrency: int) -> Iterator[Pa
                     number = submitted.pop(future)
                     body = future.result()
                     if number <= last and body is END:
-                        raise FetchError(
-                            f"page {number}: HTTP 404, but totalCount implies {last} pages"
+                        raise fetcher.error(
+                            number, f"HTTP 404, but totalCount implies {last} pages"
                         )
                     if number > last and body is not END:
-                        raise FetchError(
-                            f"page {number}: expected the end (404) after {last} pages; "
-                            "the ledger changed while paging"
+                        raise fetcher.error(
+                            number,
+                            f"expected the end (404) after {last} pages; "
+                            "the ledger changed while paging",
                         )
                     if body is not END:
-                        yield parse_page(number, body)
+                        yield fetcher.parse(number, body)
                 refill()
         except BaseException:
             fetcher.abort.set()

@@ -90,7 +90,7 @@ class Ledger:
 
     def add(self, page: Page) -> None:
         if page.number in self._pages:
-            raise DataError.at(page.number, "page received twice")
+            raise DataError("page received twice", page=page.number)
         self._pages.add(page.number)
         self._count += len(page)
         self._keep_detail(page)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .config import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
 from .events import Invocation
 from .report import Report, render
 
@@ -31,13 +32,13 @@ class S3Target:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Target | None:
         """``REPORT_BUCKET`` (unset or empty: no S3), ``REPORT_PREFIX``, ``REPORT_KMS_KEY_ID``."""
-        bucket = env.get("REPORT_BUCKET", "").strip()
+        bucket = env.get(REPORT_BUCKET_ENV, "").strip()
         if not bucket:
             return None
         return cls(
             bucket=bucket,
-            prefix=env.get("REPORT_PREFIX", "reports").strip().strip("/"),
-            kms_key_id=env.get("REPORT_KMS_KEY_ID", "").strip() or None,
+            prefix=env.get(REPORT_PREFIX_ENV, "reports").strip().strip("/"),
+            kms_key_id=env.get(REPORT_KMS_KEY_ID_ENV, "").strip() or None,
         )
 
 

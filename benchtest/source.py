@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 
 from .config import Settings
+from .errors import without_credentials
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def sample_pages() -> dict[int, bytes]:
 def open_source(settings: Settings) -> Iterator[tuple[str, str]]:
     """Yield (URL template, label); the sample is served on loopback for the run's duration."""
     if not settings.is_sample:
-        yield settings.url, settings.url
+        yield settings.url, without_credentials(settings.url)
         return
     log.warning("no ledger URL configured: using the bundled sample ledger")
     with serving(PageServer(sample_pages())) as server:

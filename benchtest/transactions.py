@@ -66,27 +66,27 @@ def parse_page(number: int, body: bytes) -> Page:
     try:
         doc = json.loads(body, parse_constant=_reject_constant)
     except ValueError as exc:
-        raise DataError.at(number, _not_json(body, exc)) from None
+        raise DataError(_not_json(body, exc), page=number) from exc
     if not isinstance(doc, dict):
-        raise DataError.at(number, f"expected a JSON object, got {_kind(doc)}")
+        raise DataError(f"expected a JSON object, got {_kind(doc)}", page=number)
     if "page" not in doc:
-        raise DataError.at(number, "missing field", field="page")
+        raise DataError("missing field", page=number, field="page")
     got = doc["page"]
     if type(got) is not int:
-        raise DataError.at(number, f"expected an integer, got {_kind(got)}", field="page")
+        raise DataError(f"expected an integer, got {_kind(got)}", page=number, field="page")
     if got != number:
-        raise DataError.at(number, f"the server answered with page {got}", field="page")
+        raise DataError(f"the server answered with page {got}", page=number, field="page")
     total = doc.get("totalCount")
     if total is not None and (type(total) is not int or total < 0):
-        raise DataError.at(number, f"expected a count >= 0, got {total!r}", field="totalCount")
+        raise DataError(f"expected a count >= 0, got {total!r}", page=number, field="totalCount")
     items = doc.get("transactions")
     if not isinstance(items, list):
         what = "missing field" if items is None else f"expected a list, got {_kind(items)}"
-        raise DataError.at(number, what, field="transactions")
+        raise DataError(what, page=number, field="transactions")
     try:
         return Page(number, total, *_parse_records(items))
-    except (KeyError, TypeError, ValueError, ArithmeticError):
-        raise _first_bad(number, items) from None
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _first_bad(number, items) from exc
 
 
 def _parse_records(
@@ -129,14 +129,14 @@ def _first_bad(number: int, items: list[Any]) -> DataError:
         error = _diagnose(number, index, item)
         if error is not None:
             return error
-    return DataError.at(number, "invalid transactions")  # unreachable unless the checks disagree
+    return DataError("invalid transactions", page=number)  # unreachable unless the checks disagree
 
 
 def _diagnose(number: int, index: int, item: object) -> DataError | None:
     """Explain what is wrong with ``item``, or None if nothing is (slow, one record)."""
 
     def error(message: str, field: str | None = None) -> DataError:
-        return DataError.at(number, message, index=index, field=field)
+        return DataError(message, page=number, index=index, field=field)
 
     if not isinstance(item, dict):
         return error(f"expected an object, got {_kind(item)}")

@@ -127,6 +127,28 @@ def test_a_fetch_error_exits_1_without_traceback(serve, tmp_path):
     assert done.stderr.strip() == "benchtest: error: page 1: HTTP 404: no ledger at this URL"
 
 
+def test_detail_limit_flag_caps_the_transactions_listed(tmp_path):
+    listed = cli("--format", "json", "--detail-limit", "21", cwd=tmp_path)
+    capped = cli("--format", "json", "--detail-limit", "20", cwd=tmp_path)
+    assert (listed.returncode, capped.returncode) == (0, 0), capped.stderr
+    assert json.loads(listed.stdout)["transactions_listed"] is True
+    assert json.loads(capped.stdout)["transactions_listed"] is False
+
+
+def test_debug_adds_the_traceback_with_its_cause_to_the_one_line_error(serve, tmp_path):
+    server = serve({1: b'{"page": 1, "transactions": [}'})
+    line = "benchtest: error: page 1: invalid or truncated JSON: Expecting value"
+    plain = cli("--url", server.url, cwd=tmp_path)
+    debug = cli("--url", server.url, "--debug", cwd=tmp_path)
+    assert (plain.returncode, debug.returncode) == (1, 1)
+    assert plain.stderr.startswith(line)
+    assert plain.stderr.count("\n") == 1
+    assert "Traceback" in debug.stderr
+    assert "json.decoder.JSONDecodeError" in debug.stderr
+    assert "The above exception was the direct cause" in debug.stderr
+    assert debug.stderr.splitlines()[-1] == plain.stderr.strip()
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from benchtest import ConfigError, Settings, load_settings
+from benchtest.cli import _parser
+from benchtest.config import SETTINGS, Setting, show
+from scripts.settings_table import END, README, START, markdown_table
 
 URL = "https://ledger.example/transactions/{page}.json"
 
@@ -69,6 +74,7 @@ def test_urls_are_normalized(given, expected):
         ({"url": "https://a.example/transactions"}, r"url: must contain '\{page\}'"),
         ({"url": "https://a.example/{page}/{id}"}, r"url: only '\{page\}' may be in braces"),
         ({"concurrency": 0}, r"concurrency: must be between 1 and 64"),
+        ({"max_pages": 0}, r"max_pages: must be between 1 and 1000000 \(got 0\)"),
         ({"concurrency": "many"}, r"concurrency: invalid literal"),
         ({"timeout": "nan"}, r"timeout: must be between"),
         ({"retries": 2.5}, r"retries: expected a whole number"),
@@ -106,3 +112,81 @@ def test_config_file_problems_are_configuration_errors(tmp_path):
         load_settings(env={}, config_file=str(bad))
     with pytest.raises(ConfigError, match=r"no \[nope\] section"):
         load_settings(env={}, config_file=str(bad), site="nope")
+
+
+def example(setting: Setting) -> object:
+    """A valid value for ``setting`` that is not its default."""
+    if setting.type is bool:
+        return True
+    if setting.type is str:
+        return URL
+    assert setting.bounds is not None
+    low, high = setting.bounds
+    return setting.type(high if low == setting.default else low)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_a_flag_a_variable_and_a_config_file_key(setting, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    value = example(setting)
+    text = show(value)
+    args = _parser().parse_args([setting.flag] if setting.type is bool else [setting.flag, text])
+    conf = tmp_path / "site.conf"
+    conf.write_text(f"[default]\n{setting.name} = {text}\n")
+    loaded = {
+        "flag": load_settings(overrides={s.name: getattr(args, s.name) for s in SETTINGS}, env={}),
+        "environment": load_settings(env={setting.env: text}),
+        "config file": load_settings(env={}, config_file=str(conf)),
+    }
+    for where, settings in loaded.items():
+        assert getattr(settings, setting.name) == value, where
+        assert dataclasses.replace(settings, **{setting.name: setting.default}) == Settings()
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_declared_with_a_real_type_a_default_and_an_environment_name(setting):
+    assert setting.type in (str, int, float, bool)
+    assert isinstance(setting.default, setting.type)
+    assert getattr(Settings(), setting.name) == setting.default
+    assert setting.env.startswith("BENCH_")
+    assert (setting.bounds is None) == (setting.type in (str, bool))
+
+
+def test_names_flags_and_variables_are_unique():
+    for key in ("name", "flag", "env"):
+        values = [getattr(s, key) for s in SETTINGS]
+        assert len(set(values)) == len(values) == len(dataclasses.fields(Settings)), key
+
+
+def test_flags_not_given_leave_the_environment_and_file_in_charge():
+    args = _parser().parse_args([])
+    assert [getattr(args, s.name) for s in SETTINGS] == [None] * len(SETTINGS)
+
+
+def test_help_shows_each_flag_with_its_default_bounds_and_variable():
+    text = " ".join(_parser().format_help().split())
+    for s in SETTINGS:
+        limits = "" if s.bounds is None else f"; {show(s.bounds[0])}-{show(s.bounds[1])}"
+        assert f"(default {show(s.default)}{limits}) [{s.env}]" in text, s.name
+
+
+def test_readme_settings_table_matches_the_declarations():
+    readme = README.read_text(encoding="utf-8")
+    table = readme.partition(START)[2].partition(END)[0]
+    assert table.strip() == markdown_table().strip(), "run: python scripts/settings_table.py"
+
+
+def test_a_bad_url_names_its_origin_and_hides_credentials(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"BENCH_API_URL": "https://me:secret@a.example/transactions"})
+    exc = caught.value
+    assert (exc.origin, exc.field, exc.url) == (
+        "BENCH_API_URL",
+        "url",
+        "https://a.example/transactions",
+    )
+    assert str(exc) == (
+        "BENCH_API_URL: url: must contain '{page}' or end with '/', "
+        "got 'https://a.example/transactions'"
+    )

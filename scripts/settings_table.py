@@ -1,0 +1,63 @@
+"""Regenerate README's settings table from the declarations in `benchtest.config`.
+
+python scripts/settings_table.py          # rewrite the table between the markers
+python scripts/settings_table.py --check  # exit 1 if README disagrees (tests/test_config.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchtest.config import SETTINGS, show  # noqa: E402  (after the path set-up)
+
+README = ROOT / "README.md"
+START = "<!-- settings-table:start (python scripts/settings_table.py) -->"
+END = "<!-- settings-table:end -->"
+DASH = "\N{EN DASH}"
+
+
+def markdown_table() -> str:
+    """One row per setting: name, flag, environment variable, default, help and bounds."""
+    lines = [
+        "| setting | flag | environment | default | |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        flag = s.flag if s.metavar is None else f"{s.flag} {s.metavar}"
+        default = f"`{s.default}`" if s.type is str else show(s.default)
+        text = s.help if s.bounds is None else f"{s.help} ({DASH.join(map(show, s.bounds))})"
+        lines.append(f"| {s.name} | `{flag}` | `{s.env}` | {default} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_table(readme: str) -> str:
+    """``readme`` with the text between the markers replaced by `markdown_table`."""
+    head, start, rest = readme.partition(START)
+    _, end, tail = rest.partition(END)
+    if not start or not end:
+        raise SystemExit(f"README.md: markers {START!r} and {END!r} not found")
+    return f"{head}{START}\n{markdown_table()}{END}{tail}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a change")
+    args = parser.parse_args()
+    current = README.read_text(encoding="utf-8")
+    wanted = with_table(current)
+    if args.check:
+        if wanted != current:
+            print("README.md: settings table is stale; run python scripts/settings_table.py")
+            return 1
+        return 0
+    README.write_text(wanted, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
