@@ -15,7 +15,7 @@ from . import __version__
 from .config import ENV_NAMES, load_settings
 from .errors import BenchError
 from .pipeline import Progress, run
-from .report import FORMATS, render
+from .render import FORMATS, render
 
 log = logging.getLogger("benchtest")
 

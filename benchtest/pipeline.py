@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .config import Settings
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
-from .report import Report, build_report
+from .model import Report, build_report
 from .server import sample_pages, serve_ledger
 
 log = logging.getLogger(__name__)

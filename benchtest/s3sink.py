@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .events import Invocation
-from .report import Report, render
+from .model import Report
+from .render import render
 
 # (format, file name, content type), in write order: JSON last, as the completion marker.
 OBJECTS = (
