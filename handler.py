@@ -15,6 +15,7 @@ from typing import Any
 import benchtest
 from benchtest import observability
 from benchtest.events import parse_event
+from benchtest.model import ReportDict
 from benchtest.s3sink import S3Target, run_folder, write_report
 
 # Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout.
@@ -23,7 +24,17 @@ RESERVE_SECONDS = 5.0
 observability.configure_logging()
 
 
-def handler(event: dict[str, Any] | None, context: Any) -> benchtest.Report:
+class StoredReport(ReportDict):
+    """The ``--format json`` object plus where the run wrote it: ``{format: s3 URI}``."""
+
+    s3: dict[str, str]
+
+
+# What the function returns: the report as ``--format json`` prints it, plus ``s3`` with a bucket.
+Response = ReportDict | StoredReport
+
+
+def handler(event: dict[str, Any] | None, context: Any) -> Response:
     started = time.monotonic()
     request_id = getattr(context, "aws_request_id", None) or time.strftime(
         "%Y%m%dT%H%M%SZ", time.gmtime()
@@ -38,23 +49,22 @@ def handler(event: dict[str, Any] | None, context: Any) -> benchtest.Report:
         target = S3Target.from_env(os.environ)
         result = benchtest.run(settings, deadline=_time_left(context, settings.deadline))
         stats, report = result.stats, result.report
+        response: Response = report.to_dict()
         metrics.update(
-            Pages=stats.pages, Transactions=report["transaction_count"], Retries=stats.retries
+            Pages=stats.pages, Transactions=report.transaction_count, Retries=stats.retries
         )
         summary.update(
-            source=report["source"],
+            source=report.source,
             pages=stats.pages,
-            transactions=report["transaction_count"],
-            total_balance=report["total_balance"],
+            transactions=report.transaction_count,
+            total_balance=response["total_balance"],
         )
         if target is not None:
-            report = {
-                **report,
-                "s3": write_report(report, target, run_folder(invocation, request_id)),
-            }
-            summary["s3"] = report["s3"]["json"]
+            uris = write_report(report, target, run_folder(invocation, request_id))
+            response = StoredReport(**response, s3=uris)
+            summary["s3"] = uris["json"]
         summary["success"] = True
-        return report
+        return response
     except Exception as exc:
         summary["error"] = f"{type(exc).__name__}: {exc}"
         raise

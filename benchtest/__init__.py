@@ -10,8 +10,9 @@ __version__ = "1.0.0"
 from .config import Settings, load_settings
 from .errors import BenchError, ConfigError, DataError, FetchError
 from .fetch import FetchStats
+from .model import Report
 from .pipeline import RunResult, run
-from .report import FORMATS, Report, render
+from .render import FORMATS, render
 
 __all__ = [
     "FORMATS",

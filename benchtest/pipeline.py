@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .config import Settings
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
-from .report import Report, build_report
+from .model import Report, build_report
 from .source import open_source
 
 Progress = Callable[[int, int | None], None]

@@ -13,7 +13,8 @@ from typing import Any
 
 from .config import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
 from .events import Invocation
-from .report import Report, render
+from .model import Report
+from .render import render
 
 # (format, file name, content type), in write order: JSON last, as the completion marker.
 OBJECTS = (

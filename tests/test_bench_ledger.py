@@ -26,7 +26,7 @@ BENCH_DAYS = [
 @pytest.mark.parametrize("concurrency", [1, 8])
 def test_bench_total_and_daily_balances_are_exact(serve, bench_pages, concurrency):
     server = serve(bench_pages)
-    report = benchtest.run(settings(server.url, concurrency=concurrency)).report
+    report = benchtest.run(settings(server.url, concurrency=concurrency)).report.to_dict()
     assert report["total_balance"] == "18377.16"
     assert report["transaction_count"] == 38
     assert report["page_count"] == 4
@@ -38,7 +38,7 @@ def test_bench_total_and_daily_balances_are_exact(serve, bench_pages, concurrenc
 
 def test_bench_active_days_only_drops_the_empty_day(serve, bench_pages):
     server = serve(bench_pages)
-    report = benchtest.run(settings(server.url, active_days_only=True)).report
+    report = benchtest.run(settings(server.url, active_days_only=True)).report.to_dict()
     days = [(d["date"], d["change"], d["balance"]) for d in report["daily_balances"]]
     assert days == [day for day in BENCH_DAYS if day[0] != "2013-12-14"]
     assert report["gap_days_filled"] is False
@@ -46,8 +46,8 @@ def test_bench_active_days_only_drops_the_empty_day(serve, bench_pages):
 
 def test_bench_duplicates_are_reported_and_excluded_only_on_request(serve, bench_pages):
     server = serve(bench_pages)
-    included = benchtest.run(settings(server.url)).report
-    excluded = benchtest.run(settings(server.url, exclude_duplicates=True)).report
+    included = benchtest.run(settings(server.url)).report.to_dict()
+    excluded = benchtest.run(settings(server.url, exclude_duplicates=True)).report.to_dict()
     groups = {(d["date"], d["vendor"], d["amount"], d["count"]) for d in included["duplicates"]}
     assert groups == {
         ("2013-12-20", "NINJA STAR WORLD", "-1874.75", 2),
@@ -63,7 +63,7 @@ def test_bench_duplicates_are_reported_and_excluded_only_on_request(serve, bench
 
 def test_bench_categories_add_up_and_list_their_transactions(serve, bench_pages):
     server = serve(bench_pages)
-    report = benchtest.run(settings(server.url)).report
+    report = benchtest.run(settings(server.url)).report.to_dict()
     by_name = {c["name"]: c for c in report["categories"]}
     assert by_name["Uncategorized"]["ledger"] == ""
     assert by_name["Uncategorized"]["total"] == "35907.85"
@@ -83,7 +83,7 @@ def test_bench_categories_add_up_and_list_their_transactions(serve, bench_pages)
 
 def test_above_the_detail_limit_only_aggregates_are_kept(serve, bench_pages):
     server = serve(bench_pages)
-    report = benchtest.run(settings(server.url, detail_limit=20)).report
+    report = benchtest.run(settings(server.url, detail_limit=20)).report.to_dict()
     assert report["transactions_listed"] is False
     assert all(c["transactions"] is None for c in report["categories"])
     assert report["total_balance"] == "18377.16"  # the aggregates are complete

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import benchtest
-from benchtest.html import render_html
+from benchtest.render.html import render as render_html
 from scripts.screenshot import HEADLESS_FLAGS, find_chromium
 from tests.support import make_pages, record, settings
 
@@ -124,7 +124,7 @@ def title_of(page: str) -> str:
 
 
 @pytest.fixture
-def bench_report(serve: Any, bench_pages: dict[int, bytes]) -> dict[str, Any]:
+def bench_report(serve: Any, bench_pages: dict[int, bytes]) -> benchtest.Report:
     server = serve(bench_pages)
     return benchtest.run(settings(server.url)).report
 
@@ -165,7 +165,7 @@ def test_bundled_sample_report_renders_the_same_way(chromium, tmp_path, sample_r
     page = render_html(report)
     run = dump_dom(chromium, tmp_path, page)
     assert run.console == []
-    assert len(POINT.findall(section(run.dom, "chart"))) == len(report["daily_balances"]) == 10
+    assert len(POINT.findall(section(run.dom, "chart"))) == len(report.daily_balances) == 10
     assert '<span class="total">5,356.75</span>' in run.dom
     assert section(run.dom, "daily").count("<tr>") == 1 + 10
     shot, png = screenshot(chromium, tmp_path, page)

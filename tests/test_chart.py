@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchtest.chart import (
-    MINUS,
+from benchtest.money import MINUS
+from benchtest.render.chart import (
     DateScale,
     Layout,
     MoneyScale,

@@ -22,7 +22,7 @@ def run(url, **changes):
 def test_pages_are_fetched_in_parallel(serve):
     server = serve(PAGES, latency=0.1)
     result = run(server.url, concurrency=8)
-    assert result.report["total_balance"] == "-40.00"
+    assert result.report.to_dict()["total_balance"] == "-40.00"
     assert server.max_in_flight >= 4
     # page 1 first, then 2..10 and 11 (the 404) in parallel: about 2 round trips, not 11.
     assert result.stats.seconds < 0.1 * 6
@@ -59,8 +59,8 @@ def test_every_page_and_the_end_marker_are_requested_once(serve):
 def test_transient_faults_recover_to_the_exact_result(serve, faults, page):
     server = serve(PAGES, faults={page: list(faults)})
     result = run(server.url, timeout=0.3, retries=4)
-    assert result.report["total_balance"] == "-40.00"
-    assert result.report["transaction_count"] == 40
+    assert result.report.to_dict()["total_balance"] == "-40.00"
+    assert result.report.to_dict()["transaction_count"] == 40
     assert server.page_requests[page] == 1 + len(faults)
     assert server.requests == 11 + len(faults)
     assert result.stats.retries == len(faults)
@@ -79,7 +79,7 @@ def test_retry_after_is_capped(serve):
     started = time.monotonic()
     result = run(server.url, retry_after_cap=0.2)
     assert time.monotonic() - started < 5
-    assert result.report["total_balance"] == "-40.00"
+    assert result.report.to_dict()["total_balance"] == "-40.00"
 
 
 def test_retry_after_past_the_deadline_fails_at_once(serve):
@@ -131,7 +131,7 @@ def test_a_ledger_that_grew_while_paging_fails(serve):
 def test_without_total_count_pages_are_fetched_in_order_until_404(serve):
     server = serve(make_pages(LEDGER, per_page=4, total=None))
     result = run(server.url, concurrency=8)
-    assert result.report["total_balance"] == "-40.00"
+    assert result.report.to_dict()["total_balance"] == "-40.00"
     assert result.stats.expected_pages is None
     assert server.max_in_flight == 1
     assert server.requests == 11
@@ -141,13 +141,13 @@ def test_page_size_is_derived_from_page_one(serve):
     for per_page in (1, 7, 1000):
         server = serve(make_pages(LEDGER, per_page=per_page))
         result = run(server.url)
-        assert result.report["transaction_count"] == 40
+        assert result.report.to_dict()["transaction_count"] == 40
         assert result.stats.pages == -(-40 // per_page)
 
 
 def test_empty_ledger_is_total_count_zero(serve):
     server = serve(make_pages([], per_page=10))
-    report = run(server.url).report
+    report = run(server.url).report.to_dict()
     assert (report["total_balance"], report["transaction_count"], report["daily_balances"]) == (
         "0.00",
         0,

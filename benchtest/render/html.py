@@ -6,22 +6,22 @@
   every fetch, and all text from the API (Company, Ledger, vendor, source) goes through
   `html.escape` with ``quote=True``. Escaping is what keeps an injected ``<script>`` as text; the
   policy is a second wall should a future change forget to escape.
-- Money is formatted for people by `chart.format_money`: thousands separators, at least two
+- Money is formatted for people by `money.for_people`: thousands separators, at least two
   decimals, never rounded, negatives with U+2212 MINUS SIGN (as in -1,874.75). It is computed from
-  the report's exact decimal strings; floats only ever become pixel coordinates.
+  the report's exact Decimals; floats only ever become pixel coordinates.
 - Deterministic: the same report gives the same bytes (no timestamps, coordinates rounded to
   0.1 unit), so pages can be compared and cached.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from html import escape
 
-from . import __version__
-from .chart import MINUS, Chart, Point, balance_chart, format_money
-from .report import UNCATEGORIZED, Report
+from .. import __version__
+from ..model import UNCATEGORIZED, DailyBalance, DuplicateGroup, ListedTransaction, Report
+from ..money import MINUS, for_people
+from .chart import Chart, Point, balance_chart
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -74,10 +74,10 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 """
 
 
-def render_html(report: Report) -> str:
+def render(report: Report) -> str:
     """The report as one self-contained, script-free HTML document (ends with a newline)."""
-    days = report["daily_balances"]
-    period = f"{report['first_date']} to {report['last_date']}" if days else "no transactions"
+    days = report.daily_balances
+    period = f"{report.first_date} to {report.last_date}" if days else "no transactions"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -85,7 +85,7 @@ def render_html(report: Report) -> str:
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',  # a constant without "
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Ledger report: {_e(period)}, total {_money(report['total_balance'])}</title>",
+        f"<title>Ledger report: {_e(period)}, total {_money(report.total_balance)}</title>",
         f"<style>{_STYLE}</style>",
         "</head>",
         "<body>",
@@ -93,7 +93,7 @@ def render_html(report: Report) -> str:
         '<section id="chart">',
         "<h2>Running daily balance</h2>",
         _chart_svg(
-            balance_chart([(date.fromisoformat(d["date"]), Decimal(d["balance"])) for d in days]),
+            balance_chart([(d.date, d.balance) for d in days]),
             period,
         ),
         "</section>",
@@ -117,11 +117,11 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _money(amount: str) -> str:
-    return format_money(amount)  # digits, separators, "." and U+2212 only: nothing to escape
+def _money(amount: Decimal) -> str:
+    return for_people(amount, minus=MINUS)  # digits, separators, "." and U+2212: no escaping
 
 
-def _num(amount: str) -> str:
+def _num(amount: Decimal) -> str:
     """A table cell for an amount, red when negative."""
     text = _money(amount)
     cls = "num neg" if text.startswith(MINUS) else "num"
@@ -134,25 +134,25 @@ def _f(value: float) -> str:
     return "0.0" if text == "-0.0" else text
 
 
-def _vendor(item: Report) -> str:
+def _vendor(item: ListedTransaction | DuplicateGroup) -> str:
     """The cleaned vendor, with the original Company on hover."""
-    return f'<td title="{_e(item["company"])}">{_e(item["vendor"])}</td>'
+    return f'<td title="{_e(item.company)}">{_e(item.vendor)}</td>'
 
 
 # --------------------------------------------------------------------------- sections
 
 
 def _header(report: Report, period: str) -> str:
-    days = report["daily_balances"]
+    days = report.daily_balances
     if days:
-        fill = "days without activity included" if report["gap_days_filled"] else "active days"
+        fill = "days without activity included" if report.gap_days_filled else "active days"
         period += f" ({len(days)} day{'s' if len(days) != 1 else ''}, {fill})"
     facts = [
-        ("Source", _e(report["source"])),
+        ("Source", _e(report.source)),
         ("Period", _e(period)),
-        ("Transactions", f"{report['transaction_count']:,}"),
-        ("Pages", f"{report['page_count']:,}"),
-        ("Total balance", f'<span class="total">{_money(report["total_balance"])}</span>'),
+        ("Transactions", f"{report.transaction_count:,}"),
+        ("Pages", f"{report.page_count:,}"),
+        ("Total balance", f'<span class="total">{_money(report.total_balance)}</span>'),
     ]
     rows = "\n".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
     return f'<header>\n<h1>Ledger report</h1>\n<dl class="facts">\n{rows}\n</dl>\n</header>'
@@ -209,7 +209,7 @@ def _chart_svg(chart: Chart, period: str) -> str:
     r = _f(chart.point_radius)
     out += [
         f'<circle class="point" cx="{_f(p.x)}" cy="{_f(p.y)}" r="{r}">'
-        f"<title>{p.day.isoformat()}: {format_money(p.balance)}</title></circle>"
+        f"<title>{p.day.isoformat()}: {_money(p.balance)}</title></circle>"
         for p in chart.points
     ]
     out.append("</g>")
@@ -237,7 +237,7 @@ def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) ->
     # Text runs away from the nearer side, so it never leaves the drawing.
     left_half = point.x <= (plot.left + plot.right) / 2
     anchor, x = ("start", point.x - 4) if left_half else ("end", point.x + 4)
-    label = f"{name} {format_money(point.balance)} ({point.day.isoformat()})"
+    label = f"{name} {_money(point.balance)} ({point.day.isoformat()})"
     radius = _f(chart.point_radius + 3)
     return [
         f'<g class="{cls}">',
@@ -249,12 +249,12 @@ def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) ->
 
 
 def _categories(report: Report) -> str:
-    categories = report["categories"]
+    categories = report.categories
     out = ['<section id="categories">', "<h2>Categories by total</h2>"]
     if not categories:
         out += ['<p class="note">None: no transactions.</p>', "</section>"]
         return "\n".join(out)
-    largest = max(abs(Decimal(c["total"])) for c in categories)
+    largest = max(abs(c.total) for c in categories)
     out += [
         '<table class="categories">',
         '<thead><tr><th>Category</th><th class="num">Transactions</th>'
@@ -263,11 +263,11 @@ def _categories(report: Report) -> str:
         "<tbody>",
     ]
     for c in categories:
-        total = Decimal(c["total"])
+        total = c.total
         share = float(abs(total) / largest) * 50 if largest else 0.0
         side = "neg" if total < 0 else "pos"
         out.append(
-            f'<tr><td>{_e(c["name"])}</td><td class="num">{c["count"]:,}</td>{_num(c["total"])}'
+            f'<tr><td>{_e(c.name)}</td><td class="num">{c.count:,}</td>{_num(c.total)}'
             f'<td class="bar-cell"><div class="track"><span class="bar {side}"'
             f' style="width:{share:.2f}%"></span></div></td></tr>'
         )
@@ -275,7 +275,7 @@ def _categories(report: Report) -> str:
     return "\n".join(out)
 
 
-def _daily_table(days: list[Report]) -> str:
+def _daily_table(days: tuple[DailyBalance, ...]) -> str:
     out = ['<section id="daily">', "<h2>Daily balances</h2>"]
     if not days:
         out += ['<p class="note">None: no transactions.</p>', "</section>"]
@@ -287,8 +287,8 @@ def _daily_table(days: list[Report]) -> str:
         "<tbody>",
     ]
     out += [
-        f"<tr><td>{_e(d['date'])}</td>{_num(d['change'])}{_num(d['balance'])}"
-        f'<td class="num">{d["count"]:,}</td></tr>'
+        f"<tr><td>{d.date.isoformat()}</td>{_num(d.change)}{_num(d.balance)}"
+        f'<td class="num">{d.count:,}</td></tr>'
         for d in days
     ]
     out += ["</tbody>", "</table>", "</section>"]
@@ -297,23 +297,23 @@ def _daily_table(days: list[Report]) -> str:
 
 def _duplicates(report: Report) -> str:
     out = ['<section id="duplicates">', "<h2>Possible duplicates</h2>"]
-    groups = report["duplicates"]
+    groups = report.duplicates
     if not groups:
         out += ['<p class="note">None.</p>', "</section>"]
         return "\n".join(out)
-    where = "excluded from" if report["duplicates_excluded"] else "included in"
+    where = "excluded from" if report.duplicates_excluded else "included in"
     out += [
         f'<p class="note">Records identical in date, ledger, amount and company: '
-        f"{report['duplicate_count']:,} extra transaction(s) totalling "
-        f"{_money(report['duplicate_total'])}, {where} the totals.</p>",
+        f"{report.duplicate_count:,} extra transaction(s) totalling "
+        f"{_money(report.duplicate_total)}, {where} the totals.</p>",
         '<table class="duplicates">',
         '<thead><tr><th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
         '<th class="num">Times</th></tr></thead>',
         "<tbody>",
     ]
     out += [
-        f"<tr><td>{_e(d['date'])}</td>{_vendor(d)}<td>{_e(d['ledger'] or UNCATEGORIZED)}</td>"
-        f'{_num(d["amount"])}<td class="num">\N{MULTIPLICATION SIGN}{d["count"]:,}</td></tr>'
+        f"<tr><td>{d.date.isoformat()}</td>{_vendor(d)}<td>{_e(d.ledger or UNCATEGORIZED)}</td>"
+        f'{_num(d.amount)}<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
         for d in groups
     ]
     out += ["</tbody>", "</table>", "</section>"]
@@ -322,26 +322,26 @@ def _duplicates(report: Report) -> str:
 
 def _transactions(report: Report) -> str:
     out = ['<section id="transactions">', "<h2>Transactions by category</h2>"]
-    if not report["transactions_listed"]:
+    if not report.transactions_listed:
         out.append(
             '<p class="note">Not listed: the ledger has more transactions than the detail limit;'
             " the totals above include them all.</p>"
         )
-    for c in report["categories"]:
-        if c["transactions"] is None:
+    for c in report.categories:
+        if c.transactions is None:
             continue
         out += [
-            f"<details><summary>{_e(c['name'])}: {c['count']:,} transaction(s), "
-            f"{_money(c['total'])}</summary>",
+            f"<details><summary>{_e(c.name)}: {c.count:,} transaction(s), "
+            f"{_money(c.total)}</summary>",
             '<table class="transactions">',
             '<thead><tr><th>Date</th><th>Vendor</th><th class="num">Amount</th>'
             '<th class="num">Page</th></tr></thead>',
             "<tbody>",
         ]
         out += [
-            f"<tr><td>{_e(t['date'])}</td>{_vendor(t)}{_num(t['amount'])}"
-            f'<td class="num">{t["page"]:,}</td></tr>'
-            for t in c["transactions"]
+            f"<tr><td>{t.date.isoformat()}</td>{_vendor(t)}{_num(t.amount)}"
+            f'<td class="num">{t.page:,}</td></tr>'
+            for t in c.transactions
         ]
         out += ["</tbody>", "</table>", "</details>"]
     out.append("</section>")

@@ -1,10 +1,10 @@
 """Geometry of the running-balance chart: scales, ticks, labels and points, as plain data.
 
 Pure functions and frozen data only (no SVG, no I/O), so every number the HTML report draws can be
-tested on its own. `html.py` turns a `Chart` into SVG.
+tested on its own. `html.py` turns a `Chart` into SVG; tick labels are written by `money`.
 
 - x is a linear scale of calendar days, y a linear scale of money. Money stays `Decimal` from the
-  report's strings to the tick values and labels; it becomes a float only as a pixel coordinate.
+  report to the tick values and labels; it becomes a float only as a pixel coordinate.
 - y ticks are "nice" (steps of 1, 2 or 5 x 10^n) and the y range always includes zero, so the
   chart can draw a zero line.
 - x labels are thinned so they never overlap or leave the drawing: the densest of "every k days",
@@ -27,23 +27,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import NamedTuple
 
-MINUS = "\N{MINUS SIGN}"  # U+2212: the sign of every negative amount shown to people
-
-
-def format_money(value: Decimal | str, places: int | None = None) -> str:
-    """Money for people: thousands separators, a real minus sign (U+2212), exact.
-
-    With ``places=None`` at least two decimals are shown and never fewer than the value has, so the
-    text is always the exact amount: ``"-1874.75"`` -> U+2212 + ``"1,874.75"``, ``"3"`` ->
-    ``"3.00"``, ``"0.005"`` -> ``"0.005"``. A fixed ``places`` rounds (for axis labels only).
-    """
-    amount = Decimal(value) if isinstance(value, str) else value
-    if places is None:
-        exponent = amount.as_tuple().exponent
-        places = max(2, -exponent) if isinstance(exponent, int) else 2
-    text = f"{amount.copy_abs():,.{places}f}"
-    negative = amount.is_signed() and text.strip("0.,") != ""
-    return MINUS + text if negative else text
+from ..money import MINUS, for_people
 
 
 @dataclass(frozen=True)
@@ -307,7 +291,7 @@ def balance_chart(days: Sequence[tuple[date, Decimal]], layout: Layout | None = 
     low, high = min(balances, default=Decimal(0)), max(balances, default=Decimal(0))
     values = nice_ticks(low, high, target)
     places = tick_places(values[1] - values[0])
-    labels = [format_money(value, places) for value in values]
+    labels = [for_people(value, minus=MINUS, places=places) for value in values]
     left = layout.axis_title + max(map(layout.text_width, labels)) + 8
     plot = Box(
         left,

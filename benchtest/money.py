@@ -1,0 +1,36 @@
+"""Money as text, in one place: the plain form machines read and the form people read.
+
+Both are exact: an amount is never rounded to fit a format (only axis tick labels, which are
+round numbers by construction, take a fixed number of places). The sign rule is the same for
+both: a zero is never negative, so ``-0.00`` is written ``0.00``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+MINUS = "\N{MINUS SIGN}"  # U+2212: the HTML report's minus sign; text and JSON keep "-"
+_CENT = Decimal("0.01")
+
+
+def plain(value: Decimal) -> str:
+    """JSON and CSV: at least two decimals, never an exponent, never ``-0`` (``-1874.75``)."""
+    if value.as_tuple().exponent > -2:  # type: ignore[operator]
+        value = value.quantize(_CENT)
+    text = f"{value:f}"
+    return text[1:] if value.is_zero() and text.startswith("-") else text
+
+
+def for_people(value: Decimal, *, minus: str = "-", places: int | None = None) -> str:
+    """Thousands separators and ``minus`` before a negative amount (``-1,874.75``).
+
+    With ``places=None`` at least two decimals are shown and never fewer than the value has, so
+    the text is the exact amount (``3`` -> ``3.00``, ``0.005`` -> ``0.005``). A fixed ``places``
+    rounds, for axis labels only; an amount that rounds to zero is shown without a sign.
+    """
+    if places is None:
+        exponent = value.as_tuple().exponent
+        places = max(2, -exponent) if isinstance(exponent, int) else 2
+    text = f"{value.copy_abs():,.{places}f}"
+    negative = value.is_signed() and text.strip("0.,") != ""
+    return minus + text if negative else text

@@ -1,0 +1,80 @@
+"""The report model: its JSON form, its types and docs/CONTRACT.md describe one shape."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+import pytest
+
+import benchtest
+from benchtest import model
+from tests.support import ROOT
+
+# (dataclass, its JSON form's TypedDict)
+SHAPES = [
+    (model.Report, model.ReportDict),
+    (model.DailyBalance, model.DailyBalanceDict),
+    (model.CategoryTotal, model.CategoryTotalDict),
+    (model.ListedTransaction, model.ListedTransactionDict),
+    (model.DuplicateGroup, model.DuplicateGroupDict),
+]
+
+
+def shape(value: Any) -> Any:
+    """Keys in order and JSON types, recursively; a list is described by its first item."""
+    if isinstance(value, dict):
+        return [(key, shape(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def contract_example() -> Any:
+    text = (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
+    section = text[text.index("## Report JSON") :]
+    block = re.search(r"```json\n(.*?)```", section, flags=re.S)
+    assert block is not None, "docs/CONTRACT.md has no JSON example of the report"
+    return json.loads(block.group(1))
+
+
+def test_contract_example_has_the_keys_order_and_types_of_a_real_report(sample_report):
+    assert shape(contract_example()) == shape(sample_report.to_dict())
+
+
+@pytest.mark.parametrize(("cls", "typed"), SHAPES, ids=lambda c: c.__name__)
+def test_json_keys_are_the_dataclass_fields_in_order(cls, typed):
+    fields = [f.name for f in dataclasses.fields(cls)]
+    assert list(typed.__annotations__) == fields
+
+
+def test_every_object_in_the_json_has_its_dataclass_fields_as_keys(sample_report):
+    def check(obj: Any) -> int:
+        keys = list(obj.to_dict())
+        assert keys == [f.name for f in dataclasses.fields(obj)]
+        nested = [getattr(obj, key) for key in keys]
+        items = [i for v in nested if isinstance(v, tuple) for i in v]
+        return 1 + sum(check(item) for item in items)
+
+    assert check(sample_report) > 1 + len(sample_report.daily_balances)
+
+
+def test_json_format_prints_to_dict_in_its_key_order(sample_report):
+    text = benchtest.render(sample_report, "json")
+    assert json.loads(text) == sample_report.to_dict()
+    assert list(json.loads(text)) == list(sample_report.to_dict())
+    assert text.endswith("}\n")
+
+
+def test_the_report_cannot_be_changed_after_it_is_built(sample_report):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sample_report.total_balance = 0
+
+
+def test_an_unknown_format_is_refused_naming_the_choices(sample_report):
+    with pytest.raises(
+        ValueError, match=r"unknown format 'pdf'; choose from table, json, csv, html"
+    ):
+        benchtest.render(sample_report, "pdf")
