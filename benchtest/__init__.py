@@ -12,7 +12,7 @@ from .errors import BenchError, ConfigError, DataError, FetchError
 from .fetch import FetchStats
 from .model import Report
 from .pipeline import RunResult, run
-from .render import FORMATS, render
+from .renderers import FORMATS, render
 
 __all__ = [
     "FORMATS",

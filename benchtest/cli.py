@@ -15,7 +15,7 @@ from . import __version__
 from .config import CONFIG_ENV, SETTINGS, Setting, load_settings, show
 from .errors import BenchError
 from .pipeline import Progress, run
-from .render import FORMATS, render
+from .renderers import FORMATS, render
 
 log = logging.getLogger("benchtest")
 

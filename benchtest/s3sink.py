@@ -14,7 +14,7 @@ from typing import Any
 from .config import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
 from .events import Invocation
 from .model import Report
-from .render import render
+from .renderers import render
 
 # (format, file name, content type), in write order: JSON last, as the completion marker.
 OBJECTS = (

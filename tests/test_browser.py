@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import benchtest
-from benchtest.render.html import render as render_html
+from benchtest.renderers.html import render as render_html
 from scripts.screenshot import HEADLESS_FLAGS, find_chromium
 from tests.support import make_pages, record, settings
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchtest.money import MINUS
-from benchtest.render.chart import (
+from benchtest.renderers.chart import (
     DateScale,
     Layout,
     MoneyScale,

@@ -100,4 +100,4 @@ def test_the_report_source_hides_credentials(serve):
     server = serve(make_pages([record()], per_page=1))
     url = server.url.replace("http://", "http://reader:secret@")
     report = benchtest.run(settings(url)).report
-    assert report["source"] == server.url
+    assert report.source == server.url

@@ -328,8 +328,8 @@ def test_a_failed_run_is_logged_and_counted_as_a_failure(
 def test_handler_imports_boto3_only_when_writing_to_s3() -> None:
     code = (
         "import sys, handler; handler.handler({}, None); "
-        "print('boto3' in sys.modules, 'benchtest.render.html' in sys.modules,"
-        " 'benchtest.render.chart' in sys.modules)"
+        "print('boto3' in sys.modules, 'benchtest.renderers.html' in sys.modules,"
+        " 'benchtest.renderers.chart' in sys.modules)"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     out = subprocess.run(

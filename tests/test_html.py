@@ -15,8 +15,8 @@ import pytest
 import benchtest
 from benchtest.model import DailyBalance, Report
 from benchtest.money import MINUS
-from benchtest.render.html import CSP
-from benchtest.render.html import render as render_html
+from benchtest.renderers.html import CSP
+from benchtest.renderers.html import render as render_html
 from tests.support import make_pages, record, settings
 
 INJECTION = "<script>alert(1)</script>"

@@ -1,6 +1,6 @@
 """Renderers, one module per format, chosen by name and imported on first use.
 
-``render(report, "html")`` imports `benchtest.render.html` (and its chart geometry) only then,
+``render(report, "html")`` imports `benchtest.renderers.html` (and its chart geometry) only then,
 so the CLI printing a table and the handler's cold start do not pay for formats they never write.
 Each module has ``render(report: Report) -> str``; the text ends with a newline.
 """
