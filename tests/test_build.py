@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -34,10 +35,22 @@ ARCHES = ("arm64", "x86_64")
 ELF_SUFFIX = {"arm64": "aarch64-linux-gnu.so", "x86_64": "x86_64-linux-gnu.so"}
 SCHEDULED = {"scheduled_time": "2026-11-25T06:00:00Z"}
 MAX_ZIP_BYTES = 1_500_000
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil")
 OWN_MODULES = ("handler", "benchtest", "requests", "urllib3", "idna", "certifi")
 
 pytestmark = pytest.mark.slow
+
+
+def load_build_zip() -> Any:
+    """scripts/build_zip.py, which holds the one list of what the Lambda runtime provides."""
+    spec = importlib.util.spec_from_file_location("build_zip", ROOT / "scripts" / "build_zip.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_zip = load_build_zip()
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -152,6 +165,30 @@ def test_hash_lock_pins_what_requirements_pin() -> None:
     assert all(len(h) == 64 for h in hashes)
 
 
+def test_zip_refuses_a_distribution_the_runtime_provides(tmp_path: Path) -> None:
+    staging = tmp_path / "app"
+    (staging / "botocore").mkdir(parents=True)
+    (staging / "botocore" / "__init__.py").write_text("")
+    info = staging / "botocore-1.35.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: botocore\nVersion: 1.35.0\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build_zip.py"),
+            str(staging),
+            str(tmp_path / "x.zip"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "botocore in the package: the Lambda runtime provides it" in result.stderr
+    assert not (tmp_path / "x.zip").exists()
+
+
 def test_unknown_arch_is_refused(tmp_path: Path) -> None:
     result = subprocess.run(
         ["bash", str(BUILD)],
@@ -192,9 +229,7 @@ def test_package_contents(packages: dict[str, tuple[Path, str]], arch: str) -> N
     assert "tests/ledger_server.py" not in names
     assert not any("LedgerServer" in archive_text for archive_text in _sources(package))
     tops = {name.split("/", 1)[0] for name in names}
-    for provided in RUNTIME_PROVIDED:
-        assert not any(top == provided or top.startswith(f"{provided}-") for top in tops)
-    # The pinned versions, nothing else.
+    # The pinned versions, nothing else (so nothing the runtime provides).
     dists = {
         re.sub(r"[-_.]+", "-", top.removesuffix(".dist-info").rsplit("-", 1)[0]).lower(): (
             top.removesuffix(".dist-info").rsplit("-", 1)[1]
@@ -203,6 +238,7 @@ def test_package_contents(packages: dict[str, tuple[Path, str]], arch: str) -> N
         if top.endswith(".dist-info")
     }
     assert dists == pins()
+    assert not build_zip.RUNTIME_PROVIDED & dists.keys()
     for name in names:
         parts = name.rstrip("/").split("/")
         assert not {"__pycache__", "tests", "bin", "..", ""} & set(parts), name
