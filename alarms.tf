@@ -55,3 +55,66 @@ resource "aws_cloudwatch_metric_alarm" "failed_runs" {
   alarm_actions = [aws_sns_topic.alarms.arn]
   ok_actions    = [aws_sns_topic.alarms.arn]
 }
+
+locals {
+  # The schedule's interval: rate(N unit) exactly; cron(...) is assumed to run at least daily.
+  schedule_rate     = try(regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression), null)
+  schedule_interval = local.schedule_rate == null ? 86400 : tonumber(local.schedule_rate[0]) * { minute = 60, hour = 3600, day = 86400 }[local.schedule_rate[1]]
+  # One hour of slack covers the run itself, metric delivery and a daylight-saving shift.
+  success_alarm_period = coalesce(var.success_alarm_period, min(local.schedule_interval + 3600, 604800))
+}
+
+# Fires when no run has succeeded for longer than the schedule's interval: the schedule was
+# disabled or deleted, or every run failed or was killed before its metric record.
+resource "aws_cloudwatch_metric_alarm" "no_success" {
+  alarm_name        = "${var.name}-no-success"
+  alarm_description = "No successful ${var.name} run (EMF metric benchtest/Success) in the last ${local.success_alarm_period} seconds."
+
+  namespace   = "benchtest"
+  metric_name = "Success"
+  dimensions = {
+    FunctionName = aws_lambda_function.this.function_name
+  }
+
+  statistic           = "Maximum"
+  period              = local.success_alarm_period
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  # No record at all is the failure this alarm exists for.
+  treat_missing_data = "breaching"
+  # Pausing through Terraform (schedule_enabled = false) is deliberate; pausing elsewhere is not.
+  actions_enabled = var.schedule_enabled
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  lifecycle {
+    precondition {
+      condition     = local.success_alarm_period >= local.schedule_interval
+      error_message = "The no-success alarm's window (success_alarm_period, at most 7 days) must be at least the schedule's interval."
+    }
+  }
+}
+
+# Lambda could not hand a failed run to the failure queue: the run would be lost silently.
+resource "aws_cloudwatch_metric_alarm" "failed_deliveries" {
+  alarm_name        = "${var.name}-failed-deliveries"
+  alarm_description = "Lambda could not deliver a failed ${var.name} run to the ${aws_sqs_queue.dlq.name} queue."
+
+  namespace   = "AWS/Lambda"
+  metric_name = "DestinationDeliveryFailures"
+  dimensions = {
+    FunctionName = aws_lambda_function.this.function_name
+  }
+
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+}

@@ -1,4 +1,5 @@
-# The function's execution role: its own log group, the failure queue, and the report prefix.
+# The function's execution role: its own log group, the failure queue, the report prefix, and
+# (when set) the report key and the auth parameter.
 
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
@@ -12,7 +13,7 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role" "lambda" {
-  name               = "${var.name}-lambda"
+  name               = local.lambda_role_name
   description        = "Execution role of the ${var.name} function."
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
@@ -41,10 +42,48 @@ data "aws_iam_policy_document" "lambda" {
       resources = ["arn:${local.partition}:s3:::${local.report_bucket_name}/${var.report_prefix}/*"]
     }
   }
+
+  # SSE-KMS with a customer key: a PutObject needs a data key from it (Decrypt for multipart).
+  dynamic "statement" {
+    for_each = var.report_kms_key_arn == null ? [] : [var.report_kms_key_arn]
+
+    content {
+      sid       = "EncryptReports"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.auth_parameter_arn == null ? [] : [var.auth_parameter_arn]
+
+    content {
+      sid       = "ReadAuthParameter"
+      actions   = ["ssm:GetParameter"]
+      resources = [statement.value]
+    }
+  }
+
+  # Only for that parameter: SSM names it in the encryption context of a SecureString.
+  dynamic "statement" {
+    for_each = var.auth_parameter_arn == null || var.auth_kms_key_arn == null ? [] : [var.auth_kms_key_arn]
+
+    content {
+      sid       = "DecryptAuthParameter"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:PARAMETER_ARN"
+        values   = [var.auth_parameter_arn]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "lambda" {
-  name   = "${var.name}-lambda"
+  name   = local.lambda_role_name
   role   = aws_iam_role.lambda.id
   policy = data.aws_iam_policy_document.lambda.json
 }

@@ -13,22 +13,31 @@ locals {
   # Reports are written only when a bucket is created here or named.
   reports_enabled    = var.create_report_bucket || var.report_bucket_name != null
   report_bucket_name = var.create_report_bucket ? aws_s3_bucket.reports[0].id : var.report_bucket_name
-  # S3 bucket names are lower-case; bucket_prefix allows at most 37 characters.
-  report_bucket_prefix = "${substr(replace(lower(var.name), "_", "-"), 0, 28)}-reports-"
+  # var.name is validated for this: lower case, at most 37 characters with the suffix.
+  report_bucket_prefix = "${var.name}-reports-"
 
-  # An unset BENCH_API_URL means the bundled sample ledger.
+  # IAM names are global to the account: the region keeps two regions' deployments apart.
+  lambda_role_name    = "${var.name}-${local.region}-lambda"
+  scheduler_role_name = "${var.name}-${local.region}-scheduler"
+
   environment = merge(
     var.environment_variables,
     {
       BENCH_CONCURRENCY = tostring(var.fetch_concurrency)
       BENCH_TIMEOUT     = tostring(var.fetch_timeout)
       BENCH_RETRIES     = tostring(var.fetch_retries)
+      BENCH_API_URL     = var.api_url
     },
-    var.api_url == "" ? {} : { BENCH_API_URL = var.api_url },
     local.reports_enabled ? {
       REPORT_BUCKET = local.report_bucket_name
       REPORT_PREFIX = var.report_prefix
     } : {},
+    var.report_kms_key_arn == null ? {} : { REPORT_KMS_KEY_ID = var.report_kms_key_arn },
+    # The parameter's name, never its value: the function reads it with its own role.
+    var.auth_parameter_arn == null ? {} : {
+      BENCH_AUTH_PARAMETER = var.auth_parameter_arn
+      BENCH_AUTH_HEADER    = var.auth_header_name
+    },
   )
 
   schedule_group_arn = "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.name}"
@@ -42,7 +51,8 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The function only calls the public ledger API and S3; a VPC would add a NAT gateway and reach nothing private.
   #checkov:skip=CKV_AWS_272:Code signing is not part of this pipeline; the package is built by ./build.sh and deployed by Terraform with source_code_hash.
   #checkov:skip=CKV_AWS_116:Failed asynchronous runs go to the SQS queue through aws_lambda_function_event_invoke_config on_failure, which supersedes dead_letter_config.
-  #checkov:skip=CKV_AWS_173:The variables hold no secrets (URL, bucket, fetch settings); Lambda encrypts them at rest with its AWS managed key.
+  #checkov:skip=CKV_AWS_173:The variables hold no secrets (URL, bucket, fetch settings, the auth parameter's ARN but not its value); Lambda encrypts them at rest with its AWS managed key.
+  #checkov:skip=CKV_AWS_115:No reservation by default (reserved_concurrent_executions = null): a reservation fails on new accounts, whose unreserved pool may not drop below 10, and overlapping runs are harmless (a scheduled run's S3 keys are idempotent). Opt in with the variable.
   #checkov:skip=CKV_AWS_50:X-Ray needs xray:Put* on "*"; one short daily run is observed through JSON logs, the Errors alarm and the failure queue.
   function_name = var.name
   description   = "Fetches every page of the ledger API and reports balances (benchtest)."
@@ -72,6 +82,13 @@ resource "aws_lambda_function" "this" {
 
   # The role must be able to write logs before the first run.
   depends_on = [aws_iam_role_policy.lambda]
+
+  lifecycle {
+    precondition {
+      condition     = var.auth_kms_key_arn == null || var.auth_parameter_arn != null
+      error_message = "auth_kms_key_arn is set without auth_parameter_arn: the key only serves to decrypt that parameter."
+    }
+  }
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {

@@ -69,8 +69,18 @@ output "alarm_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "CloudWatch alarms on function errors and on failed runs in the queue."
-  value       = [aws_cloudwatch_metric_alarm.errors.alarm_name, aws_cloudwatch_metric_alarm.failed_runs.alarm_name]
+  description = "CloudWatch alarms: function errors, failed runs in the queue, runs that could not be delivered to it, and no successful run within the schedule's interval."
+  value = {
+    errors            = aws_cloudwatch_metric_alarm.errors.alarm_name
+    failed_runs       = aws_cloudwatch_metric_alarm.failed_runs.alarm_name
+    failed_deliveries = aws_cloudwatch_metric_alarm.failed_deliveries.alarm_name
+    no_success        = aws_cloudwatch_metric_alarm.no_success.alarm_name
+  }
+}
+
+output "no_success_alarm_period" {
+  description = "Seconds without a successful run before the no-success alarm fires."
+  value       = aws_cloudwatch_metric_alarm.no_success.period
 }
 
 output "report_bucket_name" {

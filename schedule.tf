@@ -29,7 +29,7 @@ data "aws_iam_policy_document" "scheduler_assume" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  name               = "${var.name}-scheduler"
+  name               = local.scheduler_role_name
   description        = "Lets EventBridge Scheduler invoke the ${var.name} function."
   assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
 }
@@ -50,7 +50,7 @@ data "aws_iam_policy_document" "scheduler" {
 }
 
 resource "aws_iam_role_policy" "scheduler" {
-  name   = "${var.name}-scheduler"
+  name   = local.scheduler_role_name
   role   = aws_iam_role.scheduler.id
   policy = data.aws_iam_policy_document.scheduler.json
 }

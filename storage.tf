@@ -36,10 +36,11 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "reports" {
 
   bucket = aws_s3_bucket.reports[0].id
 
-  # SSE-KMS with the AWS managed aws/s3 key: usable by the function's role without key grants.
+  # SSE-KMS with report_kms_key_arn, or else the AWS managed aws/s3 key (no key grants needed).
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "aws:kms"
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.report_kms_key_arn
     }
     bucket_key_enabled = true
   }

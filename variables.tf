@@ -3,14 +3,19 @@
 ################################################################################
 
 variable "name" {
-  description = "Name of the function; also the prefix of every other resource name (roles, queue, alarms, schedule)."
+  description = "Name of the function; also the prefix of every other resource name (roles, queue, alarms, schedule, report bucket)."
   type        = string
   default     = "benchtest"
 
   validation {
-    # Leaves room for the longest suffix within the 64-character IAM role name limit.
-    condition     = can(regex("^[A-Za-z0-9_-]{1,48}$", var.name))
-    error_message = "name must be 1-48 characters of letters, digits, hyphens and underscores."
+    # The strictest derived name is the report bucket's prefix "<name>-reports-": S3 allows
+    # 37 characters for a bucket_prefix, lower case only. Roles "<name>-<region>-scheduler"
+    # then stay well within IAM's 64.
+    condition = (
+      can(regex("^[a-z0-9]([a-z0-9-]{0,26}[a-z0-9])?$", var.name)) &&
+      !startswith(var.name, "xn--") && !startswith(var.name, "sthree-") && !startswith(var.name, "amzn-s3-demo-")
+    )
+    error_message = "name must be 1-28 lower-case letters, digits and hyphens, starting and ending with a letter or digit (it prefixes the S3 bucket name), and not start with xn--, sthree- or amzn-s3-demo-."
   }
 }
 
@@ -52,8 +57,9 @@ variable "runtime" {
   default     = "python3.12"
 
   validation {
-    condition     = contains(["python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be python3.12 or python3.13."
+    # ./build.sh installs wheels for this Python only (its PYTHON_VERSION); a test keeps the two equal.
+    condition     = contains(["python3.12"], var.runtime)
+    error_message = "runtime must be python3.12, the version ./build.sh builds the package for."
   }
 }
 
@@ -91,24 +97,59 @@ variable "timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Concurrent executions reserved for (and capped to) the function. 1 keeps scheduled runs from overlapping; 0 pauses the function; -1 removes the reservation."
+  description = "Concurrent executions reserved for (and capped to) the function. null (default): no reservation, the function shares the account's unreserved pool. Opt in with 1 to keep runs from ever overlapping (AWS refuses it while the account's unreserved concurrency would drop below 10, as on new accounts); 0 pauses the function."
   type        = number
-  default     = 1
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrent_executions >= -1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions
-    error_message = "reserved_concurrent_executions must be a whole number >= -1."
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be null (no reservation) or a whole number >= 0."
   }
 }
 
 variable "api_url" {
-  description = "BENCH_API_URL: ledger page URL template containing {page}. Empty means the bundled sample ledger."
+  description = "BENCH_API_URL (required): the ledger page URL, a template containing {page} or a base ending in \"/\" ({page}.json is appended). \"sample\" deploys a demo that reports the bundled sample ledger."
   type        = string
-  default     = ""
 
   validation {
-    condition     = var.api_url == "" || can(regex("^https?://.*\\{page\\}", var.api_url))
-    error_message = "api_url must be empty or an http(s) URL template containing {page}."
+    # No user:password@ in the host part: credentials go in auth_parameter_arn, never a URL.
+    condition = var.api_url == "sample" || (
+      can(regex("^https?://[^/@\\s]+/\\S*$", var.api_url)) && (strcontains(var.api_url, "{page}") || endswith(var.api_url, "/"))
+    )
+    error_message = "api_url must be \"sample\" or an http(s) URL without credentials that contains {page} or ends in \"/\", e.g. https://ledger.example/transactions/{page}.json."
+  }
+}
+
+variable "auth_parameter_arn" {
+  description = "ARN of an SSM Parameter Store SecureString holding the API's auth header value (e.g. \"Bearer ...\"). The function reads it at start; Terraform only takes the ARN, so the secret never enters its state. null: no auth header."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_parameter_arn == null || can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$", var.auth_parameter_arn))
+    error_message = "auth_parameter_arn must be an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>) or null."
+  }
+}
+
+variable "auth_header_name" {
+  description = "HTTP header that carries the value of auth_parameter_arn."
+  type        = string
+  default     = "Authorization"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", var.auth_header_name))
+    error_message = "auth_header_name must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)."
+  }
+}
+
+variable "auth_kms_key_arn" {
+  description = "Customer managed KMS key that encrypts the auth_parameter_arn SecureString (the function gets kms:Decrypt on it for that parameter only). null: the AWS managed aws/ssm key, which needs no grant."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.auth_kms_key_arn))
+    error_message = "auth_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
   }
 }
 
@@ -152,9 +193,10 @@ variable "environment_variables" {
 
   validation {
     condition = length(setintersection(keys(var.environment_variables), [
-      "BENCH_API_URL", "REPORT_BUCKET", "REPORT_PREFIX", "BENCH_CONCURRENCY", "BENCH_TIMEOUT", "BENCH_RETRIES",
+      "BENCH_API_URL", "REPORT_BUCKET", "REPORT_PREFIX", "REPORT_KMS_KEY_ID", "BENCH_CONCURRENCY", "BENCH_TIMEOUT",
+      "BENCH_RETRIES", "BENCH_AUTH_PARAMETER", "BENCH_AUTH_HEADER",
     ])) == 0
-    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, BENCH_CONCURRENCY, BENCH_TIMEOUT or BENCH_RETRIES; use their own variables."
+    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, REPORT_KMS_KEY_ID, BENCH_CONCURRENCY, BENCH_TIMEOUT, BENCH_RETRIES, BENCH_AUTH_PARAMETER or BENCH_AUTH_HEADER; use their own variables."
   }
 }
 
@@ -174,13 +216,13 @@ variable "log_retention_in_days" {
 }
 
 variable "application_log_level" {
-  description = "Lowest level of the function's own log records that Lambda keeps (JSON log format)."
+  description = "Lowest level of the function's own log records that Lambda keeps (JSON log format): TRACE, DEBUG or INFO."
   type        = string
   default     = "INFO"
 
   validation {
-    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
-    error_message = "application_log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+    condition     = contains(["TRACE", "DEBUG", "INFO"], var.application_log_level)
+    error_message = "application_log_level must be TRACE, DEBUG or INFO: the metric record (EMF) is a raw stderr line, which Lambda files as INFO, so WARN, ERROR or FATAL would drop it and the metrics and the no-success alarm with it."
   }
 }
 
@@ -313,6 +355,17 @@ variable "alarm_email" {
   }
 }
 
+variable "success_alarm_period" {
+  description = "Seconds without a successful run (EMF metric Success) before the no-success alarm fires. null: the schedule's interval plus one hour (rate(...) schedules) or 25 hours (cron(...), assumed to run at least daily; set this for rarer cron schedules)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.success_alarm_period == null || try(var.success_alarm_period >= 3600 && var.success_alarm_period <= 604800 && var.success_alarm_period % 60 == 0, false)
+    error_message = "success_alarm_period must be a multiple of 60 seconds between 3600 and 604800 (7 days, CloudWatch's longest alarm window), or null."
+  }
+}
+
 variable "alarm_period" {
   description = "Period in seconds over which the function's Errors are summed for the alarm."
   type        = number
@@ -353,6 +406,17 @@ variable "report_prefix" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.report_prefix))
     error_message = "report_prefix must be non-empty path segments of letters, digits, '_', '.', '-' separated by '/', without leading or trailing '/'."
+  }
+}
+
+variable "report_kms_key_arn" {
+  description = "Customer managed KMS key the reports are encrypted with (REPORT_KMS_KEY_ID); the function gets kms:GenerateDataKey and kms:Decrypt on it, and a created bucket uses it as its default key. null: the AWS managed aws/s3 key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.report_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.report_kms_key_arn))
+    error_message = "report_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
   }
 }
 

@@ -12,10 +12,12 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TF_FILES = sorted(p for p in ROOT.glob("*.tf") if not p.name.endswith("_override.tf"))
 
 REGION = "us-east-1"
+REGION2 = "eu-west-3"  # a second deployment of the same name, same account
 ACCOUNT = "123456789012"  # moto's default account
 NAME = "benchtest-ci"
 PREFIX = "reports/daily"
 API_URL = "https://ledger.example/transactions/{page}.json"
 TAGS = {"project": "benchtest", "owner": "ci"}
+REPORT_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1111aaaa-2222-bbbb-3333-cccc4444dddd"
+AUTH_PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/benchtest/api-token"
+AUTH_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/5555eeee-6666-ffff-7777-000088889999"
 # Deliberately not the defaults, so the checks prove each variable reaches AWS.
 TEST_VARS: dict[str, Any] = {
     "name": NAME,
@@ -40,6 +46,11 @@ TEST_VARS: dict[str, Any] = {
     "memory_size": 256,
     "timeout": 120,
     "api_url": API_URL,
+    "auth_parameter_arn": AUTH_PARAMETER,
+    "auth_header_name": "X-Api-Key",
+    "auth_kms_key_arn": AUTH_KEY,
+    "report_kms_key_arn": REPORT_KEY,
+    "application_log_level": "DEBUG",
     "fetch_concurrency": 4,
     "fetch_timeout": 7.5,
     "fetch_retries": 3,
@@ -257,11 +268,11 @@ MOTO_SERVICES = [
 ]
 
 
-def moto_override(endpoint: str) -> str:
+def moto_override(endpoint: str, region: str = REGION) -> str:
     """Provider override (merged over versions.tf): every service at moto, fake credentials."""
     endpoints = "\n".join(f"    {svc:<14} = {json.dumps(endpoint)}" for svc in MOTO_SERVICES)
     return f"""provider "aws" {{
-  region                      = "{REGION}"
+  region                      = "{region}"
   access_key                  = "testing"
   secret_key                  = "testing"
   skip_credentials_validation = true
@@ -295,11 +306,31 @@ def moto_workdir(
     return workdir
 
 
-def aws(service: str, endpoint: str) -> Any:
+@pytest.fixture(scope="module")
+def region2_workdir(
+    terraform: str,
+    tf_env: dict[str, str],
+    moto_endpoint: str,
+    moto_workdir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """The same configuration for REGION2 with no variables set (they come as -var flags)."""
+    workdir = copy_configuration(tmp_path_factory.mktemp("terraform") / "region2")
+    shutil.copytree(moto_workdir / "dist", workdir / "dist")
+    (workdir / "moto_override.tf").write_text(moto_override(moto_endpoint, REGION2))
+    run_tf(terraform, workdir, tf_env, "init", "-no-color", timeout=INIT_TIMEOUT)
+    return workdir
+
+
+# A second deployment of the same name in REGION2: only the required variable, as a demo.
+REGION2_ARGS = ("-var", f"name={NAME}", "-var", "api_url=sample")
+
+
+def aws(service: str, endpoint: str, region: str = REGION) -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint,
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
@@ -320,8 +351,13 @@ def test_bad_variables_are_rejected(
         "architecture": "sparc",
         "log_retention_in_days": "42",
         "schedule_expression": "cron(0 6 * * *)",
-        "reserved_concurrent_executions": "-2",
+        "reserved_concurrent_executions": "-1",
         "report_prefix": "/reports/",
+        "name": "Bench_Test",
+        "application_log_level": "WARN",
+        "api_url": "https://user:secret@ledger.example/{page}.json",
+        "runtime": "python3.13",
+        "auth_parameter_arn": "benchtest/api-token",
     }
     args = [arg for k, v in bad.items() for arg in ("-var", f"{k}={v}")]
     result = run_tf(
@@ -344,6 +380,11 @@ def test_bad_variables_are_rejected(
         "schedule_expression must be",
         "reserved_concurrent_executions must be",
         "report_prefix must be",
+        "name must be 1-28 lower-case letters",
+        "Lambda files as INFO, so WARN, ERROR or FATAL would drop it",
+        "api_url must be",
+        "the version ./build.sh builds",
+        "auth_parameter_arn must be an SSM parameter ARN",
     ]:
         assert expected in errors, f"{expected!r} not reported:\n{result.stderr}"
     # Both cron rules: six fields, and "?" in day-of-month or day-of-week.
@@ -360,6 +401,42 @@ def test_bad_variables_are_rejected(
     )
     assert result.returncode != 0
     assert 'must be "?"' in " ".join(result.stderr.split()), result.stderr
+
+
+@pytest.mark.slow
+def test_plan_without_api_url_is_refused(
+    terraform: str, tf_env: dict[str, str], region2_workdir: Path
+) -> None:
+    """No default: a forgotten api_url must not deploy a function reporting the sample."""
+    result = run_tf(
+        terraform,
+        region2_workdir,
+        tf_env,
+        "plan",
+        "-no-color",
+        *REGION2_ARGS[:2],
+        timeout=PLAN_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode != 0
+    errors = " ".join(result.stderr.split())
+    assert "No value for required variable" in errors, result.stderr
+    assert 'variable "api_url"' in errors, result.stderr
+
+
+def test_runtime_is_the_python_build_sh_builds_for() -> None:
+    """One Python version: the only runtime Terraform allows is the one build.sh targets."""
+    variables = (ROOT / "variables.tf").read_text()
+    block = re.search(r'variable "runtime" \{.*?\n\}', variables, re.DOTALL)
+    assert block is not None
+    allowed = re.search(r"contains\(\[([^\]]*)\], var\.runtime\)", block[0])
+    default = re.search(r'default\s*=\s*"([^"]+)"', block[0])
+    assert allowed is not None
+    assert default is not None
+    built = re.search(r"^PYTHON_VERSION=([0-9.]+)$", (ROOT / "build.sh").read_text(), re.MULTILINE)
+    assert built is not None
+    assert json.loads(f"[{allowed[1]}]") == [f"python{built[1]}"]
+    assert default[1] == f"python{built[1]}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,13 +517,18 @@ def check_function(endpoint: str, out: dict[str, Any], package: Path, bucket: st
         "BENCH_DEADLINE": "100",
         "REPORT_BUCKET": bucket,
         "REPORT_PREFIX": PREFIX,
+        "REPORT_KMS_KEY_ID": REPORT_KEY,
+        "BENCH_AUTH_PARAMETER": AUTH_PARAMETER,
+        "BENCH_AUTH_HEADER": "X-Api-Key",
     }
-    assert lam.get_function_concurrency(FunctionName=NAME)["ReservedConcurrentExecutions"] == 1
+    # No reservation by default: nothing taken from the account's unreserved pool.
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=NAME)
     assert fn.get("Tags", {}).items() >= TAGS.items()
     logging_config = cfg.get("LoggingConfig")
     if logging_config:
         assert logging_config["LogFormat"] == "JSON"
         assert logging_config["LogGroup"] == out["log_group_name"]
+        assert logging_config.get("ApplicationLogLevel") in {None, "DEBUG"}
     else:
         unchecked.append("Lambda LoggingConfig (JSON log format, log group, log levels)")
 
@@ -460,6 +542,7 @@ def check_function(endpoint: str, out: dict[str, Any], package: Path, bucket: st
 def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
     iam = aws("iam", endpoint)
     lambda_role = out["lambda_role_name"]
+    assert lambda_role == f"{NAME}-{REGION}-lambda"
     trust = statements(iam.get_role(RoleName=lambda_role)["Role"]["AssumeRolePolicyDocument"])
     assert [(s["Effect"], s["Action"], s["Principal"]) for s in trust] == [
         ("Allow", "sts:AssumeRole", {"Service": "lambda.amazonaws.com"})
@@ -469,9 +552,17 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
         ("logs:CreateLogStream", "logs:PutLogEvents"): [f"{log_group_arn}:*"],
         ("sqs:SendMessage",): [out["dlq_arn"]],
         ("s3:PutObject",): [f"arn:aws:s3:::{bucket}/{PREFIX}/*"],
+        ("kms:Decrypt", "kms:GenerateDataKey"): [REPORT_KEY],
+        ("ssm:GetParameter",): [AUTH_PARAMETER],
+        ("kms:Decrypt",): [AUTH_KEY],
+    }
+    (auth_key,) = [s for s in inline_policy(iam, lambda_role) if s["Resource"] == AUTH_KEY]
+    assert auth_key["Condition"] == {
+        "StringEquals": {"kms:EncryptionContext:PARAMETER_ARN": AUTH_PARAMETER}
     }
 
     scheduler_role = out["scheduler_role_arn"].rsplit("/", 1)[1]
+    assert scheduler_role == f"{NAME}-{REGION}-scheduler"
     trust = statements(iam.get_role(RoleName=scheduler_role)["Role"]["AssumeRolePolicyDocument"])
     assert len(trust) == 1
     assert trust[0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
@@ -519,8 +610,10 @@ def check_logs_queue_schedule(endpoint: str, out: dict[str, Any]) -> None:
 
 def check_alarms(endpoint: str, out: dict[str, Any]) -> None:
     topic = out["alarm_topic_arn"]
-    alarms = aws("cloudwatch", endpoint).describe_alarms(AlarmNames=out["alarm_names"])
+    names = out["alarm_names"]
+    alarms = aws("cloudwatch", endpoint).describe_alarms(AlarmNames=list(names.values()))
     by_name = {a["AlarmName"]: a for a in alarms["MetricAlarms"]}
+    assert set(by_name) == set(names.values())
     errors = by_name[f"{NAME}-errors"]
     assert (errors["Namespace"], errors["MetricName"], errors["Statistic"]) == (
         "AWS/Lambda",
@@ -538,6 +631,30 @@ def check_alarms(endpoint: str, out: dict[str, Any]) -> None:
     )
     assert failed["Dimensions"] == [{"Name": "QueueName", "Value": f"{NAME}-failed-runs"}]
     assert failed["AlarmActions"] == [topic]
+    delivery = by_name[names["failed_deliveries"]]
+    assert (delivery["Namespace"], delivery["MetricName"], delivery["Statistic"]) == (
+        "AWS/Lambda",
+        "DestinationDeliveryFailures",
+        "Sum",
+    )
+    assert delivery["Dimensions"] == [{"Name": "FunctionName", "Value": NAME}]
+    assert (delivery["ComparisonOperator"], delivery["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert delivery["AlarmActions"] == [topic]
+    # The EMF record the handler writes: namespace benchtest, dimension FunctionName.
+    silent = by_name[f"{NAME}-no-success"]
+    assert (silent["Namespace"], silent["MetricName"], silent["Statistic"]) == (
+        "benchtest",
+        "Success",
+        "Maximum",
+    )
+    assert silent["Dimensions"] == [{"Name": "FunctionName", "Value": NAME}]
+    assert (silent["ComparisonOperator"], silent["Threshold"]) == ("LessThanThreshold", 1)
+    assert silent["TreatMissingData"] == "breaching"
+    # The daily cron schedule plus an hour's slack: never shorter than the schedule's interval.
+    assert silent["Period"] * silent["EvaluationPeriods"] == 86400 + 3600
+    assert out["no_success_alarm_period"] == silent["Period"]
+    assert silent["ActionsEnabled"] is True
+    assert silent["AlarmActions"] == [topic]
 
     subs = aws("sns", endpoint).list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", "ops@example.com")]
@@ -549,7 +666,10 @@ def check_bucket(endpoint: str, bucket: str) -> None:
     assert len(block) == 4, block
     assert all(block.values()), block
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
-    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": REPORT_KEY,
+    }
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert lifecycle["Status"] == "Enabled"
@@ -589,26 +709,50 @@ def check_no_drift(terraform: str, workdir: Path, env: dict[str, str]) -> None:
         assert differing == {"logging_config"}, differing
 
 
-def check_all_gone(endpoint: str) -> None:
-    lam = aws("lambda", endpoint)
+def check_all_gone(endpoint: str, region: str) -> None:
+    lam = aws("lambda", endpoint, region)
     assert lam.list_functions()["Functions"] == []
     with pytest.raises(ClientError):
         lam.get_function(FunctionName=NAME)
-    iam = aws("iam", endpoint)
+    iam = aws("iam", endpoint, region)
     assert [
         r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(NAME)
     ] == []
-    scheduler = aws("scheduler", endpoint)
+    scheduler = aws("scheduler", endpoint, region)
     assert scheduler.list_schedules()["Schedules"] == []
     groups = [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]]
     assert NAME not in groups
-    assert aws("sqs", endpoint).list_queues().get("QueueUrls", []) == []
-    assert aws("sns", endpoint).list_topics()["Topics"] == []
-    alarms = aws("cloudwatch", endpoint).describe_alarms()
+    assert aws("sqs", endpoint, region).list_queues().get("QueueUrls", []) == []
+    assert aws("sns", endpoint, region).list_topics()["Topics"] == []
+    alarms = aws("cloudwatch", endpoint, region).describe_alarms()
     assert alarms["MetricAlarms"] == []
-    logs = aws("logs", endpoint).describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{NAME}")
+    logs = aws("logs", endpoint, region).describe_log_groups(
+        logGroupNamePrefix=f"/aws/lambda/{NAME}"
+    )
     assert logs["logGroups"] == []
-    assert aws("s3", endpoint).list_buckets()["Buckets"] == []
+    assert aws("s3", endpoint, region).list_buckets()["Buckets"] == []
+
+
+def check_second_region(endpoint: str, out: dict[str, Any]) -> None:
+    """Same name, same account, another region: its own roles, the sample, no bucket."""
+    assert out["lambda_role_name"] == f"{NAME}-{REGION2}-lambda"
+    assert out["scheduler_role_arn"].endswith(f"/{NAME}-{REGION2}-scheduler")
+    assert out["function_arn"] == f"arn:aws:lambda:{REGION2}:{ACCOUNT}:function:{NAME}"
+    assert out.get("report_bucket_name") is None  # null outputs are left out
+    cfg = aws("lambda", endpoint, REGION2).get_function(FunctionName=NAME)["Configuration"]
+    assert cfg["Environment"]["Variables"]["BENCH_API_URL"] == "sample"
+    assert not {"REPORT_BUCKET", "BENCH_AUTH_PARAMETER"} & cfg["Environment"]["Variables"].keys()
+    roles = {r["RoleName"] for r in aws("iam", endpoint).list_roles()["Roles"]}
+    assert {
+        f"{NAME}-{region}-{kind}"
+        for region in (REGION, REGION2)
+        for kind in ("lambda", "scheduler")
+    } <= roles
+
+
+def outputs(terraform: str, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
+    shown = run_tf(terraform, workdir, env, "output", "-json", "-no-color", timeout=60)
+    return {k: v["value"] for k, v in json.loads(shown.stdout).items()}
 
 
 @pytest.mark.slow
@@ -617,26 +761,31 @@ def test_apply_and_destroy_against_moto(
     tf_env: dict[str, str],
     moto_endpoint: str,
     moto_workdir: Path,
+    region2_workdir: Path,
     lambda_zip: Path,
     record_property: Any,
 ) -> None:
+    """Two deployments of one name in two regions of one account, applied side by side."""
     timings = Timings()
-    applied = False
+    workdirs = {moto_workdir: (), region2_workdir: REGION2_ARGS}
+
+    def both(command: str) -> None:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [
+                pool.submit(
+                    run_tf,
+                    *(terraform, workdir, tf_env, command, "-auto-approve", "-no-color", *args),
+                    timeout=APPLY_TIMEOUT,
+                )
+                for workdir, args in workdirs.items()
+                if command == "apply" or (workdir / "terraform.tfstate").exists()
+            ]
+            for future in futures:
+                future.result()
+
     try:
-        timings.run(
-            "apply",
-            run_tf,
-            terraform,
-            moto_workdir,
-            tf_env,
-            "apply",
-            "-auto-approve",
-            "-no-color",
-            timeout=APPLY_TIMEOUT,
-        )
-        applied = True
-        shown = run_tf(terraform, moto_workdir, tf_env, "output", "-json", "-no-color", timeout=60)
-        out = {k: v["value"] for k, v in json.loads(shown.stdout).items()}
+        timings.run("apply (2 regions)", both, "apply")
+        out = outputs(terraform, moto_workdir, tf_env)
         bucket = out["report_bucket_name"]
         assert bucket.startswith(f"{NAME}-reports-"), bucket
         assert out["report_location"] == f"s3://{bucket}/{PREFIX}/YYYY/MM/DD/"
@@ -646,27 +795,19 @@ def test_apply_and_destroy_against_moto(
         check_logs_queue_schedule(moto_endpoint, out)
         check_alarms(moto_endpoint, out)
         check_bucket(moto_endpoint, bucket)
+        check_second_region(moto_endpoint, outputs(terraform, region2_workdir, tf_env))
         timings.run("plan (drift)", check_no_drift, terraform, moto_workdir, tf_env)
     finally:
-        if applied or (moto_workdir / "terraform.tfstate").exists():
-            timings.run(
-                "destroy",
-                run_tf,
-                terraform,
-                moto_workdir,
-                tf_env,
-                "destroy",
-                "-auto-approve",
-                "-no-color",
-                timeout=APPLY_TIMEOUT,
-            )
+        timings.run("destroy (2 regions)", both, "destroy")
         summary = ", ".join(f"{k} {v:.1f} s" for k, v in timings.phases.items())
         print(f"\nterraform against moto: {summary}")
         for phase, seconds in timings.phases.items():
             record_property(f"{phase} seconds", round(seconds, 1))
 
-    state = run_tf(terraform, moto_workdir, tf_env, "state", "list", timeout=60, check=False)
-    assert state.stdout.strip() == ""
-    check_all_gone(moto_endpoint)
+    for workdir in workdirs:
+        state = run_tf(terraform, workdir, tf_env, "state", "list", timeout=60, check=False)
+        assert state.stdout.strip() == ""
+    for region in (REGION, REGION2):
+        check_all_gone(moto_endpoint, region)
     if unchecked:
         print("not checkable in moto: " + "; ".join(unchecked))
