@@ -170,8 +170,8 @@ variable "fetch_timeout" {
   default     = 10
 
   validation {
-    condition     = var.fetch_timeout > 0 && var.fetch_timeout <= 300
-    error_message = "fetch_timeout must be greater than 0 and at most 300 seconds."
+    condition     = var.fetch_timeout >= 0.1 && var.fetch_timeout <= 600
+    error_message = "fetch_timeout must be between 0.1 and 600 seconds."
   }
 }
 
