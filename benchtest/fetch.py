@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import re
 import socket
 import ssl
 import threading
@@ -201,6 +202,17 @@ class _GuardedAdapter(HTTPAdapter):
         return manager
 
 
+class _Session(requests.Session):
+    """A session that leaves redirects to `_Fetcher._redirect`.
+
+    Even with ``allow_redirects=False``, requests parses a redirect's Location (for
+    ``Response.next``), and a Location that does not parse would raise from inside it.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
 class _Retry(Retry):
     """urllib3 Retry that caps Retry-After, counts retries, and stops at the deadline or abort."""
 
@@ -279,7 +291,7 @@ class _Fetcher:
             pool_block=True,
             max_retries=retry,
         )
-        self.session = requests.Session()
+        self.session = _Session()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(
@@ -342,7 +354,7 @@ class _Fetcher:
             target = urljoin(current, location)
             origin = _origin(target)
         except ValueError:
-            shown = repr(without_credentials(location)[:200])
+            shown = repr(re.sub(r"//[^/?#]*@", "//", location)[:200])  # no urlsplit: it failed
             raise FetchError(
                 f"HTTP {resp.status_code} redirect to an unparsable Location {shown}"
             ) from None
@@ -359,12 +371,12 @@ class _Fetcher:
         if declared.isascii() and declared.isdigit() and int(declared) > cap:
             raise FetchError(f"response of {declared} bytes exceeds the page cap of {cap} bytes")
         body = bytearray()
+        self.guard.phase("reading the response body")
         for chunk in resp.iter_content(chunk_size=_CHUNK):
             body += chunk
             if len(body) > cap:
                 raise FetchError(f"response exceeds the page cap of {cap} bytes")
             self.guard.left()
-            self.guard.phase(f"reading the response ({len(body)} bytes so far)")
         return bytes(body)
 
     def parse(self, number: int, body: bytes) -> Page:
