@@ -30,23 +30,17 @@ def handler(event: dict[str, Any] | None, context: Any) -> benchtest.Report:
     )
     summary: dict[str, Any] = {"request_id": request_id, "success": False}
     metrics: dict[str, float] = {"Pages": 0, "Transactions": 0, "Retries": 0}
+    stats = benchtest.FetchStats()  # filled in as the run goes: a failed run reports it too
     try:
         invocation = parse_event(event)
         summary["trigger"] = invocation.trigger
         summary["run_time"] = invocation.run_time.isoformat()
         settings = benchtest.load_settings(overrides=invocation.options)
         target = S3Target.from_env(os.environ)
-        result = benchtest.run(settings, deadline=_time_left(context, settings.deadline))
-        stats, report = result.stats, result.report
-        metrics.update(
-            Pages=stats.pages, Transactions=report["transaction_count"], Retries=stats.retries
-        )
-        summary.update(
-            source=report["source"],
-            pages=stats.pages,
-            transactions=report["transaction_count"],
-            total_balance=report["total_balance"],
-        )
+        deadline = _time_left(context, settings.deadline)
+        report = benchtest.run(settings, deadline=deadline, stats=stats).report
+        stats.transactions = report["transaction_count"]
+        summary.update(source=report["source"], total_balance=report["total_balance"])
         if target is not None:
             report = {
                 **report,
@@ -57,13 +51,22 @@ def handler(event: dict[str, Any] | None, context: Any) -> benchtest.Report:
         return report
     except Exception as exc:
         summary["error"] = f"{type(exc).__name__}: {exc}"
+        summary["error_type"] = type(exc).__name__
         raise
     finally:
         seconds = round(time.monotonic() - started, 3)
-        summary["seconds"] = seconds
+        summary.update(
+            pages=stats.pages,
+            transactions=stats.transactions,
+            requests=stats.requests,
+            retries=stats.retries,
+            seconds=seconds,
+        )
+        metrics.update(Pages=stats.pages, Transactions=stats.transactions, Retries=stats.retries)
         observability.log_summary(summary)
         observability.emit_metrics(
-            {**metrics, "Success": int(summary["success"]), "Seconds": seconds}
+            {**metrics, "Success": int(summary["success"]), "Seconds": seconds},
+            properties={"ErrorType": summary["error_type"]} if "error_type" in summary else None,
         )
 
 

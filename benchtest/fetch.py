@@ -231,12 +231,17 @@ class _Retry(Retry):
     def increment(  # type: ignore[override]
         self, *args: Any, **kw: Any
     ) -> Retry:
-        if self.guard is not None:
-            self.guard.left()
+        if self.guard is None:
+            return super().increment(*args, **kw)
+        # A request counts once it is made: here if it failed or its response is retried;
+        # a response handed back (success, or the last failing status) counts in `_follow`.
+        answered = kw.get("response") is not None or (len(args) > 2 and args[2] is not None)
+        if not answered:
+            self.guard.count(requests=1)
+        self.guard.left()
         new = super().increment(*args, **kw)  # raises MaxRetryError when no retry is left
-        if self.guard is not None:
-            self.guard.count(requests=1, retries=1)
-            _local.attempts += 1
+        self.guard.count(requests=int(answered), retries=1)
+        _local.attempts += 1
         return new
 
     def get_retry_after(self, response: Any) -> float | None:
@@ -318,7 +323,6 @@ class _Fetcher:
         _local.guard, _local.page, _local.attempts = self.guard, number, 1
         try:
             self.guard.left()
-            self.guard.count(requests=1)
             return self._follow(url)
         except FetchError as exc:  # raised here, by the guard or by `_Retry`
             exc.locate(page=number, url=url)
@@ -336,6 +340,7 @@ class _Fetcher:
             with self.session.get(
                 target, timeout=self.timeout, stream=True, allow_redirects=False
             ) as resp:
+                self.guard.count(requests=1)
                 if resp.is_redirect:
                     target = self._redirect(target, resp)
                     continue

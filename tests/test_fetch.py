@@ -64,6 +64,7 @@ def test_transient_faults_recover_to_the_exact_result(serve, faults, page):
     assert server.page_requests[page] == 1 + len(faults)
     assert server.requests == 11 + len(faults)
     assert result.stats.retries == len(faults)
+    assert result.stats.requests == server.requests
 
 
 def test_retries_honour_retry_after(serve):
