@@ -18,7 +18,10 @@ from benchtest.events import parse_event
 from benchtest.model import ReportDict
 from benchtest.s3sink import S3Target, run_folder, write_report
 
-# Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout.
+# Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout. The
+# fetch ends within ~0.1 s of its deadline (it cuts its sockets); then boto3's import and client
+# (0.9-1.3 s here) and the three report objects (55-135 ms with moto; a real PUT is 30-100 ms)
+# come to ~1.5 s: 5 s leaves room for a slower Lambda CPU and an S3 retry.
 RESERVE_SECONDS = 5.0
 
 observability.configure_logging()
@@ -40,25 +43,18 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         "%Y%m%dT%H%M%SZ", time.gmtime()
     )
     summary: dict[str, Any] = {"request_id": request_id, "success": False}
-    metrics: dict[str, float] = {"Pages": 0, "Transactions": 0, "Retries": 0}
+    stats = benchtest.FetchStats()  # filled in as the run goes: a failed run reports it too
     try:
         invocation = parse_event(event)
         summary["trigger"] = invocation.trigger
         summary["run_time"] = invocation.run_time.isoformat()
         settings = benchtest.load_settings(overrides=invocation.options)
         target = S3Target.from_env(os.environ)
-        result = benchtest.run(settings, deadline=_time_left(context, settings.deadline))
-        stats, report = result.stats, result.report
+        deadline = _time_left(context, settings.deadline)
+        report = benchtest.run(settings, deadline=deadline, stats=stats).report
+        stats.transactions = report.transaction_count
         response: Response = report.to_dict()
-        metrics.update(
-            Pages=stats.pages, Transactions=report.transaction_count, Retries=stats.retries
-        )
-        summary.update(
-            source=report.source,
-            pages=stats.pages,
-            transactions=report.transaction_count,
-            total_balance=response["total_balance"],
-        )
+        summary.update(source=report.source, total_balance=response["total_balance"])
         if target is not None:
             uris = write_report(report, target, run_folder(invocation, request_id))
             response = StoredReport(**response, s3=uris)
@@ -67,13 +63,27 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         return response
     except Exception as exc:
         summary["error"] = f"{type(exc).__name__}: {exc}"
+        summary["error_type"] = type(exc).__name__
         raise
     finally:
         seconds = round(time.monotonic() - started, 3)
-        summary["seconds"] = seconds
+        summary.update(
+            pages=stats.pages,
+            transactions=stats.transactions,
+            requests=stats.requests,
+            retries=stats.retries,
+            seconds=seconds,
+        )
         observability.log_summary(summary)
         observability.emit_metrics(
-            {**metrics, "Success": int(summary["success"]), "Seconds": seconds}
+            {
+                "Pages": stats.pages,
+                "Transactions": stats.transactions,
+                "Retries": stats.retries,
+                "Success": int(summary["success"]),
+                "Seconds": seconds,
+            },
+            properties={"ErrorType": summary["error_type"]} if "error_type" in summary else None,
         )
 
 

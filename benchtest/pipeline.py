@@ -26,20 +26,26 @@ def run(
     *,
     deadline: float | None = None,
     progress: Progress | None = None,
+    stats: FetchStats | None = None,
 ) -> RunResult:
     """Fetch, validate and aggregate every page; raise `BenchError`, never return a partial result.
 
     ``deadline`` (seconds from now) overrides ``settings.deadline``, e.g. a Lambda's remaining time.
+    ``stats``, when given, is filled in as the run goes, so a caller still knows how far a
+    failed run got (pages, requests, retries) for its logs and metrics.
     """
     started = time.monotonic()
     until = started + (settings.deadline if deadline is None else deadline)
-    stats = FetchStats()
+    stats = FetchStats() if stats is None else stats
     ledger = Ledger(settings.detail_limit)
-    with open_source(settings) as (template, label):
-        for page in fetch_pages(template, settings, stats, until):
-            ledger.add(page)
-            if progress is not None:
-                progress(stats.pages, stats.expected_pages)
+    try:
+        with open_source(settings) as (template, label):
+            for page in fetch_pages(template, settings, stats, until):
+                ledger.add(page)
+                if progress is not None:
+                    progress(stats.pages, stats.expected_pages)
+    finally:
+        stats.seconds = time.monotonic() - started
     summary = ledger.summarize(
         exclude_duplicates=settings.exclude_duplicates,
         fill_gaps=not settings.active_days_only,

@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import handler
 from benchtest import ConfigError, DataError, FetchError, observability
 from benchtest.events import parse_event
 from benchtest.source import sample_pages
+from tests.hostile_server import RawServer, one_byte_per_second, silent
 from tests.ledger_server import LedgerServer
 from tests.support import make_pages, record
 
@@ -360,3 +362,92 @@ def test_logging_level_respects_lambdas_application_log_level(
     finally:
         root.setLevel(saved_level)
         root.handlers = saved_handlers
+
+
+# --- failures: deadline, what happened so far, no credentials ------------------------------
+
+
+@pytest.mark.parametrize("behaviour", [silent, one_byte_per_second])
+def test_a_stalled_source_with_17s_left_fails_in_time_with_its_summary(
+    behaviour: Any,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10.1: the error is raised (Lambda posts it) well before the invocation is killed."""
+    caplog.set_level(logging.INFO)
+    with RawServer(sample_pages(), 1, behaviour) as server:
+        monkeypatch.setenv("BENCH_API_URL", server.url)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"^page 1: deadline of 12s reached while"):
+            invoke(SCHEDULED, LambdaContext(remaining_ms=17_000))
+        elapsed = time.monotonic() - started
+    assert elapsed < 17 - handler.RESERVE_SECONDS + 1
+    [line] = summary_lines(caplog)
+    summary = json.loads(line.getMessage())
+    assert (summary["success"], summary["error_type"], summary["pages"]) == (
+        False,
+        "FetchError",
+        0,
+    )
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["Success"], emf["ErrorType"]) == (0, "FetchError")
+
+
+def test_a_failed_runs_summary_and_metrics_carry_what_happened_so_far(
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10.2: page 3 fails after four retries; pages 1 and 2 were fetched."""
+    server = serve(sample_pages(), faults={3: ["503"] * 10})
+    monkeypatch.setenv("BENCH_API_URL", server.url)
+    monkeypatch.setenv("BENCH_RETRIES", "4")
+    monkeypatch.setenv("BENCH_CONCURRENCY", "1")
+    caplog.set_level(logging.INFO)
+    with pytest.raises(FetchError, match=r"^page 3: HTTP 503 after 5 attempts$"):
+        invoke(SCHEDULED)
+    assert server.page_requests[3] == 5
+    summary = json.loads(summary_lines(caplog)[0].getMessage())
+    assert {k: summary[k] for k in ("pages", "retries", "error_type")} == {
+        "pages": 2,
+        "retries": 4,
+        "error_type": "FetchError",
+    }
+    # Attempts started: the end-marker request may be cut by the abort before the server reads it.
+    assert summary["requests"] in {server.requests, server.requests + 1}
+    assert summary["transactions"] > 0
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["Success"], emf["Pages"], emf["Retries"]) == (0, 2, 4)
+    assert emf["Transactions"] == summary["transactions"]
+    assert [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == [
+        "Pages",
+        "Transactions",
+        "Retries",
+        "Success",
+        "Seconds",
+    ]
+
+
+@pytest.mark.parametrize("pages", [sample_pages(), {}], ids=["success", "failure"])
+def test_credentials_in_the_url_reach_no_log_or_metric(
+    pages: dict[int, bytes],
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = serve(pages)
+    monkeypatch.setenv("BENCH_API_URL", server.url.replace("http://", "http://user:s3cret@"))
+    caplog.set_level(logging.DEBUG)
+    if pages:
+        shown = json.dumps(invoke(SCHEDULED))
+        assert f'"source": "{server.url}"' in shown
+    else:
+        with pytest.raises(FetchError) as caught:
+            invoke(SCHEDULED)
+        shown = f"{caught.value} {caught.value.url}"
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "benchtest.run" in logged
+    assert "s3cret" not in shown + logged + "".join(capsys.readouterr())
