@@ -15,14 +15,16 @@ from datetime import date, timedelta
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
 from .errors import DataError
-from .transactions import Page, Row, Transaction
+from .transactions import MAX_AMOUNT_DIGITS, Page, Row, Transaction
 
 ZERO = Decimal(0)
 
 # Sums must be exact: with 28 digits of default precision a large ledger could round silently.
-# Amounts have at most 60 digits (see transactions.py), so 120 leaves room for any count of them;
-# Inexact is trapped all the same, so a rounding can only ever be an error, never a wrong total.
-EXACT = Context(prec=120, traps=[Inexact, InvalidOperation, Overflow])
+# An amount has at most MAX_AMOUNT_DIGITS (60) digits, so it is below 10^60 with at most 60
+# decimal places; a sum of at most 10^11 of them (1,000,000 pages of MAX_PAGE_RECORDS) is below
+# 10^71 with at most 60 places: 131 digits, so 132 always suffice (tests/test_hostile_data.py
+# checks the worst case). Inexact stays trapped, so a rounding could only be an error.
+EXACT = Context(prec=2 * MAX_AMOUNT_DIGITS + 12, traps=[Inexact, InvalidOperation, Overflow])
 
 
 @dataclass(frozen=True, slots=True)
