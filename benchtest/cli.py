@@ -53,7 +53,9 @@ def _add_flag(p: argparse.ArgumentParser, setting: Setting) -> None:
     if setting.type is bool:
         p.add_argument(setting.flag, action="store_true", default=None, help=text)
     else:
-        p.add_argument(setting.flag, type=setting.type, metavar=setting.metavar, help=text)
+        # Parsed as text by `load_settings`, like the environment: argparse's int() and float()
+        # would accept '1_0', other scripts' digits and 'nan'.
+        p.add_argument(setting.flag, metavar=setting.metavar, help=text)
 
 
 def _progress_bar() -> Progress | None:
