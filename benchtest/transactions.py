@@ -252,9 +252,7 @@ def _diagnose(number: int, index: int, item: object) -> DataError | None:
         try:
             value.encode()
         except UnicodeEncodeError as exc:
-            return error(
-                f"not valid Unicode text (a lone surrogate at character {exc.start})", field
-            )
+            return error(f"not valid Unicode: a lone surrogate at character {exc.start}", field)
         if len(value) > limit:
             return error(f"{len(value):,} characters, more than the limit of {limit:,}", field)
     amount = item["Amount"]
