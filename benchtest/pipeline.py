@@ -37,7 +37,9 @@ def run(
     started = time.monotonic()
     until = started + (settings.deadline if deadline is None else deadline)
     stats = FetchStats() if stats is None else stats
-    ledger = Ledger(settings.detail_limit)
+    ledger = Ledger(
+        settings.detail_limit, max_days=None if settings.active_days_only else settings.max_days
+    )
     try:
         with open_source(settings) as (template, label):
             for page in fetch_pages(template, settings, stats, until):

@@ -1,6 +1,7 @@
 """The report as aligned text for people: what was read, daily balances, categories, duplicates.
 
-Money has thousands separators and a plain ``-`` (terminals and copy-paste expect it).
+Money has thousands separators and a plain ``-`` (terminals and copy-paste expect it). Text from
+the API goes through `for_terminal`, so an escape sequence in a Company cannot rewrite the screen.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 from ..model import UNCATEGORIZED, Report
 from ..money import for_people
+from ..text import for_terminal
 
 
 def render(report: Report) -> str:
@@ -29,7 +31,7 @@ def render(report: Report) -> str:
         + ("excluded from the totals" if report.duplicates_excluded else "included in the totals")
     )
     lines += [
-        f"Source:        {report.source}",
+        f"Source:        {for_terminal(report.source)}",
         f"Pages:         {report.page_count}",
         f"Transactions:  {report.transaction_count}",
         f"Period:        {period}",
@@ -66,6 +68,7 @@ def render(report: Report) -> str:
 
 def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Aligned text columns: numbers (and their headers) right-aligned, text left-aligned."""
+    rows = [tuple(map(for_terminal, row)) for row in rows]  # before widths: escapes have length
     columns = list(zip(header, *rows, strict=True))
     widths = [max(map(len, column)) for column in columns]
     right = [bool(rows) and all(_numeric(cell) for cell in column[1:]) for column in columns]
