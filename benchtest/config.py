@@ -6,7 +6,6 @@ them the same way.
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import os
 from collections.abc import Mapping
@@ -126,6 +125,8 @@ def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
         if explicit:
             raise ConfigError(f"config file not found: {file}")
         return {}
+    import configparser  # only when there is a file: not at every Lambda init
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(file, encoding="utf-8")

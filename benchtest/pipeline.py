@@ -12,7 +12,6 @@ from .config import Settings
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .report import Report, build_report
-from .server import sample_pages, serve_ledger
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,8 @@ def _source(settings: Settings) -> Iterator[tuple[str, str]]:
         yield settings.url, settings.url
         return
     log.warning("no ledger URL configured: using the bundled sample ledger")
+    from .server import sample_pages, serve_ledger  # only the demo needs it: not at Lambda init
+
     with serve_ledger(sample_pages()) as server:
         yield server.url, SAMPLE_SOURCE
 

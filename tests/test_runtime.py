@@ -10,7 +10,9 @@ Skips, saying why, when there is no Python 3.12 or awslambdaric cannot be instal
 from __future__ import annotations
 
 import itertools
+import json
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -120,6 +122,26 @@ def test_scheduled_event_returns_the_report_after_a_short_init(
     [metrics] = metric_records(outcome.logs)
     assert metrics["Success"] == 1
     assert metrics["Pages"] == len(pages)
+
+
+# Imported at init by an earlier version, never used by a run against a real URL.
+NOT_AT_INIT = ("benchtest.server", "http.server", "configparser", "boto3", "benchtest.html")
+
+
+def test_init_imports_nothing_a_real_run_does_not_need(runtime_python: Path, task: Path) -> None:
+    code = "import json, sys, handler; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [str(runtime_python), "-B", "-c", code],
+        cwd=task,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(task)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded = set(json.loads(done.stdout))
+    assert {"handler", "benchtest.fetch", "requests"} <= loaded
+    assert loaded.isdisjoint(NOT_AT_INIT), loaded & set(NOT_AT_INIT)
 
 
 def test_rejected_event_posts_an_error_and_the_next_event_is_served(
