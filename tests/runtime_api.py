@@ -315,6 +315,11 @@ class Function:
         """Process start to the runtime's first /next: Lambda's init phase."""
         return self.api.wait_next(1, timeout) - self.started
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used (user + system): less load-dependent than wall time."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
     def records(self) -> list[dict[str, Any]]:
         """The JSON lines the function has written so far (other lines are skipped)."""
         return json_lines(self.log.read_text(encoding="utf-8", errors="replace"))
