@@ -8,7 +8,6 @@ Lambda handler, so both read the same names and validate them the same way.
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import math
 import os
@@ -249,6 +248,8 @@ def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
     file = Path(path if path is not None else DEFAULT_CONFIG_FILE)
     if path is None and not file.exists():
         return {}
+    import configparser  # only when there is a file: not at every Lambda init
+
     name = quoted(str(file), 200)
     try:
         if not file.is_file():

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .config import Settings
+from .errors import without_credentials
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .model import Report, build_report
-from .source import open_source
 
 Progress = Callable[[int, int | None], None]
 
@@ -19,6 +20,19 @@ Progress = Callable[[int, int | None], None]
 class RunResult:
     report: Report
     stats: FetchStats
+
+
+@contextmanager
+def _source(settings: Settings) -> Iterator[tuple[str, str]]:
+    """Yield (URL template, label); the bundled sample is served on loopback for the run."""
+    if not settings.is_sample:
+        yield settings.url, without_credentials(settings.url)
+        return
+    # Only the demo needs a server: a real URL never imports http.server (Lambda's cold start).
+    from .source import SAMPLE_SOURCE, serve_sample
+
+    with serve_sample() as url:
+        yield url, SAMPLE_SOURCE
 
 
 def run(
@@ -41,7 +55,7 @@ def run(
         settings.detail_limit, max_days=None if settings.active_days_only else settings.max_days
     )
     try:
-        with open_source(settings) as (template, label):
+        with _source(settings) as (template, label):
             for page in fetch_pages(template, settings, stats, until):
                 ledger.add(page)
                 if progress is not None:
