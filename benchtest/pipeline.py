@@ -10,6 +10,7 @@ from .config import Settings
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .model import Report, build_report
+from .reconcile import check_assertions
 from .source import open_source
 
 Progress = Callable[[int, int | None], None]
@@ -44,6 +45,6 @@ def run(
         exclude_duplicates=settings.exclude_duplicates,
         fill_gaps=not settings.active_days_only,
     )
-    report = build_report(summary, label)
+    report = check_assertions(build_report(summary, label), settings.assert_balance)
     stats.seconds = time.monotonic() - started
     return RunResult(report, stats)
