@@ -54,7 +54,9 @@ RUN_ID, SCHEDULED_TIME = "run-id", "scheduled-time"
 # Compare-and-swap rounds on one latest object before giving up (each is a newer writer winning).
 CAS_ATTEMPTS = 8
 _RETRY_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409"}
-_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+# A missing key: 404 with s3:ListBucket on the bucket, 403 without it (the function's role has
+# s3:GetObject on latest/ only, not ListBucket, so 403 there means "not written yet").
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "AccessDenied", "403"}
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -250,7 +252,10 @@ def publish_latest(
                 if _code(exc) not in _RETRY_CODES:
                     raise
         else:
-            raise RuntimeError(f"{target.uri(key)} kept changing: {CAS_ATTEMPTS} writes lost")
+            raise RuntimeError(
+                f"{target.uri(key)}: {CAS_ATTEMPTS} conditional writes refused (a newer writer "
+                "each time, or the function may not s3:GetObject it)"
+            )
     return True
 
 

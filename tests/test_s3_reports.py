@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
 import handler
@@ -327,3 +327,26 @@ def test_a_scheduled_time_in_the_future_is_refused(ledger: LedgerServer) -> None
     with pytest.raises(ConfigError, match="is in the future"):
         invoke({"scheduled_time": "2999-01-01T06:00:00Z"})
     assert ledger.requests == 0
+
+
+def test_without_list_permission_a_missing_latest_is_a_first_run(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role has no s3:ListBucket, so S3 answers 403, not 404, for a key not written yet."""
+    make = s3sink.new_client
+
+    def denied(params: dict[str, Any], **_: Any) -> None:
+        found = s3.list_objects_v2(Bucket=BUCKET, Prefix=params["Key"]).get("KeyCount", 0)
+        if not found:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Denied"}}, "Get")
+
+    def client() -> Any:
+        real = make()
+        for operation in ("HeadObject", "GetObject"):
+            real.meta.events.register(f"before-parameter-build.s3.{operation}", denied)
+        return real
+
+    monkeypatch.setattr(s3sink, "new_client", client)
+    report = invoke(scheduled(24))
+    assert report["changes"]["status"] == "first_run"
+    assert latest(s3)[0] == "2026-11-24T06:00:00Z"
