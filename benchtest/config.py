@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from .errors import ConfigError, without_credentials
+from .reconcile import BalanceAssertions, parse_assertions
 from .text import for_terminal, quoted, shortened
 
 SAMPLE = "sample"
@@ -32,6 +33,7 @@ REPORT_PREFIX_ENV = "REPORT_PREFIX"
 REPORT_KMS_KEY_ID_ENV = "REPORT_KMS_KEY_ID"
 
 _T = TypeVar("_T")
+NO_ASSERTIONS = BalanceAssertions()
 
 
 class _Declared(NamedTuple):
@@ -119,6 +121,14 @@ class Settings:
     exclude_duplicates: bool = _setting(
         False, "BENCH_EXCLUDE_DUPLICATES", "leave possible duplicates out of every total"
     )
+    # _setting returns a dataclasses.field; ruff only knows that of fields typed int, str, …
+    assert_balance: BalanceAssertions = _setting(  # noqa: RUF009
+        NO_ASSERTIONS,
+        "BENCH_ASSERT_BALANCE",
+        "closing balances to check, e.g. 2013-12-22=18377.16; repeat the flag or separate "
+        "with commas; a mismatch exits 3",
+        metavar="DATE=AMOUNT",
+    )
 
     @property
     def is_sample(self) -> bool:
@@ -130,7 +140,7 @@ class Setting:
     """One setting as flags, environment and config file see it, derived from `Settings`."""
 
     name: str
-    type: type  # str, int, float or bool
+    type: type  # str, int, float, bool or BalanceAssertions
     default: object
     env: str
     help: str
@@ -204,6 +214,11 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
     """Check and convert one value, the same way whether it came from a flag, variable or file."""
     kind = setting.type
     try:
+        if kind is BalanceAssertions:
+            try:
+                return parse_assertions(value)
+            except ValueError as exc:
+                raise ConfigError(str(exc), origin=origin, field=setting.name) from exc
         if kind is str:
             if not isinstance(value, str):
                 raise ValueError("expected a string")

@@ -38,8 +38,10 @@ def configure_logging(env: Mapping[str, str] = os.environ) -> None:
 
 
 def log_summary(fields: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> None:
-    """One structured line per run, at INFO when it succeeded and ERROR when it failed."""
-    level = logging.INFO if fields.get("success") else logging.ERROR
+    """One structured line per run: INFO when it succeeded, ERROR when it failed or when a
+    balance assertion failed (the report was written, but it contradicts a known balance)."""
+    ok = fields.get("success") and not fields.get("assertion_failures")
+    level = logging.INFO if ok else logging.ERROR
     if env.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON":
         log.log(level, "benchtest run", extra=dict(fields))
     else:

@@ -12,6 +12,7 @@ from .errors import without_credentials
 from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .model import Report, build_report
+from .reconcile import check_assertions
 
 Progress = Callable[[int, int | None], None]
 
@@ -66,6 +67,6 @@ def run(
         exclude_duplicates=settings.exclude_duplicates,
         fill_gaps=not settings.active_days_only,
     )
-    report = build_report(summary, label)
+    report = check_assertions(build_report(summary, label), settings.assert_balance)
     stats.seconds = time.monotonic() - started
     return RunResult(report, stats)

@@ -497,10 +497,17 @@ def test_zip_urllib3_under_runtime_boto3_writes_to_s3(
 
     report = data["report"]
     uris = report.pop("s3")
-    assert report == expected_report
-    keys = {fmt: f"reports/2026/11/25/balances.{fmt}" for fmt in ("json", "csv", "html")}
+    changes = report.pop("changes")
+    assert changes["status"] == "first_run"
+    assert report == {k: v for k, v in expected_report.items() if k != "changes"}
+    folder = uris["json"].removeprefix(f"s3://{bucket}/").rpartition("/")[0]
+    assert folder.startswith("reports/2026/11/25/run-")
+    keys = {fmt: f"{folder}/balances.{fmt}" for fmt in ("json", "csv", "html")}
     assert uris == {fmt: f"s3://{bucket}/{key}" for fmt, key in keys.items()}
+    latest = [f"reports/latest/balances.{fmt}" for fmt in ("json", "csv", "html")]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="reports/")
-    assert sorted(obj["Key"] for obj in listed.get("Contents", [])) == sorted(keys.values())
+    assert sorted(obj["Key"] for obj in listed.get("Contents", [])) == sorted(
+        [*keys.values(), *latest]
+    )
     body = s3.get_object(Bucket=bucket, Key=keys["json"])["Body"].read()
-    assert json.loads(body) == expected_report
+    assert json.loads(body) == {**expected_report, "changes": changes}

@@ -158,12 +158,16 @@ def test_bench_ledger_through_the_handler(
 # --- S3 -----------------------------------------------------------------------------------
 
 
-def test_scheduled_report_lands_in_s3_under_the_schedule_date(
+def test_scheduled_report_lands_in_s3_in_a_run_folder_under_the_schedule_date_and_latest(
     s3: Any, sample_report: benchtest.Report
 ) -> None:
     report = invoke(SCHEDULED)
-    folder = "reports/daily/2026/11/25"
-    assert keys(s3) == [f"{folder}/balances.{ext}" for ext in ("csv", "html", "json")]
+    [folder] = {key.rpartition("/")[0] for key in keys(s3) if "/latest/" not in key}
+    assert folder.startswith("reports/daily/2026/11/25/run-")
+    assert keys(s3) == sorted(
+        [f"{folder}/balances.{ext}" for ext in ("csv", "html", "json")]
+        + [f"reports/daily/latest/balances.{ext}" for ext in ("csv", "html", "json")]
+    )
     assert report["s3"] == {
         fmt: f"s3://{BUCKET}/{folder}/balances.{fmt}" for fmt in ("csv", "html", "json")
     }
@@ -177,7 +181,12 @@ def test_scheduled_report_lands_in_s3_under_the_schedule_date(
         assert head["ContentType"] == content_type
         assert head["ServerSideEncryption"] == "aws:kms"
     stored = s3.get_object(Bucket=BUCKET, Key=f"{folder}/balances.json")["Body"].read()
-    assert json.loads(stored) == sample_report.to_dict()
+    first_run = {"status": "first_run", "note": "first run: nothing to compare"}
+    assert json.loads(stored) == {
+        **sample_report.to_dict(),
+        "changes": json.loads(stored)["changes"],
+    }
+    assert json.loads(stored)["changes"].items() >= first_run.items()
     csv_text = s3.get_object(Bucket=BUCKET, Key=f"{folder}/balances.csv")["Body"].read().decode()
     assert csv_text == benchtest.render(sample_report, "csv")
 
@@ -188,23 +197,30 @@ def test_customer_managed_kms_key_is_used_when_configured(
     key_id = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
     monkeypatch.setenv("REPORT_KMS_KEY_ID", key_id)
     invoke(SCHEDULED)
-    head = s3.head_object(Bucket=BUCKET, Key="reports/daily/2026/11/25/balances.json")
-    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
+    for key in keys(s3):
+        head = s3.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
 
 
-def test_a_retried_schedule_overwrites_its_report(s3: Any) -> None:
-    invoke(SCHEDULED, LambdaContext(aws_request_id="first"))
-    invoke(SCHEDULED, LambdaContext(aws_request_id="retry"))
-    assert len(keys(s3)) == 3
+def test_a_retried_schedule_writes_a_folder_of_its_own_and_never_overwrites(s3: Any) -> None:
+    first = invoke(SCHEDULED, LambdaContext(aws_request_id="first"))
+    retry = invoke(SCHEDULED, LambdaContext(aws_request_id="retry"))
+    assert first["s3"]["json"] != retry["s3"]["json"]
+    assert len(keys(s3)) == 3 + 3 + 3  # two run folders and latest
+    latest = s3.head_object(Bucket=BUCKET, Key="reports/daily/latest/balances.json")
+    assert "-retry-" in latest["Metadata"]["run-id"]  # the later attempt of one schedule wins
 
 
 def test_classic_rule_and_manual_runs_have_their_own_keys(s3: Any) -> None:
     invoke(json.loads((EVENTS / "rule.json").read_text()))
     invoke({}, LambdaContext(aws_request_id="console-test"))
-    assert keys(s3) == sorted(
-        [f"reports/daily/2026/11/25/balances.{ext}" for ext in ("csv", "html", "json")]
-        + [f"reports/daily/manual/console-test/balances.{ext}" for ext in ("csv", "html", "json")]
-    )
+    folders = sorted({key.rpartition("/")[0] for key in keys(s3)})
+    assert [f.split("/run-")[0] for f in folders] == [
+        "reports/daily/2026/11/25",
+        "reports/daily/latest",
+        "reports/daily/manual",
+    ]
+    assert "-console-test-" in folders[2]
 
 
 @pytest.mark.parametrize(
@@ -288,6 +304,8 @@ def test_one_json_summary_line_and_one_metric_record_per_run(
         "Retries",
         "Success",
         "Seconds",
+        "AssertionFailures",
+        "RestatedDays",
     ]
     assert (emf["FunctionName"], emf["Pages"], emf["Transactions"], emf["Success"]) == (
         "benchtest-test",
@@ -427,6 +445,8 @@ def test_a_failed_runs_summary_and_metrics_carry_what_happened_so_far(
         "Retries",
         "Success",
         "Seconds",
+        "AssertionFailures",
+        "RestatedDays",
     ]
 
 
