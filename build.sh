@@ -129,13 +129,11 @@ platform_args "$MACHINE"
 	die "pip could not install the runtime dependencies for python$PYTHON_VERSION on manylinux $MACHINE (see pip's message above)"
 
 # --------------------------------------------------------------------------------------------
-# Trim: console scripts (their shebang names this machine's Python), byte code, and pip's
-# per-install records. Each dist-info keeps METADATA, WHEEL and the licenses.
+# Trim: console scripts (their shebang names this machine's Python). build_zip.py removes the
+# dependencies the function never uses and pip's per-install records (it reads them first).
+# Each dist-info keeps METADATA, WHEEL and the licenses.
 # --------------------------------------------------------------------------------------------
 rm -rf "${APP:?}/bin"
-for info in "$APP"/*.dist-info; do
-	rm -f "$info/RECORD" "$info/INSTALLER" "$info/REQUESTED" "$info/direct_url.json"
-done
 
 # --------------------------------------------------------------------------------------------
 # The function's own code
