@@ -206,15 +206,7 @@ def write_run(
     try:
         for _, name, ctype, body in bodies:
             key = target.key(run.folder, name)
-            client.put_object(
-                Bucket=target.bucket,
-                Key=key,
-                Body=body,
-                ContentType=ctype,
-                Metadata=run.metadata,
-                IfNoneMatch="*",
-                **_encryption(target),
-            )
+            _put(client, target, key, body, ctype, run, IfNoneMatch="*")
             written.append(key)
     except Exception:
         for key in reversed(written):
@@ -224,6 +216,21 @@ def write_run(
                 log.warning("could not delete %s after a failed write: %s", key, exc)
         raise
     return {fmt: target.uri(target.key(run.folder, name)) for fmt, name, _, _ in bodies}
+
+
+def _put(
+    client: Any, target: S3Target, key: str, body: bytes, ctype: str, run: Run, **condition: str
+) -> None:
+    """One report object, encrypted, tagged with its run; only if ``condition`` holds."""
+    client.put_object(
+        Bucket=target.bucket,
+        Key=key,
+        Body=body,
+        ContentType=ctype,
+        Metadata=run.metadata,
+        **condition,
+        **_encryption(target),
+    )
 
 
 def publish_latest(
@@ -238,15 +245,7 @@ def publish_latest(
                 return False  # a newer run (or this very attempt) publishes its own set
             condition = {"IfNoneMatch": "*"} if current is None else {"IfMatch": current[1]}
             try:
-                client.put_object(
-                    Bucket=target.bucket,
-                    Key=key,
-                    Body=body,
-                    ContentType=ctype,
-                    Metadata=run.metadata,
-                    **condition,
-                    **_encryption(target),
-                )
+                _put(client, target, key, body, ctype, run, **condition)
                 break
             except Exception as exc:
                 if _code(exc) not in _RETRY_CODES:

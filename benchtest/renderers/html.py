@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from html import escape
 
@@ -22,6 +23,7 @@ from .. import __version__
 from ..model import (
     COMPARED,
     UNCATEGORIZED,
+    CategoryTotal,
     Changes,
     DailyBalance,
     DuplicateGroup,
@@ -152,6 +154,18 @@ def _f(value: float) -> str:
 def _vendor(item: ListedTransaction | DuplicateGroup) -> str:
     """The cleaned vendor, with the original Company on hover."""
     return f'<td title="{_e(item.company)}">{_e(item.vendor)}</td>'
+
+
+def _table(cls: str, head: str, rows: Iterable[str]) -> list[str]:
+    """A table's lines: ``head`` holds the header row's cells, ``rows`` the body's rows."""
+    return [
+        f'<table class="{cls}">',
+        f"<thead><tr>{head}</tr></thead>",
+        "<tbody>",
+        *rows,
+        "</tbody>",
+        "</table>",
+    ]
 
 
 # --------------------------------------------------------------------------- sections
@@ -297,18 +311,18 @@ def _reconciliation(report: Report) -> str:
         failed = len(report.failed_assertions)
         out += [
             f"<h3>Balance assertions: {len(report.assertions) - failed} hold, {failed} failed</h3>",
-            '<table class="assertions">',
-            '<thead><tr><th>Date</th><th class="num">Expected</th><th class="num">Actual</th>'
-            '<th class="num">Difference</th><th>Result</th></tr></thead>',
-            "<tbody>",
+            *_table(
+                "assertions",
+                '<th>Date</th><th class="num">Expected</th><th class="num">Actual</th>'
+                '<th class="num">Difference</th><th>Result</th>',
+                (
+                    f'<tr class="{"ok" if a.ok else "failed"}"><td>{a.date.isoformat()}</td>'
+                    f"{_num(a.expected)}{_num(a.actual)}{_num(a.difference)}"
+                    f"<td>{'ok' if a.ok else 'FAILED'}</td></tr>"
+                    for a in report.assertions
+                ),
+            ),
         ]
-        out += [
-            f'<tr class="{"ok" if a.ok else "failed"}"><td>{a.date.isoformat()}</td>'
-            f"{_num(a.expected)}{_num(a.actual)}{_num(a.difference)}"
-            f"<td>{'ok' if a.ok else 'FAILED'}</td></tr>"
-            for a in report.assertions
-        ]
-        out += ["</tbody>", "</table>"]
     if report.changes is not None:
         out += _changes(report.changes)
     out.append("</section>")
@@ -332,20 +346,18 @@ def _changes(changes: Changes) -> list[str]:
         "</dl>"
     )
     if changes.restated_days:
-        out += [
-            '<table class="restated">',
-            '<thead><tr><th>Restated day</th><th class="num">Change before</th>'
+        out += _table(
+            "restated",
+            '<th>Restated day</th><th class="num">Change before</th>'
             '<th class="num">Change</th><th class="num">Balance before</th>'
-            '<th class="num">Balance</th><th class="num">Difference</th></tr></thead>',
-            "<tbody>",
-        ]
-        out += [
-            f'<tr class="restated"><td>{d.date.isoformat()}</td>{_num(d.previous_change)}'
-            f"{_num(d.change)}{_num(d.previous_balance)}{_num(d.balance)}"
-            f'<td class="num">{_signed(d.balance_difference)}</td></tr>'
-            for d in changes.restated_days
-        ]
-        out += ["</tbody>", "</table>"]
+            '<th class="num">Balance</th><th class="num">Difference</th>',
+            (
+                f'<tr class="restated"><td>{d.date.isoformat()}</td>{_num(d.previous_change)}'
+                f"{_num(d.change)}{_num(d.previous_balance)}{_num(d.balance)}"
+                f'<td class="num">{_signed(d.balance_difference)}</td></tr>'
+                for d in changes.restated_days
+            ),
+        )
     return out
 
 
@@ -361,23 +373,23 @@ def _categories(report: Report) -> str:
         out += ['<p class="note">None: no transactions.</p>', "</section>"]
         return "\n".join(out)
     largest = max(abs(c.total) for c in categories)
-    out += [
-        '<table class="categories">',
-        '<thead><tr><th>Category</th><th class="num">Transactions</th>'
-        '<th class="num">Total</th><th class="bar-cell">'
-        '<span class="note">negative | positive</span></th></tr></thead>',
-        "<tbody>",
-    ]
-    for c in categories:
-        total = c.total
-        share = float(abs(total) / largest) * 50 if largest else 0.0
-        side = "neg" if total < 0 else "pos"
-        out.append(
+
+    def row(c: CategoryTotal) -> str:
+        share = float(abs(c.total) / largest) * 50 if largest else 0.0
+        side = "neg" if c.total < 0 else "pos"
+        return (
             f'<tr><td>{_e(c.name)}</td><td class="num">{c.count:,}</td>{_num(c.total)}'
             f'<td class="bar-cell"><div class="track"><span class="bar {side}"'
             f' style="width:{share:.2f}%"></span></div></td></tr>'
         )
-    out += ["</tbody>", "</table>", "</section>"]
+
+    out += _table(
+        "categories",
+        '<th>Category</th><th class="num">Transactions</th><th class="num">Total</th>'
+        '<th class="bar-cell"><span class="note">negative | positive</span></th>',
+        map(row, categories),
+    )
+    out.append("</section>")
     return "\n".join(out)
 
 
@@ -386,12 +398,6 @@ def _daily_table(days: tuple[DailyBalance, ...], changes: Changes | None) -> str
     if not days:
         out += ['<p class="note">None: no transactions.</p>', "</section>"]
         return "\n".join(out)
-    out += [
-        '<table class="daily">',
-        '<thead><tr><th>Date</th><th class="num">Change</th><th class="num">Balance</th>'
-        '<th class="num">Transactions</th></tr></thead>',
-        "<tbody>",
-    ]
     before = {} if changes is None else {d.date: d for d in changes.restated_days}
 
     def row(d: DailyBalance) -> str:
@@ -407,8 +413,13 @@ def _daily_table(days: tuple[DailyBalance, ...], changes: Changes | None) -> str
             f'<td class="num">{d.count:,}</td></tr>'
         )
 
-    out += [row(d) for d in days]
-    out += ["</tbody>", "</table>", "</section>"]
+    out += _table(
+        "daily",
+        '<th>Date</th><th class="num">Change</th><th class="num">Balance</th>'
+        '<th class="num">Transactions</th>',
+        map(row, days),
+    )
+    out.append("</section>")
     return "\n".join(out)
 
 
@@ -423,17 +434,19 @@ def _duplicates(report: Report) -> str:
         f'<p class="note">Records identical in date, ledger, amount and company: '
         f"{report.duplicate_count:,} extra transaction(s) totalling "
         f"{_money(report.duplicate_total)}, {where} the totals.</p>",
-        '<table class="duplicates">',
-        '<thead><tr><th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
-        '<th class="num">Times</th></tr></thead>',
-        "<tbody>",
+        *_table(
+            "duplicates",
+            '<th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
+            '<th class="num">Times</th>',
+            (
+                f"<tr><td>{d.date.isoformat()}</td>{_vendor(d)}"
+                f"<td>{_e(d.ledger or UNCATEGORIZED)}</td>{_num(d.amount)}"
+                f'<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
+                for d in groups
+            ),
+        ),
+        "</section>",
     ]
-    out += [
-        f"<tr><td>{d.date.isoformat()}</td>{_vendor(d)}<td>{_e(d.ledger or UNCATEGORIZED)}</td>"
-        f'{_num(d.amount)}<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
-        for d in groups
-    ]
-    out += ["</tbody>", "</table>", "</section>"]
     return "\n".join(out)
 
 
@@ -450,16 +463,16 @@ def _transactions(report: Report) -> str:
         out += [
             f"<details><summary>{_e(c.name)}: {c.count:,} transaction(s), "
             f"{_money(c.total)}</summary>",
-            '<table class="transactions">',
-            '<thead><tr><th>Date</th><th>Vendor</th><th class="num">Amount</th>'
-            '<th class="num">Page</th></tr></thead>',
-            "<tbody>",
+            *_table(
+                "transactions",
+                '<th>Date</th><th>Vendor</th><th class="num">Amount</th><th class="num">Page</th>',
+                (
+                    f"<tr><td>{t.date.isoformat()}</td>{_vendor(t)}{_num(t.amount)}"
+                    f'<td class="num">{t.page:,}</td></tr>'
+                    for t in c.transactions
+                ),
+            ),
+            "</details>",
         ]
-        out += [
-            f"<tr><td>{t.date.isoformat()}</td>{_vendor(t)}{_num(t.amount)}"
-            f'<td class="num">{t.page:,}</td></tr>'
-            for t in c.transactions
-        ]
-        out += ["</tbody>", "</table>", "</details>"]
     out.append("</section>")
     return "\n".join(out)
