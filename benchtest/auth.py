@@ -11,6 +11,7 @@ read again by the next invocation without waiting for a new execution environmen
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -94,6 +95,11 @@ def _read_parameter(name: str) -> Secret:
     where = f"SSM parameter {name}"
     # Short timeouts and few attempts: the read comes out of the run's time.
     config = Config(connect_timeout=5, read_timeout=5, retries={"mode": "standard"})
+    # botocore's DEBUG log prints every response body, the decrypted value included; Lambda
+    # keeps DEBUG records when application_log_level is DEBUG. The function is single-threaded
+    # here, so switching its parser's logger off for the call silences no other work.
+    parsers = logging.getLogger("botocore.parsers")
+    disabled, parsers.disabled = parsers.disabled, True
     try:
         client = boto3.client("ssm", config=config)
         answer = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
@@ -101,6 +107,8 @@ def _read_parameter(name: str) -> Secret:
         raise explain(exc, where) from exc
     except BotoCoreError as exc:  # no credentials or region, endpoint unreachable
         raise BenchError(f"{where}: cannot read it: {exc}") from exc
+    finally:
+        parsers.disabled = disabled
     if answer.get("Type") != "SecureString":
         raise ConfigError(
             f"{where} is a {answer.get('Type')}, not a SecureString: store the token "
