@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import benchtest
-from benchtest import observability, reconcile, s3sink
+from benchtest import auth, observability, reconcile, s3sink
 from benchtest.events import parse_event
 from benchtest.model import Report, ReportDict
 from benchtest.s3sink import S3Target
@@ -55,7 +55,8 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         invocation = parse_event(event)
         summary["trigger"] = invocation.trigger
         summary["run_time"] = invocation.run_time.isoformat()
-        settings = benchtest.load_settings(overrides=invocation.options)
+        secret = auth.from_parameter(os.environ)  # read at the first invocation, then cached
+        settings = benchtest.load_settings(overrides=invocation.options, secret=secret)
         target = S3Target.from_env(os.environ)
         deadline = _time_left(context, settings.deadline)
         report = benchtest.run(settings, deadline=deadline, stats=stats).report
@@ -87,6 +88,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
     except Exception as exc:
         summary["error"] = f"{type(exc).__name__}: {exc}"
         summary["error_type"] = type(exc).__name__
+        auth.forget()  # a rotated token (a 401) is read again by the next invocation
         raise
     finally:
         seconds = round(time.monotonic() - started, 3)

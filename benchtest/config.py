@@ -17,7 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
+from .auth import PARAMETER_ENV, TOKEN_ENV, Secret
+from .auth import from_env as token_from_env
 from .errors import ConfigError, without_credentials
 from .reconcile import BalanceAssertions, parse_assertions
 from .text import for_terminal, quoted, shortened
@@ -129,6 +132,15 @@ class Settings:
         "with commas; a mismatch exits 3",
         metavar="DATE=AMOUNT",
     )
+    auth_header: str = _setting(
+        "Authorization",
+        "BENCH_AUTH_HEADER",
+        f"HTTP header that carries the API token; its value comes from {TOKEN_ENV} "
+        f"(CLI) or the SSM parameter {PARAMETER_ENV} names (Lambda), never a flag",
+        metavar="NAME",
+    )
+    # The header's value: not a setting (no flag, no file entry), so it has no declaration.
+    auth_token: Secret | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def is_sample(self) -> bool:
@@ -157,6 +169,7 @@ def _settings() -> tuple[Setting, ...]:
     return tuple(
         Setting(field.name, types[field.name], field.default, *field.metadata["setting"])
         for field in dataclasses.fields(Settings)
+        if "setting" in field.metadata
     )
 
 
@@ -168,6 +181,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 # (Arabic-Indic '10'), 'nan', 'inf' and exponents: never what a person means by a count.
 _WHOLE = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# An HTTP header name (RFC 9110 token).
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 # A settings file larger than this is not one (``--config /dev/urandom``, a log file).
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -222,6 +237,8 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
         if kind is str:
             if not isinstance(value, str):
                 raise ValueError("expected a string")
+            if setting.name == "auth_header" and _HEADER_NAME.fullmatch(value) is None:
+                raise ValueError("must be an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)")
             return normalize_url(value) if setting.name == "url" else value
         if kind is bool:
             if isinstance(value, bool):
@@ -305,10 +322,12 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     config_file: str | None = None,
     site: str | None = None,
+    secret: Secret | None = None,
 ) -> Settings:
     """Merge the sources; later layers win: defaults < config file < environment < overrides.
 
     ``overrides`` holds only the values the caller actually set (``None`` means "not given").
+    The auth header's value is ``secret`` (the Lambda's parameter) or ``BENCH_AUTH_TOKEN``.
     """
     env = os.environ if env is None else env
     merged: dict[str, object] = {}
@@ -325,4 +344,12 @@ def load_settings(
             raise ConfigError(f"unknown setting: {name}")
         if given is not None:
             merged[name] = _coerce(_BY_NAME[name], given, "option")
+    token = token_from_env(env)
+    if token is not None and secret is not None:
+        raise ConfigError(f"set {TOKEN_ENV} or {PARAMETER_ENV}, not both")
+    token = secret or token
+    if token is not None and "@" in urlsplit(str(merged.get("url", SAMPLE))).netloc:
+        # Both would set Authorization: refuse rather than let one silently win.
+        raise ConfigError(f"the URL holds credentials and {token.origin} an auth header: use one")
+    merged["auth_token"] = token
     return Settings(**merged)  # type: ignore[arg-type]

@@ -26,6 +26,9 @@ Limits (the README's "Limits (fetch)" lists them):
   http. Anything else is an error naming the page and the target origin.
 - Credentials in the URL (``https://user:pass@host/…``) are sent as HTTP Basic auth and
   removed from every URL the fetcher holds, so no error, log line or report can show them.
+- An auth header (``settings.auth_token``, a `Secret`) goes to the configured origin only:
+  redirects elsewhere are refused before any request is made there. It is set by the session's
+  ``auth`` hook, which also keeps requests from replacing it with credentials from ``~/.netrc``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.retry import Retry
 
 from . import __version__
+from .auth import PARAMETER_ENV, TOKEN_ENV, Secret
 from .config import Settings
 from .errors import DataError, FetchError, without_credentials
 from .transactions import Page, parse_page
@@ -219,6 +223,18 @@ class _Session(requests.Session):
         return None
 
 
+class _HeaderAuth(requests.auth.AuthBase):
+    """Set the auth header on each request; holds the `Secret`, not its value, until then."""
+
+    def __init__(self, name: str, secret: Secret) -> None:
+        self.name = name
+        self.secret = secret
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers[self.name] = self.secret.reveal()
+        return request
+
+
 class _Retry(Retry):
     """urllib3 Retry that caps Retry-After, counts retries, and stops at the deadline or abort."""
 
@@ -308,7 +324,14 @@ class _Fetcher:
         self.session.headers.update(
             {"User-Agent": f"benchtest/{__version__}", "Accept": "application/json"}
         )
-        if parts.username is not None:
+        if settings.auth_token is not None and not settings.is_sample:
+            self.session.auth = _HeaderAuth(settings.auth_header, settings.auth_token)
+            log.debug(
+                "sending the %s header (value from %s)",
+                settings.auth_header,
+                settings.auth_token.origin,
+            )
+        elif parts.username is not None:
             self.session.auth = (unquote(parts.username), unquote(parts.password or ""))
         # Proxy settings from the environment must not capture loopback traffic.
         self.session.trust_env = parts.hostname not in {"127.0.0.1", "localhost", "::1"}
@@ -352,11 +375,30 @@ class _Fetcher:
                     continue
                 if resp.status_code == 404:
                     return END
+                if resp.status_code in (401, 403):
+                    raise FetchError(f"HTTP {resp.status_code} ({self._auth_hint()})")
                 if resp.status_code != 200:
                     attempts = f" after {_local.attempts} attempts" if _local.attempts > 1 else ""
                     raise FetchError(f"HTTP {resp.status_code}{attempts}")
                 return self._read(resp)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+    def auth_sent(self) -> tuple[str, str] | None:
+        """The auth header's name and where its value came from; None when none is sent."""
+        token = self.session.auth
+        return (token.name, token.secret.origin) if isinstance(token, _HeaderAuth) else None
+
+    def _auth_hint(self) -> str:
+        """What to check after a 401 or 403: names of settings, never a value."""
+        sent = self.auth_sent()
+        if self.session.auth is not None and sent is None:
+            return "check the user and password in the URL"
+        if sent is None:
+            return (
+                f"no auth header was sent: set {TOKEN_ENV} (CLI) or {PARAMETER_ENV} (Lambda) "
+                "to the header value, and BENCH_AUTH_HEADER if it is not Authorization"
+            )
+        return f"check the {sent[0]} header (BENCH_AUTH_HEADER) and its value from {sent[1]}"
 
     def _redirect(self, current: str, resp: requests.Response) -> str:
         """The redirect's target, if it stays on the configured origin."""
