@@ -239,7 +239,7 @@ def test_render_is_deterministic_and_the_same_through_benchtest_render():
     assert benchtest.render(report, "html") == first
 
 
-def test_ten_years_of_days_render_every_day_and_a_readable_axis():
+def test_ten_years_of_days_render_a_point_and_a_row_per_day():
     """Speed is for the benchmark, not a timed test (this machine is shared and noisy)."""
     page = render_html(synthetic_report(3650))
     assert len(POINT.findall(page)) == 3650
