@@ -433,8 +433,13 @@ variable "report_prefix" {
   # The function's own check (benchtest.s3sink.check_prefix) refuses these at start-up, so
   # every invocation would fail.
   validation {
-    condition     = alltrue([for part in split("/", var.report_prefix) : !contains([".", ".."], part)]) && length(var.report_prefix) <= 512
-    error_message = "report_prefix may not have '.' or '..' segments, and is at most 512 characters."
+    condition     = alltrue([for part in split("/", var.report_prefix) : !contains([".", ".."], part)])
+    error_message = "report_prefix may not have '.' or '..' segments."
+  }
+
+  validation {
+    condition     = length(var.report_prefix) <= 512
+    error_message = "report_prefix must be at most 512 characters (S3 keys are at most 1024 bytes)."
   }
 }
 
