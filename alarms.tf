@@ -118,3 +118,54 @@ resource "aws_cloudwatch_metric_alarm" "failed_deliveries" {
   alarm_actions = [aws_sns_topic.alarms.arn]
   ok_actions    = [aws_sns_topic.alarms.arn]
 }
+
+# A balance assertion failed: the report contradicts a known balance (assert_balances). Not a
+# Lambda error (the run succeeds and writes its report), so the Errors alarm does not see it.
+# The EMF record carries AssertionFailures and RestatedDays on every run, 0 when all is well;
+# a period without a run is not a failure (no-success covers that), hence notBreaching.
+resource "aws_cloudwatch_metric_alarm" "assertion_failures" {
+  alarm_name        = "${var.name}-assertion-failures"
+  alarm_description = "A ${var.name} run's balances contradict a balance assertion (assert_balances). The report is in S3; see its assertions section."
+
+  namespace   = "benchtest"
+  metric_name = "AssertionFailures"
+  dimensions = {
+    FunctionName = aws_lambda_function.this.function_name
+  }
+
+  statistic           = "Maximum"
+  period              = var.alarm_period
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+}
+
+# Past days changed since the previous scheduled run: an edited, added or removed past
+# transaction, or a dropped or doubled page. Not always wrong (late postings), hence its own
+# switch, alarm_on_restated_days.
+resource "aws_cloudwatch_metric_alarm" "restated_days" {
+  count = var.alarm_on_restated_days ? 1 : 0
+
+  alarm_name        = "${var.name}-restated-days"
+  alarm_description = "A ${var.name} run found past days whose balance changed since the previous scheduled run; see the report's changes section."
+
+  namespace   = "benchtest"
+  metric_name = "RestatedDays"
+  dimensions = {
+    FunctionName = aws_lambda_function.this.function_name
+  }
+
+  statistic           = "Maximum"
+  period              = var.alarm_period
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+}

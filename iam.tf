@@ -1,5 +1,6 @@
-# The function's execution role: its own log group, the failure queue, the report prefix, and
-# (when set) the report key and the auth parameter.
+# The function's execution role: its own log group, the failure queue, the report prefix (write;
+# read latest/ only; delete in run folders only), and (when set) the report key and the auth
+# parameter.
 
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
@@ -39,7 +40,36 @@ data "aws_iam_policy_document" "lambda" {
     content {
       sid       = "WriteReports"
       actions   = ["s3:PutObject"]
-      resources = ["arn:${local.partition}:s3:::${local.report_bucket_name}/${var.report_prefix}/*"]
+      resources = ["${local.report_objects_arn}/*"]
+    }
+  }
+
+  # The latest scheduled report: read to compare with, and HeadObject (authorised by
+  # s3:GetObject) for its run and ETag before the compare-and-swap. No s3:ListBucket on purpose:
+  # S3 then answers 403 for a key not written yet, which the function reads as "none yet".
+  dynamic "statement" {
+    for_each = local.reports_enabled ? [1] : []
+
+    content {
+      sid       = "ReadLatestReport"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.report_objects_arn}/latest/*"]
+    }
+  }
+
+  # A failed attempt deletes what it wrote in its own run folder: YYYY/MM/DD/run-…/ (scheduled)
+  # or manual/run-…/ (benchtest.s3sink.new_run). "?" is one character, so neither pattern can
+  # match a latest/ key.
+  dynamic "statement" {
+    for_each = local.reports_enabled ? [1] : []
+
+    content {
+      sid     = "RemoveFailedRunObjects"
+      actions = ["s3:DeleteObject"]
+      resources = [
+        "${local.report_objects_arn}/????/??/??/run-*/*",
+        "${local.report_objects_arn}/manual/run-*/*",
+      ]
     }
   }
 

@@ -15,6 +15,8 @@ locals {
   report_bucket_name = var.create_report_bucket ? aws_s3_bucket.reports[0].id : var.report_bucket_name
   # var.name is validated for this: lower case, at most 37 characters with the suffix.
   report_bucket_prefix = "${var.name}-reports-"
+  # Every report key is under this ARN: run folders, manual/ and latest/.
+  report_objects_arn = local.reports_enabled ? "arn:${local.partition}:s3:::${local.report_bucket_name}/${var.report_prefix}" : null
 
   # IAM names are global to the account: the region keeps two regions' deployments apart.
   lambda_role_name    = "${var.name}-${local.region}-lambda"
@@ -33,6 +35,10 @@ locals {
       REPORT_PREFIX = var.report_prefix
     } : {},
     var.report_kms_key_arn == null ? {} : { REPORT_KMS_KEY_ID = var.report_kms_key_arn },
+    # "2013-12-20=18505.85,2013-12-22=18377.16": the form of the CLI flag and sites.conf.
+    length(var.assert_balances) == 0 ? {} : {
+      BENCH_ASSERT_BALANCE = join(",", [for day in sort(keys(var.assert_balances)) : "${day}=${var.assert_balances[day]}"])
+    },
     # The parameter's name, never its value: the function reads it with its own role.
     var.auth_parameter_arn == null ? {} : {
       BENCH_AUTH_PARAMETER = var.auth_parameter_arn

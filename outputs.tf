@@ -69,13 +69,17 @@ output "alarm_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "CloudWatch alarms: function errors, failed runs in the queue, runs that could not be delivered to it, and no successful run within the schedule's interval."
-  value = {
-    errors            = aws_cloudwatch_metric_alarm.errors.alarm_name
-    failed_runs       = aws_cloudwatch_metric_alarm.failed_runs.alarm_name
-    failed_deliveries = aws_cloudwatch_metric_alarm.failed_deliveries.alarm_name
-    no_success        = aws_cloudwatch_metric_alarm.no_success.alarm_name
-  }
+  description = "CloudWatch alarms: function errors, failed runs in the queue, runs that could not be delivered to it, no successful run within the schedule's interval, failed balance assertions and (unless alarm_on_restated_days = false) restated days."
+  value = merge(
+    {
+      errors             = aws_cloudwatch_metric_alarm.errors.alarm_name
+      failed_runs        = aws_cloudwatch_metric_alarm.failed_runs.alarm_name
+      failed_deliveries  = aws_cloudwatch_metric_alarm.failed_deliveries.alarm_name
+      no_success         = aws_cloudwatch_metric_alarm.no_success.alarm_name
+      assertion_failures = aws_cloudwatch_metric_alarm.assertion_failures.alarm_name
+    },
+    { for alarm in aws_cloudwatch_metric_alarm.restated_days : "restated_days" => alarm.alarm_name },
+  )
 }
 
 output "no_success_alarm_period" {
@@ -94,6 +98,6 @@ output "report_bucket_arn" {
 }
 
 output "report_location" {
-  description = "Where each run's reports land: s3://<bucket>/<prefix>/YYYY/MM/DD/balances.{json,csv,html} (null when disabled)."
-  value       = local.reports_enabled ? "s3://${local.report_bucket_name}/${var.report_prefix}/YYYY/MM/DD/" : null
+  description = "Where reports land: s3://<bucket>/<prefix>/latest/balances.{json,csv,html} holds the newest scheduled run's report; each run has its own folder <prefix>/YYYY/MM/DD/run-…/ (manual runs <prefix>/manual/run-…/). null when reports are disabled."
+  value       = local.reports_enabled ? "s3://${local.report_bucket_name}/${var.report_prefix}/latest/" : null
 }

@@ -194,9 +194,25 @@ variable "environment_variables" {
   validation {
     condition = length(setintersection(keys(var.environment_variables), [
       "BENCH_API_URL", "REPORT_BUCKET", "REPORT_PREFIX", "REPORT_KMS_KEY_ID", "BENCH_CONCURRENCY", "BENCH_TIMEOUT",
-      "BENCH_RETRIES", "BENCH_AUTH_PARAMETER", "BENCH_AUTH_HEADER",
+      "BENCH_RETRIES", "BENCH_AUTH_PARAMETER", "BENCH_AUTH_HEADER", "BENCH_ASSERT_BALANCE",
     ])) == 0
-    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, REPORT_KMS_KEY_ID, BENCH_CONCURRENCY, BENCH_TIMEOUT, BENCH_RETRIES, BENCH_AUTH_PARAMETER or BENCH_AUTH_HEADER; use their own variables."
+    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, REPORT_KMS_KEY_ID, BENCH_CONCURRENCY, BENCH_TIMEOUT, BENCH_RETRIES, BENCH_AUTH_PARAMETER, BENCH_AUTH_HEADER or BENCH_ASSERT_BALANCE; use their own variables."
+  }
+}
+
+variable "assert_balances" {
+  description = "Known closing balances checked on every run, { \"YYYY-MM-DD\" = \"amount\" } (BENCH_ASSERT_BALANCE). A mismatch is reported, logged at ERROR and raises the assertion-failures alarm; the run still writes its report and succeeds."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    # The same forms benchtest.reconcile accepts: a real calendar date, a plain decimal amount.
+    condition = alltrue([
+      for day, amount in var.assert_balances :
+      can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", day)) && can(timeadd("${day}T00:00:00Z", "0s")) &&
+      can(regex("^-?[0-9]{1,60}(\\.[0-9]{1,60})?$", amount))
+    ])
+    error_message = "assert_balances keys must be real dates YYYY-MM-DD and values plain decimal amounts such as \"18377.16\" or \"-5.00\" (no thousands separators, no exponent, no spaces)."
   }
 }
 
@@ -366,6 +382,12 @@ variable "success_alarm_period" {
   }
 }
 
+variable "alarm_on_restated_days" {
+  description = "Alarm (<name>-restated-days) when a run finds restated days: past days whose balance changed since the previous scheduled run. Often worth a look, not always wrong (late postings), hence its own switch."
+  type        = bool
+  default     = true
+}
+
 variable "alarm_period" {
   description = "Period in seconds over which the function's Errors are summed for the alarm."
   type        = number
@@ -399,13 +421,25 @@ variable "report_bucket_name" {
 }
 
 variable "report_prefix" {
-  description = "Key prefix the reports are written under (<prefix>/YYYY/MM/DD/balances.json); the function may write nowhere else."
+  description = "Key prefix of the reports: <prefix>/YYYY/MM/DD/run-…/balances.{json,csv,html} per scheduled run, <prefix>/manual/run-…/ per manual run, <prefix>/latest/ for the newest scheduled run; the function may write nowhere else."
   type        = string
   default     = "reports"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.report_prefix))
     error_message = "report_prefix must be non-empty path segments of letters, digits, '_', '.', '-' separated by '/', without leading or trailing '/'."
+  }
+
+  # The function's own check (benchtest.s3sink.check_prefix) refuses these at start-up, so
+  # every invocation would fail.
+  validation {
+    condition     = alltrue([for part in split("/", var.report_prefix) : !contains([".", ".."], part)])
+    error_message = "report_prefix may not have '.' or '..' segments."
+  }
+
+  validation {
+    condition     = length(var.report_prefix) <= 512
+    error_message = "report_prefix must be at most 512 characters (S3 keys are at most 1024 bytes)."
   }
 }
 

@@ -67,6 +67,8 @@ TEST_VARS: dict[str, Any] = {
     "report_prefix": PREFIX,
     "report_bucket_force_destroy": True,
     "tags": TAGS,
+    # Out of date order: the environment variable lists them sorted.
+    "assert_balances": {"2013-12-22": "18377.16", "2013-12-20": "18505.85"},
 }
 
 INIT_TIMEOUT = 180
@@ -322,8 +324,12 @@ def region2_workdir(
     return workdir
 
 
-# A second deployment of the same name in REGION2: only the required variable, as a demo.
-REGION2_ARGS = ("-var", f"name={NAME}", "-var", "api_url=sample")
+# A second deployment of the same name in REGION2: the required variable, as a demo, and the
+# restated-days alarm switched off.
+REGION2_ARGS = (
+    *("-var", f"name={NAME}", "-var", "api_url=sample"),
+    *("-var", "alarm_on_restated_days=false"),
+)
 
 
 def aws(service: str, endpoint: str, region: str = REGION) -> Any:
@@ -354,6 +360,8 @@ def test_bad_variables_are_rejected(
         "reserved_concurrent_executions": "-1",
         "report_prefix": "/reports/",
         "name": "Bench_Test",
+        "assert_balances": '{"22/12/2013"="18377.16"}',
+        "environment_variables": '{"BENCH_ASSERT_BALANCE"="2013-12-22=1"}',
         "application_log_level": "WARN",
         "api_url": "https://user:secret@ledger.example/{page}.json",
         "runtime": "python3.13",
@@ -385,22 +393,56 @@ def test_bad_variables_are_rejected(
         "api_url must be",
         "the version ./build.sh builds",
         "auth_parameter_arn must be an SSM parameter ARN",
+        "assert_balances keys must be real dates",
+        "environment_variables may not set",
     ]:
         assert expected in errors, f"{expected!r} not reported:\n{result.stderr}"
-    # Both cron rules: six fields, and "?" in day-of-month or day-of-week.
-    result = run_tf(
-        terraform,
-        moto_workdir,
-        tf_env,
-        "plan",
-        "-no-color",
-        "-var",
-        "schedule_expression=cron(0 6 1 * MON *)",
-        timeout=PLAN_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert 'must be "?"' in " ".join(result.stderr.split()), result.stderr
+
+
+# Further refused values, one per variable and plan, so each message is known to come from that
+# value. The report prefix rules are benchtest.s3sink.check_prefix's (the first regex refuses
+# empty segments and a leading or trailing "/"); the assertion forms are benchtest.reconcile's.
+REFUSED_PLANS: list[tuple[dict[str, str], list[str]]] = [
+    (
+        {
+            # Both cron rules: six fields (above), and "?" in day-of-month or day-of-week.
+            "schedule_expression": "cron(0 6 1 * MON *)",
+            "report_prefix": "reports/../daily",
+            "assert_balances": '{"2013-02-29"="1.00"}',
+        },
+        ['must be "?"', "may not have '.' or '..' segments", "assert_balances keys must be"],
+    ),
+    (
+        {"report_prefix": "./reports", "assert_balances": '{"2013-12-22"="1,000.00"}'},
+        ["may not have '.' or '..' segments", "assert_balances keys must be"],
+    ),
+    (
+        {"report_prefix": "r" * 513, "assert_balances": '{"2013-12-22"="1e3"}'},
+        ["report_prefix must be at most 512 characters", "assert_balances keys must be"],
+    ),
+]
+
+
+@pytest.mark.slow
+def test_further_refused_values(terraform: str, tf_env: dict[str, str], moto_workdir: Path) -> None:
+    def plan(variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        args = [arg for k, v in variables.items() for arg in ("-var", f"{k}={v}")]
+        return run_tf(
+            terraform,
+            moto_workdir,
+            tf_env,
+            *("plan", "-no-color", "-lock=false", "-refresh=false", *args),
+            timeout=PLAN_TIMEOUT,
+            check=False,
+        )
+
+    with ThreadPoolExecutor(max_workers=len(REFUSED_PLANS)) as pool:
+        results = list(pool.map(plan, [variables for variables, _ in REFUSED_PLANS]))
+    for (variables, messages), result in zip(REFUSED_PLANS, results, strict=True):
+        assert result.returncode != 0, f"{variables} was accepted"
+        errors = " ".join(result.stderr.split())
+        for expected in messages:
+            assert expected in errors, f"{variables}: {expected!r} not reported:\n{errors}"
 
 
 @pytest.mark.slow
@@ -496,6 +538,10 @@ def inline_policy(iam: Any, role: str) -> list[dict[str, Any]]:
     return statements(iam.get_role_policy(RoleName=role, PolicyName=role)["PolicyDocument"])
 
 
+# Report keys the function may delete: its run folders (wildcards checked against real keys).
+RUN_FOLDER_PATTERNS = ("/????/??/??/run-*/*", "/manual/run-*/*")
+
+
 def grants(stmts: list[dict[str, Any]]) -> dict[tuple[str, ...], list[str]]:
     """Allow statements as {sorted actions: resources}; no Deny/NotAction tricks expected."""
     out: dict[tuple[str, ...], list[str]] = {}
@@ -508,10 +554,12 @@ def grants(stmts: list[dict[str, Any]]) -> dict[tuple[str, ...], list[str]]:
         for item in actions:
             assert "*" not in item, f"wildcard action {item!r}"
         for item in resources:
-            # Only a trailing ":*" (log streams) or "/*" (objects under the prefix).
-            assert "*" not in item.removesuffix(":*").removesuffix("/*"), (
-                f"wildcard resource {item!r}"
-            )
+            # Only a trailing ":*" (log streams), "/*" (objects under the prefix) or run folder.
+            fixed = item
+            for pattern in RUN_FOLDER_PATTERNS:
+                fixed = fixed.removesuffix(pattern)
+            fixed = fixed.removesuffix(":*").removesuffix("/*")
+            assert not {"*", "?"} & set(fixed), f"wildcard resource {item!r}"
         out[tuple(sorted(actions))] = sorted(resources)
     return out
 
@@ -543,6 +591,7 @@ def check_function(endpoint: str, out: dict[str, Any], package: Path, bucket: st
         "REPORT_KMS_KEY_ID": REPORT_KEY,
         "BENCH_AUTH_PARAMETER": AUTH_PARAMETER,
         "BENCH_AUTH_HEADER": "X-Api-Key",
+        "BENCH_ASSERT_BALANCE": "2013-12-20=18505.85,2013-12-22=18377.16",
     }
     # No reservation by default: nothing taken from the account's unreserved pool.
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=NAME)
@@ -571,14 +620,20 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
         ("Allow", "sts:AssumeRole", {"Service": "lambda.amazonaws.com"})
     ]
     log_group_arn = out["log_group_arn"]
-    assert grants(inline_policy(iam, lambda_role)) == {
+    reports = f"arn:aws:s3:::{bucket}/{PREFIX}"
+    lambda_grants = grants(inline_policy(iam, lambda_role))
+    # Write under the prefix; read latest/ only; delete in run folders only; no s3:ListBucket.
+    assert lambda_grants == {
         ("logs:CreateLogStream", "logs:PutLogEvents"): [f"{log_group_arn}:*"],
         ("sqs:SendMessage",): [out["dlq_arn"]],
-        ("s3:PutObject",): [f"arn:aws:s3:::{bucket}/{PREFIX}/*"],
+        ("s3:PutObject",): [f"{reports}/*"],
+        ("s3:GetObject",): [f"{reports}/latest/*"],
+        ("s3:DeleteObject",): sorted(reports + p for p in RUN_FOLDER_PATTERNS),
         ("kms:Decrypt", "kms:GenerateDataKey"): [REPORT_KEY],
         ("ssm:GetParameter",): [AUTH_PARAMETER],
         ("kms:Decrypt",): [AUTH_KEY],
     }
+    check_report_grants_fit_s3sink_keys(lambda_grants, bucket)
     (auth_key,) = [s for s in inline_policy(iam, lambda_role) if s["Resource"] == AUTH_KEY]
     assert auth_key["Condition"] == {
         "StringEquals": {"kms:EncryptionContext:PARAMETER_ARN": AUTH_PARAMETER}
@@ -600,6 +655,45 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
     for role in (lambda_role, scheduler_role):
         tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role)["Tags"]}
         assert tags.items() >= TAGS.items(), role
+
+
+def iam_match(pattern: str, arn: str) -> bool:
+    """IAM resource matching: "*" is any run of characters ("/" too), "?" any one character."""
+    regex = "".join({"*": ".*", "?": "."}.get(c, re.escape(c)) for c in pattern)
+    return re.fullmatch(regex, arn) is not None
+
+
+def check_report_grants_fit_s3sink_keys(
+    lambda_grants: dict[tuple[str, ...], list[str]], bucket: str
+) -> None:
+    """The granted patterns against the keys benchtest.s3sink really writes, reads and deletes."""
+    from benchtest.events import parse_event
+    from benchtest.s3sink import LATEST, OBJECTS, S3Target, new_run
+
+    target = S3Target(bucket=bucket, prefix=PREFIX)
+    runs = [
+        new_run(parse_event({"scheduled_time": "2013-12-22T06:00:00Z"}), "5e1b-aa01"),
+        new_run(parse_event({}), "5e1b-aa02"),  # manual
+    ]
+    names = [name for _, name, _ in OBJECTS]
+    run_keys = [target.key(run.folder, name) for run in runs for name in names]
+    latest_keys = [target.key(LATEST, name) for name in names]
+    assert any(key.startswith(f"{PREFIX}/manual/run-") for key in run_keys), run_keys
+
+    def allowed(action: str, key: str) -> bool:
+        arn = f"arn:aws:s3:::{bucket}/{key}"
+        return any(iam_match(p, arn) for p in lambda_grants[(action,)])
+
+    for key in run_keys:
+        assert allowed("s3:PutObject", key), key
+        assert allowed("s3:DeleteObject", key), key
+        assert not allowed("s3:GetObject", key), key
+    for key in latest_keys:
+        assert allowed("s3:PutObject", key), key
+        assert allowed("s3:GetObject", key), key
+        assert not allowed("s3:DeleteObject", key), key
+    for outside in ("other/latest/balances.json", f"{PREFIX}-x/latest/balances.json"):
+        assert not any(allowed(a, outside) for a in ("s3:PutObject", "s3:GetObject")), outside
 
 
 def check_logs_queue_schedule(endpoint: str, out: dict[str, Any]) -> None:
@@ -678,6 +772,23 @@ def check_alarms(endpoint: str, out: dict[str, Any]) -> None:
     assert out["no_success_alarm_period"] == silent["Period"]
     assert silent["ActionsEnabled"] is True
     assert silent["AlarmActions"] == [topic]
+    # Reconciliation: failed balance assertions and restated days, from the same EMF record.
+    assert names["assertion_failures"] == f"{NAME}-assertion-failures"
+    assert names["restated_days"] == f"{NAME}-restated-days"
+    for key, metric in [
+        ("assertion_failures", "AssertionFailures"),
+        ("restated_days", "RestatedDays"),
+    ]:
+        alarm = by_name[names[key]]
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+            "benchtest",
+            metric,
+            "Maximum",
+        )
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": NAME}]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [topic]
 
     subs = aws("sns", endpoint).list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", "ops@example.com")]
@@ -764,7 +875,20 @@ def check_second_region(endpoint: str, out: dict[str, Any]) -> None:
     assert out.get("report_bucket_name") is None  # null outputs are left out
     cfg = aws("lambda", endpoint, REGION2).get_function(FunctionName=NAME)["Configuration"]
     assert cfg["Environment"]["Variables"]["BENCH_API_URL"] == "sample"
-    assert not {"REPORT_BUCKET", "BENCH_AUTH_PARAMETER"} & cfg["Environment"]["Variables"].keys()
+    assert (
+        not {"REPORT_BUCKET", "BENCH_AUTH_PARAMETER", "BENCH_ASSERT_BALANCE"}
+        & cfg["Environment"]["Variables"].keys()
+    )
+    # No bucket, no S3 grant at all; alarm_on_restated_days=false leaves out that one alarm.
+    iam = aws("iam", endpoint)
+    lambda_actions = {
+        a for stmt in inline_policy(iam, out["lambda_role_name"]) for a in as_list(stmt["Action"])
+    }
+    assert not {a for a in lambda_actions if a.startswith("s3:")}, lambda_actions
+    assert "restated_days" not in out["alarm_names"]
+    assert out["alarm_names"]["assertion_failures"] == f"{NAME}-assertion-failures"
+    alarms = aws("cloudwatch", endpoint, REGION2).describe_alarms(AlarmNamePrefix=NAME)
+    assert {a["AlarmName"] for a in alarms["MetricAlarms"]} == set(out["alarm_names"].values())
     roles = {r["RoleName"] for r in aws("iam", endpoint).list_roles()["Roles"]}
     assert {
         f"{NAME}-{region}-{kind}"
@@ -811,7 +935,7 @@ def test_apply_and_destroy_against_moto(
         out = outputs(terraform, moto_workdir, tf_env)
         bucket = out["report_bucket_name"]
         assert bucket.startswith(f"{NAME}-reports-"), bucket
-        assert out["report_location"] == f"s3://{bucket}/{PREFIX}/YYYY/MM/DD/"
+        assert out["report_location"] == f"s3://{bucket}/{PREFIX}/latest/"
 
         unchecked = check_function(moto_endpoint, out, lambda_zip, bucket)
         check_roles(moto_endpoint, out, bucket)
