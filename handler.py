@@ -13,15 +13,14 @@ ERROR and the ``AssertionFailures`` metric counts it.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from typing import Any
 
 import benchtest
-from benchtest import auth, observability, reconcile, s3sink
+from benchtest import auth, observability, s3sink
 from benchtest.events import parse_event
-from benchtest.model import Report, ReportDict
+from benchtest.model import ReportDict
 from benchtest.s3sink import S3Target
 
 # Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout. The
@@ -64,7 +63,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         client = None
         if target is not None:
             client = s3sink.new_client()
-            report = _compare_with_latest(report, target, client)
+            report = s3sink.with_changes_since_latest(report, target, client)
         failed = len(report.failed_assertions)
         restated = 0 if report.changes is None else len(report.changes.restated_days)
         reconciliation.update(AssertionFailures=failed, RestatedDays=restated)
@@ -75,13 +74,10 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         if report.changes is not None:
             summary.update(changes=report.changes.status, restated_days=restated)
         if target is not None:
-            run = s3sink.new_run(invocation, request_id)
-            bodies = s3sink.render_bodies(report)
-            uris = s3sink.write_run(bodies, target, run, client)
+            uris, published = s3sink.deliver(report, target, invocation, request_id, client)
             response = StoredReport(**response, s3=uris)
             summary["s3"] = uris["json"]
-            if invocation.scheduled:
-                published = s3sink.publish_latest(bodies, target, run, client)
+            if published is not None:
                 summary["latest"] = "published" if published else "kept: a newer run is there"
         summary["success"] = True
         return response
@@ -111,18 +107,6 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
             },
             properties={"ErrorType": summary["error_type"]} if "error_type" in summary else None,
         )
-
-
-def _compare_with_latest(report: Report, target: S3Target, client: object) -> Report:
-    """``report`` with its changes since the latest scheduled run; a bad one is a warning."""
-    try:
-        previous = s3sink.read_latest(target, client)
-    except reconcile.PreviousReportError as exc:
-        observability.log.warning("previous report not compared: %s", exc)
-        return dataclasses.replace(report, changes=reconcile.unavailable(str(exc)))
-    if previous is None:
-        return dataclasses.replace(report, changes=reconcile.first_run())
-    return reconcile.compare(report, previous)
 
 
 def _time_left(context: Any, configured: float) -> float:

@@ -29,7 +29,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +37,15 @@ from .config import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
 from .errors import ConfigError
 from .events import Invocation
 from .model import Report
-from .reconcile import MAX_PREVIOUS_BYTES, Previous, PreviousReportError, parse_previous
+from .reconcile import (
+    MAX_PREVIOUS_BYTES,
+    Previous,
+    PreviousReportError,
+    compare,
+    first_run,
+    parse_previous,
+    unavailable,
+)
 from .renderers import render
 
 log = logging.getLogger("benchtest.s3")
@@ -289,3 +297,31 @@ def read_latest(target: S3Target, client: Any) -> Previous | None:
         data = body.read(MAX_PREVIOUS_BYTES + 1)
     scheduled = answer.get("Metadata", {}).get(SCHEDULED_TIME) or "unknown time"
     return parse_previous(data, f"{uri} (scheduled run {scheduled})")
+
+
+def with_changes_since_latest(report: Report, target: S3Target, client: Any) -> Report:
+    """``report`` with its changes since the latest scheduled run; one that cannot be used is
+    a note in the report and a warning, never a failed run (a retry could not fix it)."""
+    try:
+        previous = read_latest(target, client)
+    except PreviousReportError as exc:
+        log.warning("previous report not compared: %s", exc)
+        return replace(report, changes=unavailable(str(exc)))
+    if previous is None:
+        return replace(report, changes=first_run())
+    return compare(report, previous)
+
+
+def deliver(
+    report: Report, target: S3Target, invocation: Invocation, request_id: str, client: Any
+) -> tuple[dict[str, str], bool | None]:
+    """Write the run's folder, then (scheduled runs only) publish it as ``latest``.
+
+    Return ``({format: s3 URI}, published)``: ``published`` is None for a manual run, False when
+    a newer run already holds ``latest``.
+    """
+    run = new_run(invocation, request_id)
+    bodies = render_bodies(report)
+    uris = write_run(bodies, target, run, client)
+    published = publish_latest(bodies, target, run, client) if invocation.scheduled else None
+    return uris, published
