@@ -1,21 +1,25 @@
 """Command line: ``benchtest [--url TEMPLATE|sample] [--format table|json|csv|html] …``.
 
 stdout carries only the report; logs and progress go to stderr. Exit codes: 0 success,
-1 fetch or data error, 2 usage or configuration error.
+1 fetch or data error, or the report could not be written, 2 usage or configuration error,
+141 stdout closed by its reader (``benchtest | head -1``), as for a tool ended by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
 from .config import CONFIG_ENV, SETTINGS, Setting, load_settings, show
 from .errors import BenchError
-from .pipeline import Progress, run
+from .pipeline import run
 from .renderers import FORMATS, render
+from .text import for_terminal
 
 log = logging.getLogger("benchtest")
 
@@ -53,37 +57,83 @@ def _add_flag(p: argparse.ArgumentParser, setting: Setting) -> None:
     if setting.type is bool:
         p.add_argument(setting.flag, action="store_true", default=None, help=text)
     else:
-        p.add_argument(setting.flag, type=setting.type, metavar=setting.metavar, help=text)
+        # Parsed as text by `load_settings`, like the environment: argparse's int() and float()
+        # would accept '1_0', other scripts' digits and 'nan'.
+        p.add_argument(setting.flag, metavar=setting.metavar, help=text)
 
 
-def _progress_bar() -> Progress | None:
-    if not sys.stderr.isatty():
-        return None
+class _ProgressLine:
+    """``fetched 3/10 pages``, rewritten in place on a terminal's stderr."""
 
-    def show(done: int, expected: int | None) -> None:
+    def __init__(self) -> None:
+        self.open = False  # written without its newline yet
+
+    def __call__(self, done: int, expected: int | None) -> None:
         of = f"/{expected}" if expected else ""
-        end = "\n" if expected is not None and done >= expected else ""
-        sys.stderr.write(f"\rfetched {done}{of} pages{end}")
+        self.open = expected is None or done < expected
+        sys.stderr.write(f"\rfetched {done}{of} pages{'' if self.open else chr(10)}")
         sys.stderr.flush()
 
-    return show
+    def end(self) -> None:
+        """End the line, so what follows (an error, the report) starts on a line of its own."""
+        if self.open:
+            sys.stderr.write("\n")
+            self.open = False
+
+
+# A reader that stopped reading: the same exit status a shell shows for a SIGPIPE'd tool.
+EXIT_PIPE_CLOSED = 128 + 13
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.DEBUG if args.debug else logging.ERROR if args.quiet else logging.WARNING
     logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr)
+    if sys.stdout is None:  # started with stdout closed (``>&-``): no fetch for nothing
+        return _cannot_write(os.strerror(errno.EBADF))
     flags = {setting.name: getattr(args, setting.name) for setting in SETTINGS}
+    progress = _ProgressLine() if not args.quiet and sys.stderr.isatty() else None
     try:
         settings = load_settings(overrides=flags, config_file=args.config, site=args.site)
-        result = run(settings, progress=None if args.quiet else _progress_bar())
+        result = run(settings, progress=progress)
         text = render(result.report, args.format)
     except BenchError as exc:
         log.debug("the error, with its causes:", exc_info=exc)
-        print(f"benchtest: error: {exc}", file=sys.stderr)
+        if progress is not None:
+            progress.end()
+        print(f"benchtest: error: {for_terminal(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("benchtest: interrupted", file=sys.stderr)
         return 130
-    sys.stdout.write(text)
+    finally:
+        if progress is not None:
+            progress.end()
+    return _write(text)
+
+
+def _write(text: str) -> int:
+    """Write the report to stdout as POSIX tools do: quiet when the reader has gone, one line
+    and exit 1 when the write fails (a full disk, a closed descriptor)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
+    except OSError as exc:
+        _discard_stdout()
+        return _cannot_write(exc.strerror or str(exc))
     return 0
+
+
+def _discard_stdout() -> None:
+    """Point fd 1 at /dev/null, so the interpreter's last flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _cannot_write(reason: str) -> int:
+    print(f"benchtest: error: cannot write the report: {reason}", file=sys.stderr)
+    return 1

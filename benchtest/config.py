@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import math
 import os
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from .errors import ConfigError, without_credentials
+from .text import for_terminal, quoted, shortened
 
 SAMPLE = "sample"
 DEFAULT_CONFIG_FILE = "sites.conf"
@@ -104,6 +107,13 @@ class Settings:
         bounds=(0, 1_000_000),
         metavar="N",
     )
+    max_days: int = _setting(
+        3_660,
+        "BENCH_MAX_DAYS",
+        "most calendar days a report lists; a longer span needs --active-days-only",
+        bounds=(1, 1_000_000),
+        metavar="N",
+    )
     active_days_only: bool = _setting(
         False, "BENCH_ACTIVE_DAYS_ONLY", "list only days with transactions, not every day"
     )
@@ -145,6 +155,12 @@ SETTINGS = _settings()
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+# Numbers as text: ASCII digits only. int() and float() also take '1_0', other scripts' digits
+# (Arabic-Indic '10'), 'nan', 'inf' and exponents: never what a person means by a count.
+_WHOLE = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# A settings file larger than this is not one (``--config /dev/urandom``, a log file).
+MAX_CONFIG_BYTES = 1 << 20
 
 
 def show(value: object) -> str:
@@ -201,9 +217,16 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
             raise ValueError("expected true or false")
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError("expected a number")
+        if isinstance(value, str):
+            value = value.strip()
+            if (_WHOLE if kind is int else _DECIMAL).fullmatch(value) is None:
+                digits = "a whole number" if kind is int else "a number"
+                raise ValueError(f"expected {digits} in ASCII digits")
         number: float = int(value) if kind is int else float(value)
         if kind is int and isinstance(value, float) and value != number:
             raise ValueError("expected a whole number")
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
         if setting.bounds is not None:
             low, high = setting.bounds
             if not low <= number <= high:
@@ -213,28 +236,51 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
         exc.origin = origin
         raise
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{exc} (got {value!r})", origin=origin, field=setting.name) from exc
+        got = quoted(value) if isinstance(value, str) else repr(value)
+        raise ConfigError(f"{exc} (got {got})", origin=origin, field=setting.name) from exc
 
 
 def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
-    explicit = path is not None
+    """The named section of the settings file; {} when none is named and ./sites.conf is absent.
+
+    A file that is named (or present) but cannot be used is an error, never ignored: ignoring
+    it would run with other settings, such as the bundled sample, and report success.
+    """
     file = Path(path if path is not None else DEFAULT_CONFIG_FILE)
-    if not file.is_file():
-        if explicit:
-            raise ConfigError(f"config file not found: {file}")
+    if path is None and not file.exists():
         return {}
+    name = quoted(str(file), 200)
+    try:
+        if not file.is_file():
+            if not file.exists():
+                raise ConfigError(f"config file not found: {name}")
+            raise ConfigError(f"config file {name}: not a regular file")
+        with file.open("rb") as stream:
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"config file {name}: cannot read it: {exc.strerror}") from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {name}: larger than {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {name}: not UTF-8 text (byte {exc.start})") from exc
+    if "\x00" in text:
+        raise ConfigError(f"config file {name}: binary, not an INI text file")
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(file, encoding="utf-8")
+        parser.read_string(text, source=str(file))
     except configparser.Error as exc:
-        raise ConfigError(f"{file}: {str(exc).splitlines()[0]}") from exc
+        reason = for_terminal(shortened(str(exc).splitlines()[0], 200))
+        raise ConfigError(f"config file {name}: {reason}") from exc
     section = site or "default"
     if site is not None and not parser.has_section(site):
-        raise ConfigError(f"{file}: no [{site}] section")
+        raise ConfigError(f"config file {name}: no [{shortened(site)}] section")
     values = dict(parser.items(section)) if parser.has_section(section) else {}
     unknown = sorted(set(values) - set(_BY_NAME))
     if unknown:
-        raise ConfigError(f"{file}: [{section}]: unknown setting(s): {', '.join(unknown)}")
+        listed = shortened(", ".join(unknown), 200)
+        raise ConfigError(f"config file {name}: [{section}]: unknown setting(s): {listed}")
     return values
 
 
@@ -254,7 +300,9 @@ def load_settings(
     for name, value in file_values.items():
         merged[name] = _coerce(_BY_NAME[name], value, f"config file [{site or 'default'}]")
     for setting in SETTINGS:
-        if env.get(setting.env, "").strip():
+        # Empty means unset (``BENCH_API_URL= benchtest``); anything else, even only
+        # whitespace, is a value and must be valid: a blank URL must not mean the sample.
+        if env.get(setting.env, ""):
             merged[setting.name] = _coerce(setting, env[setting.env], setting.env)
     for name, given in (overrides or {}).items():
         if name not in _BY_NAME:

@@ -15,14 +15,16 @@ from datetime import date, timedelta
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
 from .errors import DataError
-from .transactions import Page, Row, Transaction
+from .transactions import MAX_AMOUNT_DIGITS, Page, Row, Transaction
 
 ZERO = Decimal(0)
 
 # Sums must be exact: with 28 digits of default precision a large ledger could round silently.
-# Amounts have at most 60 digits (see transactions.py), so 120 leaves room for any count of them;
-# Inexact is trapped all the same, so a rounding can only ever be an error, never a wrong total.
-EXACT = Context(prec=120, traps=[Inexact, InvalidOperation, Overflow])
+# An amount has at most MAX_AMOUNT_DIGITS (60) digits, so it is below 10^60 with at most 60
+# decimal places; a sum of at most 10^11 of them (1,000,000 pages of MAX_PAGE_RECORDS) is below
+# 10^71 with at most 60 places: 131 digits, so 132 always suffice (tests/test_hostile_data.py
+# checks the worst case). Inexact stays trapped, so a rounding could only be an error.
+EXACT = Context(prec=2 * MAX_AMOUNT_DIGITS + 12, traps=[Inexact, InvalidOperation, Overflow])
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,9 @@ class Summary:
 class Ledger:
     """Running sums over validated pages; call `add` per page, then `summarize` once."""
 
-    def __init__(self, detail_limit: int = 10_000) -> None:
+    def __init__(self, detail_limit: int = 10_000, *, max_days: int | None = None) -> None:
+        """``max_days``: the longest span of calendar days a report will fill (None: no filling
+        limit, for reports of active days only, whose length the transactions already bound)."""
         # Keyed by (ISO date string, ledger): ISO dates sort as strings, and parsing waits
         # until the end, once per day rather than once per transaction.
         self._sums: dict[tuple[str, str], Decimal] = {}
@@ -83,6 +87,9 @@ class Ledger:
         self._count = 0
         self._detail_limit = detail_limit
         self._detail: list[tuple[int, int, Row]] | None = []
+        self._max_days = max_days
+        self._first: tuple[str, int] | None = None  # (earliest date, its page)
+        self._last: tuple[str, int] | None = None
 
     @property
     def transaction_count(self) -> int:
@@ -92,6 +99,7 @@ class Ledger:
         if page.number in self._pages:
             raise DataError("page received twice", page=page.number)
         self._pages.add(page.number)
+        self._check_span(page)
         self._count += len(page)
         self._keep_detail(page)
         sums = self._sums
@@ -115,6 +123,26 @@ class Ledger:
                     self._repeats[row] = self._repeats.get(row, 0) + 1
                 else:
                     here.add(fingerprint)
+
+    def _check_span(self, page: Page) -> None:
+        """Refuse, as soon as a page shows it, a span of days too long to fill in: two dates
+        centuries apart would otherwise make a report of every day between them."""
+        if not page.dates:
+            return
+        low, high = (min(page.dates), page.number), (max(page.dates), page.number)
+        self._first = low if self._first is None else min(self._first, low)
+        self._last = high if self._last is None else max(self._last, high, key=lambda d: d[0])
+        if self._max_days is None:
+            return
+        first, last = self._first, self._last
+        span = (date.fromisoformat(last[0]) - date.fromisoformat(first[0])).days + 1
+        if span > self._max_days:
+            raise DataError(
+                f"the dates span {span:,} days ({first[0]} on page {first[1]} to {last[0]} on "
+                f"page {last[1]}), more than the {self._max_days:,} days a report lists; "
+                "use --active-days-only to list only days with transactions, or raise --max-days",
+                page=page.number,
+            )
 
     def _keep_detail(self, page: Page) -> None:
         if self._detail is None:

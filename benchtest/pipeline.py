@@ -34,7 +34,9 @@ def run(
     started = time.monotonic()
     until = started + (settings.deadline if deadline is None else deadline)
     stats = FetchStats()
-    ledger = Ledger(settings.detail_limit)
+    ledger = Ledger(
+        settings.detail_limit, max_days=None if settings.active_days_only else settings.max_days
+    )
     with open_source(settings) as (template, label):
         for page in fetch_pages(template, settings, stats, until):
             ledger.add(page)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -15,8 +16,23 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .errors import DataError
+from .text import quoted, shortened
 
 FIELDS = ("Date", "Ledger", "Amount", "Company")
+
+# Limits on one page (README "Limits (data)"). Each keeps a hostile page's cost bounded; each is
+# far above what a real ledger uses, and a violation is an error naming the page and record.
+MAX_PAGE_RECORDS = 100_000
+MAX_TEXT_CHARS = {"Ledger": 200, "Company": 1_000}
+# Digits in an amount, before and after the point together: no amount reaches 10^60 or has more
+# than 60 decimal places, which bounds the precision exact sums need (see `ledger.EXACT`).
+MAX_AMOUNT_DIGITS = 60
+# A body above this size has its JSON values counted before decoding: `{}` costs Python ~24x
+# its JSON size, so 16 MB of them would take ~400 MB. Below it the worst case is ~25 MB.
+_COUNT_VALUES_ABOVE = 1 << 20
+# Upper bound on values (commas plus containers) in a page: a record is 5 (its object and 4
+# separators), the rest is room for commas inside strings.
+_MAX_PAGE_VALUES = 8 * MAX_PAGE_RECORDS
 
 # A plain decimal: optional minus, digits, at most one point. No exponent, sign '+', spaces,
 # underscores, NaN or Infinity, all of which Decimal() would otherwise accept; [0-9], not \\d,
@@ -63,10 +79,15 @@ class Page:
 
 def parse_page(number: int, body: bytes) -> Page:
     """Decode and validate page ``number``; raise `DataError` naming what is wrong."""
-    try:
-        doc = json.loads(body, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise DataError(_not_json(body, exc), page=number) from exc
+    if len(body) > _COUNT_VALUES_ABOVE:
+        values = body.count(b",") + body.count(b"{") + body.count(b"[")
+        if values > _MAX_PAGE_VALUES:
+            raise DataError(
+                f"too many JSON values ({values:,} separators; a page may hold at most "
+                f"{MAX_PAGE_RECORDS:,} transactions)",
+                page=number,
+            )
+    doc = _decode(number, body)
     if not isinstance(doc, dict):
         raise DataError(f"expected a JSON object, got {_kind(doc)}", page=number)
     if "page" not in doc:
@@ -83,21 +104,83 @@ def parse_page(number: int, body: bytes) -> Page:
     if not isinstance(items, list):
         what = "missing field" if items is None else f"expected a list, got {_kind(items)}"
         raise DataError(what, page=number, field="transactions")
+    if len(items) > MAX_PAGE_RECORDS:
+        raise DataError(
+            f"{len(items):,} transactions, more than the limit of {MAX_PAGE_RECORDS:,} a page",
+            page=number,
+            field="transactions",
+        )
     try:
-        return Page(number, total, *_parse_records(items))
+        columns, text_colons = _parse_records(items)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise _first_bad(number, items) from exc
+    # Duplicate keys: every ':' in the body separates a key from its value, or sits in a string.
+    # Records hold at least the 4 fields, so when the colons are exactly those of the page's
+    # keys, 4 per record and those inside Ledger and Company, no key can have been repeated
+    # (json keeps the last value silently). Otherwise (extra keys, a colon escaped as \u003a,
+    # or a duplicate) decode again, slowly, to find out.
+    if body.count(b":") != len(doc) + len(FIELDS) * len(items) + text_colons:
+        _reject_duplicate_keys(number, body)
+    return Page(number, total, *columns)
 
 
-def _parse_records(
-    items: list[Any],
-) -> tuple[list[str], list[str], list[str], list[str], list[Decimal]]:
+def _decode(number: int, body: bytes, hook: Any = None) -> Any:
+    try:
+        return json.loads(body, parse_constant=_reject_constant, object_pairs_hook=hook)
+    except RecursionError as exc:
+        # The C decoder stops at the interpreter's recursion limit (1,000 frames by default, of
+        # which the caller uses far fewer than half), so this is deeper than half of it. Catching
+        # it costs nothing on a valid page; a bracket scan that skips strings costs 2.5x the
+        # decoding.
+        depth = sys.getrecursionlimit() // 2
+        raise DataError(f"JSON nested deeper than {depth} levels", page=number) from exc
+    except ValueError as exc:
+        raise DataError(_not_json(body, exc), page=number) from exc
+
+
+class _Repeated(dict[str, Any]):
+    """A JSON object in which ``key`` appeared more than once."""
+
+    key = ""
+
+
+def _keep_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    repeated = _Repeated(obj)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            repeated.key = key
+            break
+        seen.add(key)
+    return repeated
+
+
+def _reject_duplicate_keys(number: int, body: bytes) -> None:
+    """Raise naming the first object (page or record) that repeats a key, if any does."""
+    doc = _decode(number, body, _keep_repeats)
+    if isinstance(doc, _Repeated):
+        raise DataError(f"key {quoted(doc.key)} appears twice", page=number)
+    for index, item in enumerate(doc["transactions"]):
+        if isinstance(item, _Repeated):
+            raise DataError(
+                "appears twice in the record", page=number, index=index, field=shortened(item.key)
+            )
+
+
+Columns = tuple[list[str], list[str], list[str], list[str], list[Decimal]]
+
+
+def _parse_records(items: list[Any]) -> tuple[Columns, int]:
     """Check a page's records a column at a time, in C-level builtins; raise on anything wrong.
 
     Per-record Python code would cost several times the JSON decoding; `_first_bad` finds out
     which record and field failed, only when one did. Amounts: the joined column may hold only
     ASCII digits, points, minus signs and the n-1 separators, and Decimal() must accept each
     one, which rejects the remaining malformed shapes (``1-2``, ``1.2.3``, ``-``, ``""``).
+    Returns the columns and the number of colons inside Ledger and Company (see `parse_page`).
     """
     dates = [item["Date"] for item in items]
     ledgers = [item["Ledger"] for item in items]
@@ -105,14 +188,27 @@ def _parse_records(
     companies = [item["Company"] for item in items]
     for raw in set(dates) - _valid_dates:
         _parse_date(raw)
-    "".join(ledgers)  # TypeError unless every one is a string
-    "".join(companies)
+    colons = 0
+    for field, column in (("Ledger", ledgers), ("Company", companies)):
+        text = "".join(column)  # TypeError unless every one is a string
+        text.encode()  # UnicodeEncodeError (a ValueError) for a lone surrogate
+        if max(map(len, column), default=0) > MAX_TEXT_CHARS[field]:
+            raise ValueError(field)
+        colons += text.count(":")
     joined = "\n".join(texts).encode("ascii")
     if joined.translate(None, _AMOUNT_BYTES + b"\n") or joined.count(b"\n") != max(
         len(texts) - 1, 0
     ):
         raise ValueError("amounts")
-    return dates, ledgers, texts, companies, list(map(Decimal, texts))
+    if max(map(len, texts), default=0) > MAX_AMOUNT_DIGITS and any(
+        _digits(text) > MAX_AMOUNT_DIGITS for text in texts
+    ):
+        raise ValueError("amount digits")
+    return (dates, ledgers, texts, companies, list(map(Decimal, texts))), colons
+
+
+def _digits(amount: str) -> int:
+    return len(amount) - amount.count("-") - amount.count(".")
 
 
 def _parse_date(raw: str) -> date:
@@ -150,9 +246,22 @@ def _diagnose(number: int, index: int, item: object) -> DataError | None:
     try:
         _parse_date(raw_date)
     except ValueError:
-        return error(f"not an ISO date (YYYY-MM-DD): {raw_date!r}", "Date")
-    if _PLAIN_AMOUNT.fullmatch(item["Amount"]) is None:
-        return error(f"not a plain decimal amount: {item['Amount']!r}", "Amount")
+        return error(f"not an ISO date (YYYY-MM-DD): {quoted(raw_date)}", "Date")
+    for field, limit in MAX_TEXT_CHARS.items():
+        value = item[field]
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            return error(f"not valid Unicode: a lone surrogate at character {exc.start}", field)
+        if len(value) > limit:
+            return error(f"{len(value):,} characters, more than the limit of {limit:,}", field)
+    amount = item["Amount"]
+    if _PLAIN_AMOUNT.fullmatch(amount) is None:
+        return error(f"not a plain decimal amount: {quoted(amount)}", "Amount")
+    if _digits(amount) > MAX_AMOUNT_DIGITS:
+        return error(
+            f"{_digits(amount)} digits, more than the limit of {MAX_AMOUNT_DIGITS}", "Amount"
+        )
     return None
 
 

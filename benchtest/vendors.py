@@ -9,11 +9,20 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Everything from a masked card/account number (xxxxxx8396) or a store number (#x0064, #R280)
-# onwards is terminal id, location and currency noise.
-_NOISE_FROM = re.compile(r"\s+(?:x{2,}\d+|#\S*)\b.*$", re.IGNORECASE)
-# A foreign-currency note: "9.99 USD @ xx1001".
-_FX_NOTE = re.compile(r"\s+x*[\d.]+\s+[A-Z]{3}\s+@\s+x*\d+\s*$", re.IGNORECASE)
+# Cleaning works on whitespace-separated tokens and removes trailing ones, each looked at once,
+# so its cost is linear in the length (whole-string patterns anchored at ``$`` and retried after
+# each removal took minutes for a long run of trailing region codes).
+
+# From the first token that is a masked card/account number (xxxxxx8396) or a store number
+# (#x0064, #R280) onwards, everything is terminal id, location and currency noise.
+_NOISE_TOKEN = re.compile(r"(?:x{2,}\d+|#\S*)\b", re.IGNORECASE)
+# A foreign-currency note as the last four tokens: "9.99 USD @ xx1001".
+_FX_NOTE = (
+    re.compile(r"x*[\d.]+", re.IGNORECASE),
+    re.compile(r"[A-Z]{3}", re.IGNORECASE),
+    re.compile(r"@"),
+    re.compile(r"x*\d+", re.IGNORECASE),
+)
 
 _REGIONS = [
     "AB",
@@ -52,24 +61,31 @@ _CITIES = (
     "SASKATOON",
     "QUEBEC",
 )
-_TRAILING_REGION = re.compile(r"\s+(?:" + "|".join(_REGIONS) + r")$")
-# Longest first, so NORTH VANCOUVER wins over VANCOUVER.
-_TRAILING_CITY = re.compile(
-    r"\s+(?:" + "|".join(sorted(_CITIES, key=len, reverse=True)) + r")$", re.IGNORECASE
-)
+_REGION_SET = frozenset(_REGIONS)
+_CITY = re.compile("|".join(_CITIES), re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
 def clean_vendor(company: str) -> str:
     """Return a readable vendor name; the input itself when nothing is safe to remove."""
-    name = " ".join(company.split())
-    name = _FX_NOTE.sub("", name)
-    name = _NOISE_FROM.sub("", name)
-    # Strip trailing location words, region then city, repeatedly ("... VANCOUVER BC").
+    tokens = company.split()
+    fx = len(tokens) - len(_FX_NOTE)
+    if fx >= 1 and all(p.fullmatch(t) for p, t in zip(_FX_NOTE, tokens[fx:], strict=True)):
+        del tokens[fx:]
+    noise = next((i for i in range(1, len(tokens)) if _NOISE_TOKEN.match(tokens[i])), None)
+    if noise is not None:
+        del tokens[noise:]
+    # Strip trailing location words, region then city, repeatedly ("... VANCOUVER BC"); the
+    # first token always stays. Two-word cities (NORTH VANCOUVER) win over one-word ones.
     while True:
-        shorter = _TRAILING_CITY.sub("", _TRAILING_REGION.sub("", name))
-        if shorter == name:
+        before = len(tokens)
+        if len(tokens) > 1 and tokens[-1] in _REGION_SET:
+            tokens.pop()
+        if len(tokens) > 2 and _CITY.fullmatch(" ".join(tokens[-2:])):
+            del tokens[-2:]
+        elif len(tokens) > 1 and _CITY.fullmatch(tokens[-1]):
+            tokens.pop()
+        if len(tokens) == before:
             break
-        name = shorter
-    name = name.strip(" -/,")
+    name = " ".join(tokens).strip(" -/,")
     return name or company.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -75,8 +76,14 @@ def test_urls_are_normalized(given, expected):
         ({"url": "https://a.example/{page}/{id}"}, r"url: only '\{page\}' may be in braces"),
         ({"concurrency": 0}, r"concurrency: must be between 1 and 64"),
         ({"max_pages": 0}, r"max_pages: must be between 1 and 1000000 \(got 0\)"),
-        ({"concurrency": "many"}, r"concurrency: invalid literal"),
-        ({"timeout": "nan"}, r"timeout: must be between"),
+        ({"concurrency": "many"}, r"concurrency: expected a whole number in ASCII digits"),
+        ({"timeout": "nan"}, r"timeout: expected a number in ASCII digits \(got 'nan'\)"),
+        ({"timeout": float("nan")}, r"timeout: expected a finite number"),
+        ({"timeout": "inf"}, r"timeout: expected a number in ASCII digits"),
+        ({"timeout": "1e3"}, r"timeout: expected a number in ASCII digits"),
+        ({"concurrency": "1_0"}, r"concurrency: expected a whole number in ASCII digits"),
+        ({"concurrency": "\u0661\u0660"}, r"concurrency: expected a whole number in ASCII"),
+        ({"retries": "\uff13"}, r"retries: expected a whole number in ASCII digits"),
         ({"retries": 2.5}, r"retries: expected a whole number"),
         ({"deadline": True}, r"deadline: expected a number"),
         ({"active_days_only": "maybe"}, r"active_days_only: expected true or false"),
@@ -190,3 +197,97 @@ def test_a_bad_url_names_its_origin_and_hides_credentials(tmp_path, monkeypatch)
         "BENCH_API_URL: url: must contain '{page}' or end with '/', "
         "got 'https://a.example/transactions'"
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.conf", r"^config file not found: '.*missing\.conf'$"),
+        (lambda d: d, r"^config file '.*': not a regular file$"),
+        (lambda d: _write(d, b"[default]\nretries = 3\n\x00\x01\x02"), r": binary, not an INI"),
+        (lambda d: _write(d, b"[default]\nurl = caf\xe9\n"), r": not UTF-8 text \(byte 19\)$"),
+        (lambda d: _write(d, b"retries = 3\n"), r": File contains no section headers"),
+        (lambda d: _write(d, b"#" * (1 << 20) + b"\n"), r": larger than 1,048,576 bytes$"),
+    ],
+    ids=["missing", "directory", "binary", "not-utf8", "not-ini", "huge"],
+)
+@pytest.mark.parametrize("named_by", ["argument", "BENCH_CONFIG"])
+def test_a_named_config_file_that_cannot_be_used_is_a_configuration_error(
+    make, message, named_by, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    path = str(make(tmp_path))
+    named = {"config_file": path} if named_by == "argument" else {}
+    env = {"BENCH_CONFIG": path} if named_by == "BENCH_CONFIG" else {}
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(env=env, **named)
+    assert caught.value.exit_code == 2
+    assert "\n" not in str(caught.value)
+
+
+def _write(directory, data: bytes):
+    path = directory / "site.conf"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_an_unreadable_config_file_is_a_configuration_error(tmp_path):
+    path = _write(tmp_path, b"[default]\nretries = 3\n")
+    path.chmod(0)
+    with pytest.raises(ConfigError, match=r"^config file '.*': cannot read it: Permission denied$"):
+        load_settings(env={}, config_file=str(path))
+
+
+def test_a_broken_sites_conf_in_the_working_directory_is_not_ignored(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sites.conf").write_bytes(b"[default]\nurl = \xff\n")
+    with pytest.raises(ConfigError, match=r"^config file 'sites.conf': not UTF-8 text"):
+        load_settings(env={})
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "\n"])
+def test_a_blank_url_in_the_environment_is_an_error_not_the_sample(blank, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"^BENCH_API_URL: url: must be 'sample' or an http"):
+        load_settings(env={"BENCH_API_URL": blank})
+
+
+def test_an_empty_environment_variable_means_unset(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={"BENCH_API_URL": "", "BENCH_RETRIES": ""}) == Settings()
+
+
+def load_from(origin: str, name: str, text: str, directory) -> Settings:
+    """Settings with ``name`` set to ``text`` by a flag, its variable or a config file."""
+    if origin == "flag":
+        args = _parser().parse_args([f"--{name}={text}"])
+        return load_settings(overrides={name: getattr(args, name)}, env={})
+    if origin == "environment":
+        return load_settings(env={f"BENCH_{name.upper()}": text})
+    conf = directory / "site.conf"
+    conf.write_text(f"[default]\n{name} = {text}\n", encoding="utf-8")
+    return load_settings(env={}, config_file=str(conf))
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0661\u0660", "\uff11", "0x10", "+ 1", "1.", "1e1"])
+@pytest.mark.parametrize("origin", ["flag", "environment", "config file"])
+def test_counts_take_ascii_digits_only_from_every_origin(text, origin, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"retries: expected a whole number in ASCII digits"):
+        load_from(origin, "retries", text, tmp_path)
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-Infinity", "1_0.5", "\u0661.5", "5e1"])
+@pytest.mark.parametrize("origin", ["flag", "environment", "config file"])
+def test_seconds_take_plain_ascii_decimals_only(text, origin, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"timeout: expected a number in ASCII digits"):
+        load_from(origin, "timeout", text, tmp_path)
+
+
+@pytest.mark.parametrize(("text", "value"), [(" 7 ", 7), ("007", 7), ("0.5", 0.5), (".5", 0.5)])
+def test_plain_numbers_still_parse(text, value, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name = "retries" if isinstance(value, int) else "backoff"
+    assert getattr(load_settings(env={f"BENCH_{name.upper()}": text}), name) == value

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+import time
 
-from benchtest.vendors import clean_vendor
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchtest.vendors import _CITIES, _REGIONS, clean_vendor
 
 
 @pytest.mark.parametrize(
@@ -31,3 +36,47 @@ from benchtest.vendors import clean_vendor
 )
 def test_clean_vendor(company, vendor):
     assert clean_vendor(company) == vendor
+
+
+def _regex_clean(company: str) -> str:
+    """The former whole-string implementation (quadratic on long inputs): the reference."""
+    noise = re.compile(r"\s+(?:x{2,}\d+|#\S*)\b.*$", re.IGNORECASE)
+    fx = re.compile(r"\s+x*[\d.]+\s+[A-Z]{3}\s+@\s+x*\d+\s*$", re.IGNORECASE)
+    region = re.compile(r"\s+(?:" + "|".join(_REGIONS) + r")$")
+    city = re.compile(
+        r"\s+(?:" + "|".join(sorted(_CITIES, key=len, reverse=True)) + r")$", re.IGNORECASE
+    )
+    name = noise.sub("", fx.sub("", " ".join(company.split())))
+    while True:
+        shorter = city.sub("", region.sub("", name))
+        if shorter == name:
+            break
+        name = shorter
+    return name.strip(" -/,") or company.strip()
+
+
+WORDS = ["ACME", "CO.", "-", "/", ",", "#", "#x1", "#R2-", "xx12", "XX9", "xx1a", "x1", "9.99"]
+WORDS += ["usd", "USD", "@", "xx0878", "BC", "bc", "CA", "ON", "NORTH", "VANCOUVER", "Victoria"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from([" ", "  ", "\t", " \u00a0"]))))
+def test_token_cleaning_matches_the_former_patterns(parts):
+    company = "".join(word + space for word, space in parts)
+    assert clean_vendor.__wrapped__(company) == _regex_clean(company)
+
+
+def test_cleaning_time_grows_linearly_with_the_length():
+    # A long run of trailing region codes took the former patterns quadratic time (30 s for
+    # 24 KB). Compared as a ratio, so a slow machine does not matter: 10x the text, ~10x the time.
+    def seconds(size: int) -> float:
+        company = "ACME" + " BC" * (size // 3)
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assert clean_vendor.__wrapped__(company) == "ACME"
+            runs.append(time.perf_counter() - started)
+        return min(runs)
+
+    small, large = seconds(20_000), seconds(200_000)
+    assert large < 30 * small + 0.05

@@ -1,0 +1,46 @@
+"""Text from the API made safe to show: on a terminal, and quoted in error messages.
+
+A Company or Ledger is attacker-chosen text. Written raw to a terminal, an escape sequence
+(``ESC ]``, ``ESC [2K``), a carriage return or a bidi override can rewrite what is already on
+the screen, such as the total above it. `for_terminal` turns every such character into a
+visible escape (``\\x1b``, ``\\r``, ``\\u202e``), so the text stays readable and inert.
+"""
+
+from __future__ import annotations
+
+# C0 controls (tab and newline too: a cell or an error line is one line), DEL and C1 controls,
+# and the characters that reorder or hide text: bidi marks, embeddings, overrides, isolates,
+# and the Unicode line and paragraph separators.
+_UNSAFE = [
+    *range(0x00, 0x20),
+    *range(0x7F, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_VISIBLE = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _UNSAFE}
+_VISIBLE[ord("\r")] = "\\r"
+_VISIBLE[ord("\n")] = "\\n"
+_VISIBLE[ord("\t")] = "\\t"
+
+# Attacker text quoted in a message is cut to this many characters.
+QUOTE_LIMIT = 60
+
+
+def for_terminal(text: str) -> str:
+    """``text`` with every control, escape and bidi character shown as a visible escape."""
+    return text.translate(_VISIBLE)
+
+
+def shortened(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text``, cut to ``limit`` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` for an error message: shortened, then quoted and escaped by `repr`."""
+    return repr(shortened(text, limit))
