@@ -7,16 +7,20 @@ work out which field, so a bad record costs a clear message and a good one costs
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, NamedTuple
 
 from .errors import DataError
 from .text import quoted, shortened
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("Date", "Ledger", "Amount", "Company")
 
@@ -84,9 +88,8 @@ def parse_page(number: int, body: bytes, *, fast: bool = True) -> Page:
     this function would accept, with the same result; anything else, including every page
     with an error, is decoded here, which names what is wrong. ``fast=False`` skips the try.
     """
-    if fast:
-        from .decode import decode_page  # here: decode imports this module
-
+    decode_page = _fast_path() if fast else None
+    if decode_page is not None:
         page = decode_page(number, body)
         if page is not None:
             return page
@@ -127,6 +130,19 @@ def parse_page(number: int, body: bytes, *, fast: bool = True) -> Page:
     if not keys_unique(body, len(doc), len(items), text_colons):
         _reject_duplicate_keys(number, body)
     return Page(number, total, *columns)
+
+
+@cache
+def _fast_path() -> Callable[[int, bytes], Page | None] | None:
+    """`decode.decode_page`, or None where msgspec cannot be imported (not installed, or a
+    wheel for another platform, as when a Lambda zip for arm64 is unpacked on x86_64): then
+    the json path serves every page, with the same results, only slower."""
+    try:
+        from .decode import decode_page  # here: decode imports this module
+    except ImportError:
+        log.debug("msgspec cannot be imported: pages are decoded with json", exc_info=True)
+        return None
+    return decode_page
 
 
 def too_many_values(body: bytes) -> int | None:

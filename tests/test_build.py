@@ -354,7 +354,8 @@ def test_unpacked_zip_serves_a_scheduled_event(
     """Only the unpacked folder and the stdlib: the bundled sample, served on loopback.
 
     The x86_64 package runs under Python 3.12 when this machine has one, so its compiled
-    charset_normalizer really loads; otherwise (and for arm64) the pure-Python fallback does.
+    charset_normalizer and msgspec really load; otherwise (and for arm64) the pure-Python fallback
+    does (for msgspec: the json decoding path).
     """
     folder = unpack(packages[arch][0], tmp_path / "task")
     python = (python312() if arch == "x86_64" else None) or sys.executable
@@ -370,6 +371,9 @@ def test_unpacked_zip_serves_a_scheduled_event(
     compiled = files.get("charset_normalizer.md") or ""
     if arch == "x86_64" and data["version"] == [3, 12] and os.uname().machine == "x86_64":
         assert compiled.endswith(".so"), compiled
+        # msgspec has no pure-Python fallback of its own; without it pages go the json way.
+        assert inside(files["msgspec._core"], folder), files["msgspec._core"]
+        assert "benchtest.decode" in files
 
 
 # --------------------------------------------------------------------------------------------
