@@ -30,7 +30,7 @@ import msgspec
 from .transactions import MAX_PAGE_RECORDS, Page, check_columns, keys_unique, too_many_values
 
 
-class _Record(msgspec.Struct, forbid_unknown_fields=True):
+class _Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     Date: str
     Ledger: str
     Amount: str

@@ -199,15 +199,22 @@ def _reason(exc: requests.RequestException) -> str:
     return next((text for kind, text in reasons if isinstance(exc, kind)), type(exc).__name__)
 
 
+# Given page 1 and the last page's number, fetch and aggregate the rest elsewhere and return
+# the count of transactions of pages 2..last, or return None to leave them to `fetch_pages`.
+Delegate = Callable[[Page, int], int | None]
+
+
 def fetch_pages(
     template: str,
     settings: Settings,
     stats: FetchStats,
     deadline: float,
+    delegate: Delegate | None = None,
 ) -> Iterator[Page]:
     """Yield every page of the ledger, validated, in arrival order; raise on any gap or mismatch.
 
-    ``deadline`` is a `time.monotonic()` value for the whole run.
+    ``deadline`` is a `time.monotonic()` value for the whole run. ``delegate`` (workers.py)
+    may take over once page 1 gives the page count; then page 1 is its, and nothing is yielded.
     """
     fetcher = _Fetcher(template, settings, deadline, stats)
     try:
@@ -218,22 +225,22 @@ def fetch_pages(
         total = first.total_count
         received = len(first)
         stats.pages = 1
-        yield first
         if total is None:
+            yield first
             log.info("no totalCount on page 1: fetching pages in order until the 404")
             pages: Iterator[Page] = _in_order(fetcher, settings.max_pages)
         else:
             last = _page_count(fetcher, total, len(first), settings.max_pages)
-            stats.expected_pages = last
-            pages = _concurrently(fetcher, last, settings.concurrency)
+            rest = None if delegate is None else delegate(first, last)
+            if rest is None:
+                yield first
+                stats.expected_pages = last
+                pages = _concurrently(fetcher, last, settings.concurrency)
+            else:
+                received += rest
+                pages = iter(())
         for page in pages:
-            if page.total_count != total:
-                raise DataError(
-                    f"is {page.total_count}, page 1 said {total}",
-                    page=page.number,
-                    field="totalCount",
-                    url=fetcher.url(page.number),
-                )
+            _check_total(fetcher, page, total)
             received += len(page)
             stats.pages += 1
             yield page
@@ -243,6 +250,36 @@ def fetch_pages(
             )
     finally:
         fetcher.close()
+
+
+def fetch_share(
+    template: str,
+    settings: Settings,
+    stats: FetchStats,
+    deadline: float,
+    numbers: list[int],
+    last: int,
+    total: int,
+) -> Iterator[Page]:
+    """Pages ``numbers`` of a ledger of ``last`` pages (a worker process's share, see
+    workers.py), checked as `fetch_pages` checks them: ``last + 1`` must be the 404."""
+    fetcher = _Fetcher(template, settings, deadline, stats)
+    try:
+        for page in _concurrently(fetcher, last, settings.concurrency, numbers):
+            _check_total(fetcher, page, total)
+            yield page
+    finally:
+        fetcher.close()
+
+
+def _check_total(fetcher: _Fetcher, page: Page, total: int | None) -> None:
+    if page.total_count != total:
+        raise DataError(
+            f"is {page.total_count}, page 1 said {total}",
+            page=page.number,
+            field="totalCount",
+            url=fetcher.url(page.number),
+        )
 
 
 def _page_count(fetcher: _Fetcher, total: int, size: int, max_pages: int) -> int:
@@ -268,9 +305,12 @@ def _in_order(fetcher: _Fetcher, max_pages: int) -> Iterator[Page]:
         yield fetcher.parse(number, body)
 
 
-def _concurrently(fetcher: _Fetcher, last: int, concurrency: int) -> Iterator[Page]:
-    """Pages 2..last, plus last+1 which must be the 404; at most 2 x concurrency in flight."""
-    numbers = iter(range(2, last + 2))
+def _concurrently(
+    fetcher: _Fetcher, last: int, concurrency: int, share: list[int] | None = None
+) -> Iterator[Page]:
+    """Pages 2..last, plus last+1 which must be the 404 (or those of ``share``); at most
+    2 x concurrency in flight."""
+    numbers = iter(range(2, last + 2) if share is None else share)
     window = 2 * concurrency
     with ThreadPoolExecutor(concurrency, thread_name_prefix="benchtest-fetch") as pool:
         pending: set[Future[bytes | None]] = set()

@@ -11,7 +11,7 @@ into partial ledgers that `merge` adds up exactly.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
@@ -139,6 +139,10 @@ class Ledger:
             )
             for repeat in self._seen.add(day, prints):
                 self.add_repeat(row_of(page, positions[repeat]))
+
+    def repeats_among(self, day: str, prints: Sequence[int]) -> list[int]:
+        """Positions of ``prints`` (fingerprints of rows dated ``day``) seen before."""
+        return self._seen.add(day, prints)
 
     def add_repeat(self, row: Row) -> None:
         """Count one more occurrence of ``row`` beyond its first."""

@@ -11,6 +11,7 @@ from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .model import Report, build_report
 from .source import open_source
+from .workers import Parallel
 
 Progress = Callable[[int, int | None], None]
 
@@ -38,7 +39,8 @@ def run(
         settings.detail_limit, max_days=None if settings.active_days_only else settings.max_days
     )
     with open_source(settings) as (template, label):
-        for page in fetch_pages(template, settings, stats, until):
+        parallel = Parallel(template, settings, stats, until, ledger, progress)
+        for page in fetch_pages(template, settings, stats, until, parallel):
             ledger.add(page)
             if progress is not None:
                 progress(stats.pages, stats.expected_pages)
