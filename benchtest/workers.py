@@ -78,7 +78,7 @@ class Parallel:
         if count < 2:
             return None
         self.stats.expected_pages = last
-        shares = [list(range(2 + k, last + 2, count)) for k in range(count)]
+        shares = split(last, count)
         settings = dataclasses.replace(
             self.settings, concurrency=max(1, -(-self.settings.concurrency // count))
         )
@@ -147,6 +147,11 @@ class Parallel:
                 else:
                     raise RuntimeError(f"a worker process failed:\n{message[1]}")
         return ledger.transaction_count
+
+
+def split(last: int, count: int) -> list[list[int]]:
+    """Pages 2..last+1 (the 404) dealt out to ``count`` workers in turn."""
+    return [list(range(2 + k, last + 2, count)) for k in range(count)]
 
 
 def _start(seed: str) -> tuple[Connection, subprocess.Popen[bytes]]:
