@@ -1,12 +1,14 @@
 """Possible duplicates: rows seen before, found in memory that stays small as dates go by.
 
 Two rows can only be identical if they share a date, so fingerprints are kept per date. A
-ledger arrives roughly in date order, so most dates stop appearing after a few pages: the
-`OPEN_DATES` dates used most recently keep a set (fast to update); the others are compacted
-into a sorted ``array('q')``, 8 bytes a fingerprint instead of ~60 in a set (about 8 MB per
-million transactions; a set of a million ints alone is ~77 MB). A date that comes back after
-it was compacted still finds its earlier fingerprints there (binary search), so the answer does
-not depend on the order pages arrive in: it is exactly "seen before", never a guess.
+ledger arrives roughly in date order, so most dates stop appearing after a few pages: the dates
+used most recently keep a set (fast to update), up to `OPEN_PRINTS` fingerprints in all
+(~6 MB); the others are compacted into a sorted ``array('q')``, 8 bytes a fingerprint instead
+of ~60 in a set (about 8 MB per million transactions; a set of a million ints alone is ~77 MB).
+A date that comes back after it was compacted still finds its earlier fingerprints there
+(binary search), so the answer does not depend on the order pages arrive in: it is exactly
+"seen before", never a guess. (A ledger in random date order reopens dates often; it stays
+exact, only slower.)
 
 What is exact and what is not: the answer is exact *for the fingerprints*. A fingerprint is
 Python's 64-bit ``hash`` of the row as served (Date, Ledger, Amount, Company), so two
@@ -21,16 +23,17 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 
-OPEN_DATES = 64
+OPEN_PRINTS = 100_000
 
 
 class Fingerprints:
     """The fingerprints seen so far, per date; `add` answers which ones repeat."""
 
-    def __init__(self, open_dates: int = OPEN_DATES) -> None:
+    def __init__(self, open_prints: int = OPEN_PRINTS) -> None:
         self._open: dict[str, set[int]] = {}  # least recently used first
         self._closed: dict[str, array[int]] = {}
-        self._limit = max(open_dates, 1)
+        self._limit = open_prints
+        self._held = 0  # fingerprints in open sets, as of the last `add`
 
     def __len__(self) -> int:
         return sum(map(len, self._open.values())) + sum(map(len, self._closed.values()))
@@ -41,9 +44,17 @@ class Fingerprints:
         seen = self._open.pop(day, None)
         if seen is None:
             seen = set()
-            if len(self._open) >= self._limit:
-                self._close(next(iter(self._open)))
+        else:
+            self._held -= len(seen)
+        while self._open and self._held + len(seen) + len(prints) > self._limit:
+            self._close(next(iter(self._open)))
         self._open[day] = seen
+        try:
+            return self._add(day, seen, prints)
+        finally:
+            self._held += len(seen)
+
+    def _add(self, day: str, seen: set[int], prints: Sequence[int]) -> list[int]:
         closed = self._closed.get(day)
         if closed is None and seen.isdisjoint(prints):
             before = len(seen)
@@ -61,6 +72,7 @@ class Fingerprints:
 
     def _close(self, day: str) -> None:
         seen = self._open.pop(day)
+        self._held -= len(seen)
         earlier = self._closed.get(day)
         merged = seen if earlier is None else seen.union(earlier)
         self._closed[day] = array("q", sorted(merged))

@@ -48,7 +48,7 @@ from .transactions import Page
 PARALLEL_MIN = 50_000  # transactions (totalCount) from which workers pay for their start-up
 MAX_WORKERS = 4
 WINDOW = 8  # pages whose rows a worker keeps until the parent has checked them for repeats
-GRACE = 5.0  # seconds past the deadline the parent waits for a worker's own deadline error
+GRACE = 1.0  # seconds past the deadline the parent waits for a worker's own deadline error
 
 Progress = Callable[[int, int | None], None]
 

@@ -7,9 +7,12 @@ how many there are and which pages each gets is chosen by the test.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -33,8 +36,8 @@ RECORDS = [
 ]  # fmt: skip
 
 
-def children() -> list[int]:
-    """Processes whose parent is this one (read from /proc, no psutil)."""
+def children(parent: int | None = None) -> list[int]:
+    """Processes whose parent is ``parent`` (default: this one), read from /proc (no psutil)."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -42,7 +45,7 @@ def children() -> list[int]:
         except OSError:
             continue
         fields = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
-        if fields.get("PPid", "").strip() == str(os.getpid()):
+        if fields.get("PPid", "").strip() == str(parent or os.getpid()):
             found.append(int(fields["Pid"]))
     return found
 
@@ -127,4 +130,28 @@ def test_workers_report_their_peak_memory(serve):
         run(url, 2)
     assert len(parallel[0].peak_rss_kb) == 2
     assert all(10_000 < kb < 200_000 for kb in parallel[0].peak_rss_kb.values())
-    assert dataclasses.is_dataclass(parallel[0])
+
+
+def test_ctrl_c_ends_a_shared_run_with_130_and_no_worker_left(serve, tmp_path):
+    big = [record(date=f"2024-02-{1 + n % 28:02d}", amount=f"{n}.00") for n in range(60_000)]
+    url = serve(make_pages(big, per_page=1_000), latency=0.3).url
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchtest", "--url", url, "-q", "--concurrency", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        started = time.monotonic()
+        while not children(proc.pid) and time.monotonic() - started < 20:
+            time.sleep(0.05)
+        workers_seen = children(proc.pid)
+        assert workers_seen, "no worker process started"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    assert b"interrupted" in proc.stderr.read()
+    assert [pid for pid in workers_seen if Path(f"/proc/{pid}").exists()] == []
