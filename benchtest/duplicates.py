@@ -3,7 +3,7 @@
 Two rows can only be identical if they share a date, so fingerprints are kept per date. A
 ledger arrives roughly in date order, so most dates stop appearing after a few pages: the dates
 used most recently keep a set (fast to update), up to `OPEN_PRINTS` fingerprints in all
-(~6 MB); the others are compacted into a sorted ``array('q')``, 8 bytes a fingerprint instead
+(~1.2 MB); the others are compacted into a sorted ``array('q')``, 8 bytes a fingerprint instead
 of ~60 in a set (about 8 MB per million transactions; a set of a million ints alone is ~77 MB).
 A date that comes back after it was compacted still finds its earlier fingerprints there
 (binary search), so the answer does not depend on the order pages arrive in: it is exactly
@@ -23,7 +23,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 
-OPEN_PRINTS = 100_000
+OPEN_PRINTS = 20_000
 
 
 class Fingerprints:
