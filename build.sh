@@ -11,7 +11,8 @@
 #   ./build.sh lock            # rewrite requirements-lambda.txt (hashes) from requirements.txt
 #
 # Environment: ARCH (arm64 | x86_64), PYTHON (the interpreter that runs pip and the zip
-# writer, default python3), DIST_DIR (output folder, default <repo>/dist).
+# writer, default python3), PYTHON_RUNTIME (Python 3.12, which compiles the bytecode shipped
+# for the runtime, default python3.12), DIST_DIR (output folder, default <repo>/dist).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -128,13 +129,11 @@ platform_args "$MACHINE"
 	die "pip could not install the runtime dependencies for python$PYTHON_VERSION on manylinux $MACHINE (see pip's message above)"
 
 # --------------------------------------------------------------------------------------------
-# Trim: console scripts (their shebang names this machine's Python), byte code, and pip's
-# per-install records. Each dist-info keeps METADATA, WHEEL and the licenses.
+# Trim: console scripts (their shebang names this machine's Python). build_zip.py removes the
+# dependencies the function never uses and pip's per-install records (it reads them first).
+# Each dist-info keeps METADATA, WHEEL and the licenses.
 # --------------------------------------------------------------------------------------------
 rm -rf "${APP:?}/bin"
-for info in "$APP"/*.dist-info; do
-	rm -f "$info/RECORD" "$info/INSTALLER" "$info/REQUESTED" "$info/direct_url.json"
-done
 
 # --------------------------------------------------------------------------------------------
 # The function's own code
@@ -149,6 +148,31 @@ find "$APP" \( -type d \( -name __pycache__ -o -name tests -o -name '*.egg-info'
 	-exec rm -rf {} +
 find "$APP" -type f \( -name '*.py[co]' -o -name '*~' -o -name '*.swp' -o -name '.DS_Store' \
 	-o -name '*.orig' -o -name '*.rej' \) -delete
+
+# --------------------------------------------------------------------------------------------
+# Bytecode for the runtime's Python: /var/task is read-only, so without it every cold start
+# compiles requests and urllib3 again. unchecked-hash pycs hold no mtime and are never
+# rechecked against their source; PYTHONHASHSEED=0 orders set constants the same every build.
+# --------------------------------------------------------------------------------------------
+runtime_python() { # PYTHON_RUNTIME, else the first Python $PYTHON_VERSION on PATH or in pyenv
+	local candidate candidates=("${PYTHON_RUNTIME:-}")
+	[[ -n "${PYTHON_RUNTIME:-}" ]] || candidates=("python$PYTHON_VERSION"
+		"$HOME"/.pyenv/versions/"$PYTHON_VERSION".*/bin/python"$PYTHON_VERSION")
+	for candidate in "${candidates[@]}"; do
+		if [[ "$("$candidate" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" == "$PYTHON_VERSION" ]]; then
+			echo "$candidate"
+			return 0
+		fi
+	done
+	die "no Python $PYTHON_VERSION (${PYTHON_RUNTIME:-on PATH or in pyenv}) to compile the runtime's bytecode: install it or set PYTHON_RUNTIME"
+}
+compile_bytecode() {
+	local python="$1" folder="$2"
+	PYTHONHASHSEED=0 "$python" -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+		-d /var/task "$folder" >/dev/null || die "$python could not compile the package"
+}
+RUNTIME_PYTHON="$(runtime_python)"
+compile_bytecode "$RUNTIME_PYTHON" "$APP"
 
 # --------------------------------------------------------------------------------------------
 # What must be in the package (build_zip.py refuses what the runtime provides)

@@ -4,21 +4,30 @@ Parse the event, load settings from the environment, run the core within the tim
 left, write the report to S3 when a bucket is configured, log one summary line and one metric
 record, and return the report. Any failure raises, so Lambda marks the invocation failed and
 its retries, failure destination and alarms see it.
+
+With a bucket, the report is compared with the latest scheduled run's (``changes``), and a
+scheduled run then becomes ``latest`` (see `benchtest.s3sink`). A failed balance assertion does
+not raise (a retry cannot fix a mismatch): the report is written, the summary is logged at
+ERROR and the ``AssertionFailures`` metric counts it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any
 
 import benchtest
-from benchtest import observability
+from benchtest import auth, observability, reconcile, s3sink
 from benchtest.events import parse_event
-from benchtest.model import ReportDict
-from benchtest.s3sink import S3Target, run_folder, write_report
+from benchtest.model import Report, ReportDict
+from benchtest.s3sink import S3Target
 
-# Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout.
+# Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout. The
+# fetch ends within ~0.1 s of its deadline (it cuts its sockets); then boto3's import and client
+# (0.9-1.3 s here) and the three report objects (55-135 ms with moto; a real PUT is 30-100 ms)
+# come to ~1.5 s: 5 s leaves room for a slower Lambda CPU and an S3 retry.
 RESERVE_SECONDS = 5.0
 
 observability.configure_logging()
@@ -40,41 +49,80 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         "%Y%m%dT%H%M%SZ", time.gmtime()
     )
     summary: dict[str, Any] = {"request_id": request_id, "success": False}
-    metrics: dict[str, float] = {"Pages": 0, "Transactions": 0, "Retries": 0}
+    stats = benchtest.FetchStats()  # filled in as the run goes: a failed run reports it too
+    reconciliation = {"AssertionFailures": 0, "RestatedDays": 0}
     try:
         invocation = parse_event(event)
         summary["trigger"] = invocation.trigger
         summary["run_time"] = invocation.run_time.isoformat()
-        settings = benchtest.load_settings(overrides=invocation.options)
+        secret = auth.from_parameter(os.environ)  # read at the first invocation, then cached
+        settings = benchtest.load_settings(overrides=invocation.options, secret=secret)
         target = S3Target.from_env(os.environ)
-        result = benchtest.run(settings, deadline=_time_left(context, settings.deadline))
-        stats, report = result.stats, result.report
-        response: Response = report.to_dict()
-        metrics.update(
-            Pages=stats.pages, Transactions=report.transaction_count, Retries=stats.retries
-        )
-        summary.update(
-            source=report.source,
-            pages=stats.pages,
-            transactions=report.transaction_count,
-            total_balance=response["total_balance"],
-        )
+        deadline = _time_left(context, settings.deadline)
+        report = benchtest.run(settings, deadline=deadline, stats=stats).report
+        stats.transactions = report.transaction_count
+        client = None
         if target is not None:
-            uris = write_report(report, target, run_folder(invocation, request_id))
+            client = s3sink.new_client()
+            report = _compare_with_latest(report, target, client)
+        failed = len(report.failed_assertions)
+        restated = 0 if report.changes is None else len(report.changes.restated_days)
+        reconciliation.update(AssertionFailures=failed, RestatedDays=restated)
+        response: Response = report.to_dict()
+        summary.update(source=report.source, total_balance=response["total_balance"])
+        if report.assertions:
+            summary["assertion_failures"] = failed
+        if report.changes is not None:
+            summary.update(changes=report.changes.status, restated_days=restated)
+        if target is not None:
+            run = s3sink.new_run(invocation, request_id)
+            bodies = s3sink.render_bodies(report)
+            uris = s3sink.write_run(bodies, target, run, client)
             response = StoredReport(**response, s3=uris)
             summary["s3"] = uris["json"]
+            if invocation.scheduled:
+                published = s3sink.publish_latest(bodies, target, run, client)
+                summary["latest"] = "published" if published else "kept: a newer run is there"
         summary["success"] = True
         return response
     except Exception as exc:
         summary["error"] = f"{type(exc).__name__}: {exc}"
+        summary["error_type"] = type(exc).__name__
+        auth.forget()  # a rotated token (a 401) is read again by the next invocation
         raise
     finally:
         seconds = round(time.monotonic() - started, 3)
-        summary["seconds"] = seconds
+        summary.update(
+            pages=stats.pages,
+            transactions=stats.transactions,
+            requests=stats.requests,
+            retries=stats.retries,
+            seconds=seconds,
+        )
         observability.log_summary(summary)
         observability.emit_metrics(
-            {**metrics, "Success": int(summary["success"]), "Seconds": seconds}
+            {
+                "Pages": stats.pages,
+                "Transactions": stats.transactions,
+                "Retries": stats.retries,
+                "Success": int(summary["success"]),
+                "Seconds": seconds,
+                **reconciliation,
+            },
+            properties={"ErrorType": summary["error_type"]} if "error_type" in summary else None,
         )
+
+
+def _compare_with_latest(report: Report, target: S3Target, client: object) -> Report:
+    """``report`` with its changes since the latest scheduled run; a bad one is a warning."""
+    try:
+        previous = s3sink.read_latest(target, client)
+    except reconcile.PreviousReportError as exc:
+        observability.log.warning("previous report not compared: %s", exc)
+        return dataclasses.replace(report, changes=reconcile.unavailable(str(exc)))
+    if previous is None:
+        return dataclasses.replace(report, changes=reconcile.first_run())
+    return reconcile.compare(report, previous)
 
 
 def _time_left(context: Any, configured: float) -> float:

@@ -2,12 +2,15 @@
 
 stdout carries only the report; logs and progress go to stderr. Exit codes: 0 success,
 1 fetch or data error, or the report could not be written, 2 usage or configuration error,
-141 stdout closed by its reader (``benchtest | head -1``), as for a tool ended by SIGPIPE.
+3 the report is complete (and printed) but a balance assertion (``--assert-balance``) failed: one
+stderr line per failed assertion, 141 stdout closed by its reader (``benchtest | head -1``), as
+for a tool ended by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import logging
 import os
@@ -17,11 +20,21 @@ from collections.abc import Sequence
 from . import __version__
 from .config import CONFIG_ENV, SETTINGS, Setting, load_settings, show
 from .errors import BenchError
+from .model import BalanceCheck
+from .money import for_people
 from .pipeline import run
+from .reconcile import (
+    BalanceAssertions,
+    PreviousReportError,
+    compare,
+    read_previous_file,
+    unavailable,
+)
 from .renderers import FORMATS, render
 from .text import for_terminal
 
 log = logging.getLogger("benchtest")
+ASSERTION_FAILED = 3  # exit code: the report is complete, but it contradicts a known balance
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"INI settings file (default: ./sites.conf if present) [{CONFIG_ENV}]",
     )
     p.add_argument("--site", help="section of the config file to use (default: [default])")
+    p.add_argument(
+        "--compare",
+        metavar="PREVIOUS.json",
+        help="a JSON report of an earlier run: report restated and new days since then",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices on stderr")
     p.add_argument(
         "--debug", action="store_true", help="log details; on error, the traceback and its causes"
@@ -56,6 +74,8 @@ def _add_flag(p: argparse.ArgumentParser, setting: Setting) -> None:
     text = f"{setting.help} (default {show(setting.default)}{limits}) [{setting.env}]"
     if setting.type is bool:
         p.add_argument(setting.flag, action="store_true", default=None, help=text)
+    elif setting.type is BalanceAssertions:  # repeatable; parsed with the other sources' values
+        p.add_argument(setting.flag, action="append", metavar=setting.metavar, help=text)
     else:
         # Parsed as text by `load_settings`, like the environment: argparse's int() and float()
         # would accept '1_0', other scripts' digits and 'nan'.
@@ -96,7 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(overrides=flags, config_file=args.config, site=args.site)
         result = run(settings, progress=progress)
-        text = render(result.report, args.format)
+        report = result.report
+        if args.compare is not None:
+            try:
+                report = compare(report, read_previous_file(args.compare))
+            except PreviousReportError as exc:
+                report = dataclasses.replace(report, changes=unavailable(str(exc)))
+            if report.changes is not None and report.changes.status == "unavailable":
+                log.warning("warning: --compare: %s", report.changes.note)
+        text = render(report, args.format)
     except BenchError as exc:
         log.debug("the error, with its causes:", exc_info=exc)
         if progress is not None:
@@ -109,7 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress is not None:
             progress.end()
-    return _write(text)
+    code = _write(text)
+    if code:
+        return code
+    for check in report.failed_assertions:
+        print(f"benchtest: {failed(check)}", file=sys.stderr)
+    return ASSERTION_FAILED if report.failed_assertions else 0
 
 
 def _write(text: str) -> int:
@@ -137,3 +170,12 @@ def _discard_stdout() -> None:
 def _cannot_write(reason: str) -> int:
     print(f"benchtest: error: cannot write the report: {reason}", file=sys.stderr)
     return 1
+
+
+def failed(check: BalanceCheck) -> str:
+    """One line for a failed assertion, with the exact amounts."""
+    return (
+        f"balance assertion failed: {check.date.isoformat()}: expected "
+        f"{for_people(check.expected)}, actual {for_people(check.actual)}, "
+        f"difference {for_people(check.difference)}"
+    )

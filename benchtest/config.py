@@ -8,7 +8,6 @@ Lambda handler, so both read the same names and validate them the same way.
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import math
 import os
@@ -18,8 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
+from .auth import PARAMETER_ENV, TOKEN_ENV, Secret
+from .auth import from_env as token_from_env
 from .errors import ConfigError, without_credentials
+from .reconcile import BalanceAssertions, parse_assertions
 from .text import for_terminal, quoted, shortened
 
 SAMPLE = "sample"
@@ -33,6 +36,7 @@ REPORT_PREFIX_ENV = "REPORT_PREFIX"
 REPORT_KMS_KEY_ID_ENV = "REPORT_KMS_KEY_ID"
 
 _T = TypeVar("_T")
+NO_ASSERTIONS = BalanceAssertions()
 
 
 class _Declared(NamedTuple):
@@ -120,6 +124,23 @@ class Settings:
     exclude_duplicates: bool = _setting(
         False, "BENCH_EXCLUDE_DUPLICATES", "leave possible duplicates out of every total"
     )
+    # _setting returns a dataclasses.field; ruff only knows that of fields typed int, str, …
+    assert_balance: BalanceAssertions = _setting(  # noqa: RUF009
+        NO_ASSERTIONS,
+        "BENCH_ASSERT_BALANCE",
+        "closing balances to check, e.g. 2013-12-22=18377.16; repeat the flag or separate "
+        "with commas; a mismatch exits 3",
+        metavar="DATE=AMOUNT",
+    )
+    auth_header: str = _setting(
+        "Authorization",
+        "BENCH_AUTH_HEADER",
+        f"HTTP header that carries the API token; its value comes from {TOKEN_ENV} "
+        f"(CLI) or the SSM parameter {PARAMETER_ENV} names (Lambda), never a flag",
+        metavar="NAME",
+    )
+    # The header's value: not a setting (no flag, no file entry), so it has no declaration.
+    auth_token: Secret | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def is_sample(self) -> bool:
@@ -131,7 +152,7 @@ class Setting:
     """One setting as flags, environment and config file see it, derived from `Settings`."""
 
     name: str
-    type: type  # str, int, float or bool
+    type: type  # str, int, float, bool or BalanceAssertions
     default: object
     env: str
     help: str
@@ -148,6 +169,7 @@ def _settings() -> tuple[Setting, ...]:
     return tuple(
         Setting(field.name, types[field.name], field.default, *field.metadata["setting"])
         for field in dataclasses.fields(Settings)
+        if "setting" in field.metadata
     )
 
 
@@ -159,6 +181,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 # (Arabic-Indic '10'), 'nan', 'inf' and exponents: never what a person means by a count.
 _WHOLE = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# An HTTP header name (RFC 9110 token).
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 # A settings file larger than this is not one (``--config /dev/urandom``, a log file).
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -205,9 +229,16 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
     """Check and convert one value, the same way whether it came from a flag, variable or file."""
     kind = setting.type
     try:
+        if kind is BalanceAssertions:
+            try:
+                return parse_assertions(value)
+            except ValueError as exc:
+                raise ConfigError(str(exc), origin=origin, field=setting.name) from exc
         if kind is str:
             if not isinstance(value, str):
                 raise ValueError("expected a string")
+            if setting.name == "auth_header" and _HEADER_NAME.fullmatch(value) is None:
+                raise ValueError("must be an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)")
             return normalize_url(value) if setting.name == "url" else value
         if kind is bool:
             if isinstance(value, bool):
@@ -249,6 +280,8 @@ def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
     file = Path(path if path is not None else DEFAULT_CONFIG_FILE)
     if path is None and not file.exists():
         return {}
+    import configparser  # only when there is a file: not at every Lambda init
+
     name = quoted(str(file), 200)
     try:
         if not file.is_file():
@@ -289,10 +322,12 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     config_file: str | None = None,
     site: str | None = None,
+    secret: Secret | None = None,
 ) -> Settings:
     """Merge the sources; later layers win: defaults < config file < environment < overrides.
 
     ``overrides`` holds only the values the caller actually set (``None`` means "not given").
+    The auth header's value is ``secret`` (the Lambda's parameter) or ``BENCH_AUTH_TOKEN``.
     """
     env = os.environ if env is None else env
     merged: dict[str, object] = {}
@@ -309,4 +344,12 @@ def load_settings(
             raise ConfigError(f"unknown setting: {name}")
         if given is not None:
             merged[name] = _coerce(_BY_NAME[name], given, "option")
+    token = token_from_env(env)
+    if token is not None and secret is not None:
+        raise ConfigError(f"set {TOKEN_ENV} or {PARAMETER_ENV}, not both")
+    token = secret or token
+    if token is not None and "@" in urlsplit(str(merged.get("url", SAMPLE))).netloc:
+        # Both would set Authorization: refuse rather than let one silently win.
+        raise ConfigError(f"the URL holds credentials and {token.origin} an auth header: use one")
+    merged["auth_token"] = token
     return Settings(**merged)  # type: ignore[arg-type]

@@ -33,9 +33,11 @@ class BenchError(Exception):
         index: int | None = None,
         field: str | None = None,
         url: str | None = None,
+        origin: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.origin = origin  # where a bad value came from: an option, a variable, a file
         self.page = page
         self.index = index  # the record's position in the page's ``transactions``
         self.field = field
@@ -58,7 +60,9 @@ class BenchError(Exception):
             self.url = url
 
     def _where(self) -> list[str]:
-        where = [] if self.page is None else [f"page {self.page}"]
+        where = [] if self.origin is None else [self.origin]
+        if self.page is not None:
+            where.append(f"page {self.page}")
         if self.index is not None:
             where.append(f"transactions[{self.index}]" + (f".{self.field}" if self.field else ""))
         elif self.field is not None:
@@ -77,20 +81,6 @@ class ConfigError(BenchError):
     """
 
     exit_code = 2
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        origin: str | None = None,
-        field: str | None = None,
-        url: str | None = None,
-    ) -> None:
-        super().__init__(message, field=field, url=url)
-        self.origin = origin
-
-    def _where(self) -> list[str]:
-        return ([] if self.origin is None else [self.origin]) + super()._where()
 
 
 class FetchError(BenchError):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .errors import ConfigError
 
 # The options an event may set; everything else comes from the function's environment.
 SAFE_OPTIONS = ("active_days_only", "exclude_duplicates")
+# A scheduled time may be this far ahead of the clock: a forged future time would otherwise make
+# a run "newer" than every real one and hold `latest` (which never moves backward) for good.
+MAX_AHEAD = timedelta(minutes=15)
 # Fields of a classic EventBridge scheduled-rule event, besides `time`.
 _RULE_ENVELOPE = frozenset(
     {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
@@ -48,6 +51,8 @@ def parse_event(event: object, now: datetime | None = None) -> Invocation:
             fields.pop(name, None)
     else:
         trigger, run_time = "manual", now or datetime.now(UTC)
+    if run_time > (now or datetime.now(UTC)) + MAX_AHEAD:
+        raise ConfigError(f"event scheduled time {run_time.isoformat()} is in the future")
     options = {}
     for name, value in fields.items():
         if name not in SAFE_OPTIONS:

@@ -14,20 +14,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from decimal import Decimal, localcontext
 
 from .duplicates import Fingerprints, by_date
 from .errors import DataError
-from .transactions import MAX_AMOUNT_DIGITS, Page, Row, Transaction
+from .money import EXACT
+from .transactions import Page, Row, Transaction
 
 ZERO = Decimal(0)
-
-# Sums must be exact: with 28 digits of default precision a large ledger could round silently.
-# An amount has at most MAX_AMOUNT_DIGITS (60) digits, so it is below 10^60 with at most 60
-# decimal places; a sum of at most 10^11 of them (1,000,000 pages of MAX_PAGE_RECORDS) is below
-# 10^71 with at most 60 places: 131 digits, so 132 always suffice (tests/test_hostile_data.py
-# checks the worst case). Inexact stays trapped, so a rounding could only be an error.
-EXACT = Context(prec=2 * MAX_AMOUNT_DIGITS + 12, traps=[Inexact, InvalidOperation, Overflow])
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,36 @@ class DuplicateGroupDict(TypedDict):
     count: int
 
 
+class BalanceCheckDict(TypedDict):
+    date: str
+    expected: str
+    actual: str
+    difference: str
+    ok: bool
+
+
+class RestatedDayDict(TypedDict):
+    date: str
+    previous_change: str
+    change: str
+    change_difference: str
+    previous_balance: str
+    balance: str
+    balance_difference: str
+
+
+class ChangesDict(TypedDict):
+    status: str
+    note: str
+    previous: str | None
+    previous_transaction_count: int | None
+    transaction_count_difference: int | None
+    previous_total_balance: str | None
+    total_balance_difference: str | None
+    restated_days: list[RestatedDayDict]
+    new_days: list[DailyBalanceDict]
+
+
 class ReportDict(TypedDict):
     source: str
     page_count: int
@@ -69,6 +99,8 @@ class ReportDict(TypedDict):
     duplicates: list[DuplicateGroupDict]
     duplicate_count: int
     duplicate_total: str
+    assertions: list[BalanceCheckDict]
+    changes: ChangesDict | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +187,94 @@ class DuplicateGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceCheck:
+    """A balance assertion: the running balance at the end of ``date`` should be ``expected``.
+
+    ``actual`` is that balance in this report (0 before the first day, the total after the
+    last); ``difference`` is ``actual - expected``, so a fix is "the statement is off by this".
+    """
+
+    date: date
+    expected: Decimal
+    actual: Decimal
+    difference: Decimal
+    ok: bool
+
+    def to_dict(self) -> BalanceCheckDict:
+        return {
+            "date": self.date.isoformat(),
+            "expected": plain(self.expected),
+            "actual": plain(self.actual),
+            "difference": plain(self.difference),
+            "ok": self.ok,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RestatedDay:
+    """A day the previous report also covered whose change or closing balance is now different.
+
+    Differences are ``current - previous``.
+    """
+
+    date: date
+    previous_change: Decimal
+    change: Decimal
+    change_difference: Decimal
+    previous_balance: Decimal
+    balance: Decimal
+    balance_difference: Decimal
+
+    def to_dict(self) -> RestatedDayDict:
+        return {
+            "date": self.date.isoformat(),
+            "previous_change": plain(self.previous_change),
+            "change": plain(self.change),
+            "change_difference": plain(self.change_difference),
+            "previous_balance": plain(self.previous_balance),
+            "balance": plain(self.balance),
+            "balance_difference": plain(self.balance_difference),
+        }
+
+
+# What a `Changes` section says: compared with a previous report, nothing to compare with
+# (a first run), or a previous report that could not be used (missing, unreadable, other source).
+COMPARED, FIRST_RUN, UNAVAILABLE = "compared", "first_run", "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed since the previous report; the numbers are None unless ``compared``."""
+
+    status: str  # COMPARED, FIRST_RUN or UNAVAILABLE
+    note: str  # one sentence for people: what was compared with, or why nothing was
+    previous: str | None = None  # where the previous report came from (a path or an S3 URI)
+    previous_transaction_count: int | None = None
+    transaction_count_difference: int | None = None
+    previous_total_balance: Decimal | None = None
+    total_balance_difference: Decimal | None = None
+    restated_days: tuple[RestatedDay, ...] = ()
+    new_days: tuple[DailyBalance, ...] = ()
+
+    def to_dict(self) -> ChangesDict:
+        previous_total = self.previous_total_balance
+        total_difference = self.total_balance_difference
+        return {
+            "status": self.status,
+            "note": self.note,
+            "previous": self.previous,
+            "previous_transaction_count": self.previous_transaction_count,
+            "transaction_count_difference": self.transaction_count_difference,
+            "previous_total_balance": None if previous_total is None else plain(previous_total),
+            "total_balance_difference": None
+            if total_difference is None
+            else plain(total_difference),
+            "restated_days": [d.to_dict() for d in self.restated_days],
+            "new_days": [d.to_dict() for d in self.new_days],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     source: str
     page_count: int
@@ -170,6 +290,12 @@ class Report:
     duplicates: tuple[DuplicateGroup, ...]
     duplicate_count: int  # extra occurrences beyond the first
     duplicate_total: Decimal  # the sum of those extra occurrences
+    assertions: tuple[BalanceCheck, ...] = ()  # in the order given
+    changes: Changes | None = None  # None when no comparison was asked for
+
+    @property
+    def failed_assertions(self) -> tuple[BalanceCheck, ...]:
+        return tuple(a for a in self.assertions if not a.ok)
 
     def to_dict(self) -> ReportDict:
         """The JSON form: money as plain strings, dates as ISO strings, lists for tuples."""
@@ -188,6 +314,8 @@ class Report:
             "duplicates": [d.to_dict() for d in self.duplicates],
             "duplicate_count": self.duplicate_count,
             "duplicate_total": plain(self.duplicate_total),
+            "assertions": [a.to_dict() for a in self.assertions],
+            "changes": None if self.changes is None else self.changes.to_dict(),
         }
 
 

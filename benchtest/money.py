@@ -7,16 +7,25 @@ both: a zero is never negative, so ``-0.00`` is written ``0.00``.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 
 MINUS = "\N{MINUS SIGN}"  # U+2212: the HTML report's minus sign; text and JSON keep "-"
 _CENT = Decimal("0.01")
+
+MAX_AMOUNT_DIGITS = 60  # digits in one amount, integer and fraction together (validated per record)
+
+# Sums must be exact: with 28 digits of default precision a large ledger could round silently.
+# An amount has at most MAX_AMOUNT_DIGITS (60) digits, so it is below 10^60 with at most 60
+# decimal places; a sum of at most 10^11 of them (1,000,000 pages of MAX_PAGE_RECORDS) is below
+# 10^71 with at most 60 places: 131 digits, so 132 always suffice (tests/test_hostile_data.py
+# checks the worst case). Inexact stays trapped, so a rounding could only be an error.
+EXACT = Context(prec=2 * MAX_AMOUNT_DIGITS + 12, traps=[Inexact, InvalidOperation, Overflow])
 
 
 def plain(value: Decimal) -> str:
     """JSON and CSV: at least two decimals, never an exponent, never ``-0`` (``-1874.75``)."""
     if value.as_tuple().exponent > -2:  # type: ignore[operator]
-        value = value.quantize(_CENT)
+        value = value.quantize(_CENT, context=EXACT)  # 27+ integer digits: not at prec 28
     text = f"{value:f}"
     return text[1:] if value.is_zero() and text.startswith("-") else text
 

@@ -38,8 +38,10 @@ def configure_logging(env: Mapping[str, str] = os.environ) -> None:
 
 
 def log_summary(fields: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> None:
-    """One structured line per run, at INFO when it succeeded and ERROR when it failed."""
-    level = logging.INFO if fields.get("success") else logging.ERROR
+    """One structured line per run: INFO when it succeeded, ERROR when it failed or when a
+    balance assertion failed (the report was written, but it contradicts a known balance)."""
+    ok = fields.get("success") and not fields.get("assertion_failures")
+    level = logging.INFO if ok else logging.ERROR
     if env.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON":
         log.log(level, "benchtest run", extra=dict(fields))
     else:
@@ -47,9 +49,16 @@ def log_summary(fields: Mapping[str, Any], env: Mapping[str, str] = os.environ) 
 
 
 def emf_record(
-    metrics: Mapping[str, float], function: str, timestamp_ms: int | None = None
+    metrics: Mapping[str, float],
+    function: str,
+    timestamp_ms: int | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An Embedded Metric Format record: one value per metric, one ``FunctionName`` dimension."""
+    """An Embedded Metric Format record: one value per metric, one ``FunctionName`` dimension.
+
+    ``properties`` are extra keys that are not metrics (a failed run's ``ErrorType``): EMF keeps
+    them in the log event, where Logs Insights can group by them, without creating metrics.
+    """
     units = {"Seconds": "Seconds"}
     return {
         "_aws": {
@@ -65,12 +74,18 @@ def emf_record(
             ],
         },
         "FunctionName": function,
+        **(properties or {}),
         **metrics,
     }
 
 
-def emit_metrics(metrics: Mapping[str, float], env: Mapping[str, str] = os.environ) -> None:
+def emit_metrics(
+    metrics: Mapping[str, float],
+    env: Mapping[str, str] = os.environ,
+    properties: Mapping[str, str] | None = None,
+) -> None:
     """Write the record as one bare line: EMF must be the whole log event, not a log message."""
     function = env.get("AWS_LAMBDA_FUNCTION_NAME", "benchtest")
-    sys.stderr.write(json.dumps(emf_record(metrics, function), separators=(",", ":")) + "\n")
+    record = emf_record(metrics, function, properties=properties)
+    sys.stderr.write(json.dumps(record, separators=(",", ":")) + "\n")
     sys.stderr.flush()

@@ -1,20 +1,46 @@
-"""Write a report to S3: JSON, CSV of daily balances and HTML, under a key per run.
+"""Write a report to S3 so that readers never see a partial or backward report set.
 
-boto3 is imported here only, so the CLI and a run without a bucket never pay for it. Every
-body is rendered before anything is written, and ``balances.json`` is written last: when it
-exists, the run's other objects are complete too.
+S3 has no multi-object transaction, so the layout is built from single-object guarantees:
+
+- **Every run attempt writes a new folder** (``<prefix>/YYYY/MM/DD/<run id>/`` for a scheduled
+  run, ``<prefix>/manual/<run id>/`` for a manual one; the run id holds the attempt's start
+  time and request id). Its objects are created with ``If-None-Match: *``, so nothing, not even
+  a retry, ever overwrites a report. ``balances.json`` is written last: a folder holding it is
+  complete. When a write fails, the objects already written are deleted, so a failed attempt
+  leaves no partial set behind (and if even the delete fails, its folder has no
+  ``balances.json``, so it is recognisably incomplete).
+- **latest** (``<prefix>/latest/balances.{csv,html,json}``), after each successful scheduled
+  run. Each object carries the run's scheduled time and run id as metadata, and is replaced
+  only by a compare-and-swap: read its run (HeadObject), and only if this run is newer put it
+  with ``If-Match: <the ETag read>`` (``If-None-Match: *`` when absent); when another run
+  wrote in between, S3 answers 412 (or 409) and the read is repeated. So no object of
+  ``latest`` ever moves backward, whatever runs race. ``balances.json`` is put last, so the run
+  named by ``latest/balances.json`` is never newer than the CSV's and HTML's; a run that finds
+  a newer run anywhere in ``latest`` stops publishing (the newer run publishes its own set).
+- Manual runs never write ``latest`` or a dated folder.
+
+boto3 is imported here only, so the CLI and a run without a bucket never pay for it.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .config import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
+from .errors import ConfigError
 from .events import Invocation
 from .model import Report
+from .reconcile import MAX_PREVIOUS_BYTES, Previous, PreviousReportError, parse_previous
 from .renderers import render
+
+log = logging.getLogger("benchtest.s3")
 
 # (format, file name, content type), in write order: JSON last, as the completion marker.
 OBJECTS = (
@@ -22,6 +48,67 @@ OBJECTS = (
     ("html", "balances.html", "text/html; charset=utf-8"),
     ("json", "balances.json", "application/json"),
 )
+LATEST = "latest"
+# Metadata on every object (x-amz-meta-…): which run wrote it, and when it was scheduled.
+RUN_ID, SCHEDULED_TIME = "run-id", "scheduled-time"
+# Compare-and-swap rounds on one latest object before giving up (each is a newer writer winning).
+CAS_ATTEMPTS = 8
+_RETRY_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409"}
+# A missing key: 404 with s3:ListBucket on the bucket, 403 without it (the function's role has
+# s3:GetObject on latest/ only, not ListBucket, so 403 there means "not written yet").
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "AccessDenied", "403"}
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_PREFIX_BYTES = 512  # S3 keys are at most 1024 bytes; the rest is for the run's own names
+
+
+def check_bucket(name: str) -> str:
+    """``name`` if it follows the S3 bucket naming rules; else a `ConfigError` saying so."""
+    problem = None
+    if not _BUCKET.fullmatch(name):
+        problem = "3-63 lowercase letters, digits, '.' and '-', starting and ending alphanumeric"
+    elif ".." in name:
+        problem = "no two adjacent periods"
+    elif _is_ip(name):
+        problem = "not formatted as an IP address"
+    elif name.startswith(_BUCKET_PREFIXES) or name.endswith(_BUCKET_SUFFIXES):
+        problem = "a reserved prefix or suffix"
+    if problem is not None:
+        message = f"not a valid S3 bucket name: {name!r} ({problem})"
+        raise ConfigError(message, origin=REPORT_BUCKET_ENV)
+    return name
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def check_prefix(prefix: str) -> str:
+    """``prefix`` without a trailing ``/``, if every segment is a plain name; else `ConfigError`.
+
+    Refused: a leading ``/``, empty segments (``a//b``), ``.`` and ``..`` segments and
+    control characters, which would make keys that different tools resolve differently.
+    """
+    text = prefix.strip().rstrip("/")
+    problem = None
+    if _CONTROL.search(text):
+        problem = "contains a control character"
+    elif text.startswith("/"):
+        problem = "starts with '/'"
+    elif text and any(part in ("", ".", "..") for part in text.split("/")):
+        problem = "has an empty, '.' or '..' segment"
+    elif len(text.encode()) > MAX_PREFIX_BYTES:
+        problem = f"is longer than {MAX_PREFIX_BYTES} bytes"
+    if problem is not None:
+        raise ConfigError(f"{problem}: {prefix!r}", origin=REPORT_PREFIX_ENV)
+    return text
 
 
 @dataclass(frozen=True)
@@ -32,43 +119,173 @@ class S3Target:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Target | None:
-        """``REPORT_BUCKET`` (unset or empty: no S3), ``REPORT_PREFIX``, ``REPORT_KMS_KEY_ID``."""
+        """``REPORT_BUCKET`` (unset or empty: no S3), ``REPORT_PREFIX``, ``REPORT_KMS_KEY_ID``.
+
+        Both names are checked here, before any fetch, so a typo fails in milliseconds.
+        """
         bucket = env.get(REPORT_BUCKET_ENV, "").strip()
         if not bucket:
             return None
         return cls(
-            bucket=bucket,
-            prefix=env.get(REPORT_PREFIX_ENV, "reports").strip().strip("/"),
+            bucket=check_bucket(bucket),
+            prefix=check_prefix(env.get(REPORT_PREFIX_ENV, "reports")),
             kms_key_id=env.get(REPORT_KMS_KEY_ID_ENV, "").strip() or None,
         )
 
+    def key(self, *parts: str) -> str:
+        return "/".join(part for part in (self.prefix, *parts) if part)
 
-def run_folder(invocation: Invocation, run_id: str) -> str:
-    """``YYYY/MM/DD`` for a scheduled run; ``manual/<run id>`` for a manual one.
-
-    A retried scheduled run (same scheduled time) and a retried asynchronous invocation
-    (same request id) land on the same keys, so a retry overwrites instead of adding.
-    """
-    if invocation.scheduled:
-        return invocation.run_time.strftime("%Y/%m/%d")
-    return f"manual/{run_id}"
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
 
 
-def write_report(
-    report: Report, target: S3Target, folder: str, client: Any = None
-) -> dict[str, str]:
-    """Put the report's objects; return ``{format: s3 URI}``."""
-    bodies = [(fmt, name, ctype, render(report, fmt).encode()) for fmt, name, ctype in OBJECTS]
-    if client is None:
-        import boto3  # the Lambda runtime provides it
+@dataclass(frozen=True)
+class Run:
+    """One attempt: where its folder is, and its place in the order of scheduled runs."""
 
-        client = boto3.client("s3")
-    encryption: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
+    folder: str  # relative to the prefix
+    run_id: str
+    scheduled_time: str | None  # ISO 8601 UTC; None for a manual run
+
+    @property
+    def order(self) -> tuple[str, str]:
+        """Later scheduled time wins; for the same schedule, the later attempt."""
+        return (self.scheduled_time or "", self.run_id)
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {RUN_ID: self.run_id, SCHEDULED_TIME: self.scheduled_time or ""}
+
+
+def new_run(invocation: Invocation, request_id: str, started: datetime | None = None) -> Run:
+    """A unique run folder: ``YYYY/MM/DD/<run id>`` (scheduled) or ``manual/<run id>``."""
+    started = started or datetime.now(UTC)
+    safe_request = re.sub(r"[^A-Za-z0-9-]", "", request_id)[:64] or "local"
+    run_id = f"run-{started:%Y%m%dT%H%M%SZ}-{safe_request}-{secrets.token_hex(3)}"
+    if not invocation.scheduled:
+        return Run(f"manual/{run_id}", run_id, None)
+    scheduled = invocation.run_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Run(f"{invocation.run_time:%Y/%m/%d}/{run_id}", run_id, scheduled)
+
+
+def new_client() -> Any:
+    """An S3 client of its own (a session per call: boto3's default session is not threadsafe)."""
+    import boto3  # the Lambda runtime provides it
+
+    return boto3.session.Session().client("s3")
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    error = response.get("Error", {})
+    return str(error.get("Code", "")) if isinstance(error, dict) else ""
+
+
+def _encryption(target: S3Target) -> dict[str, str]:
+    encryption = {"ServerSideEncryption": "aws:kms"}
     if target.kms_key_id:
         encryption["SSEKMSKeyId"] = target.kms_key_id
-    uris = {}
-    for fmt, name, ctype, body in bodies:
-        key = "/".join(part for part in (target.prefix, folder, name) if part)
-        client.put_object(Bucket=target.bucket, Key=key, Body=body, ContentType=ctype, **encryption)
-        uris[fmt] = f"s3://{target.bucket}/{key}"
-    return uris
+    return encryption
+
+
+def render_bodies(report: Report) -> list[tuple[str, str, str, bytes]]:
+    """Every object's body, rendered before anything is written."""
+    return [(fmt, name, ctype, render(report, fmt).encode()) for fmt, name, ctype in OBJECTS]
+
+
+def write_run(
+    bodies: list[tuple[str, str, str, bytes]], target: S3Target, run: Run, client: Any
+) -> dict[str, str]:
+    """Create the run's objects in its own folder, JSON last; return ``{format: s3 URI}``.
+
+    On a failed write, delete what this attempt wrote and raise the error.
+    """
+    written: list[str] = []
+    try:
+        for _, name, ctype, body in bodies:
+            key = target.key(run.folder, name)
+            _put(client, target, key, body, ctype, run, IfNoneMatch="*")
+            written.append(key)
+    except Exception:
+        for key in reversed(written):
+            try:
+                client.delete_object(Bucket=target.bucket, Key=key)
+            except Exception as exc:  # the folder has no balances.json: still incomplete
+                log.warning("could not delete %s after a failed write: %s", key, exc)
+        raise
+    return {fmt: target.uri(target.key(run.folder, name)) for fmt, name, _, _ in bodies}
+
+
+def _put(
+    client: Any, target: S3Target, key: str, body: bytes, ctype: str, run: Run, **condition: str
+) -> None:
+    """One report object, encrypted, tagged with its run; only if ``condition`` holds."""
+    client.put_object(
+        Bucket=target.bucket,
+        Key=key,
+        Body=body,
+        ContentType=ctype,
+        Metadata=run.metadata,
+        **condition,
+        **_encryption(target),
+    )
+
+
+def publish_latest(
+    bodies: list[tuple[str, str, str, bytes]], target: S3Target, run: Run, client: Any
+) -> bool:
+    """Make ``latest`` this run's report unless a newer run is there; True when published."""
+    for _, name, ctype, body in bodies:
+        key = target.key(LATEST, name)
+        for _ in range(CAS_ATTEMPTS):
+            current = _head(client, target.bucket, key)
+            if current is not None and current[0] >= run.order:
+                return False  # a newer run (or this very attempt) publishes its own set
+            condition = {"IfNoneMatch": "*"} if current is None else {"IfMatch": current[1]}
+            try:
+                _put(client, target, key, body, ctype, run, **condition)
+                break
+            except Exception as exc:
+                if _code(exc) not in _RETRY_CODES:
+                    raise
+        else:
+            raise RuntimeError(
+                f"{target.uri(key)}: {CAS_ATTEMPTS} conditional writes refused (a newer writer "
+                "each time, or the function may not s3:GetObject it)"
+            )
+    return True
+
+
+def _head(client: Any, bucket: str, key: str) -> tuple[tuple[str, str], str] | None:
+    """(the order of the run that wrote ``key``, its ETag), or None when there is no such key."""
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        if _code(exc) in _MISSING_CODES:
+            return None
+        raise
+    meta = head.get("Metadata", {})
+    return (meta.get(SCHEDULED_TIME, ""), meta.get(RUN_ID, "")), str(head["ETag"])
+
+
+def read_latest(target: S3Target, client: Any) -> Previous | None:
+    """The latest scheduled run's report, or None when there is none yet (a first run).
+
+    Raise `PreviousReportError` when it cannot be read or used; never anything else for S3.
+    """
+    key = target.key(LATEST, "balances.json")
+    uri = target.uri(key)
+    try:
+        answer = client.get_object(Bucket=target.bucket, Key=key)
+    except Exception as exc:
+        if _code(exc) in _MISSING_CODES:
+            return None
+        raise PreviousReportError(f"{uri}: cannot read: {_code(exc) or exc}") from exc
+    with answer["Body"] as body:
+        if int(answer.get("ContentLength", 0)) > MAX_PREVIOUS_BYTES:
+            raise PreviousReportError(f"{uri}: larger than {MAX_PREVIOUS_BYTES:,} bytes")
+        data = body.read(MAX_PREVIOUS_BYTES + 1)
+    scheduled = answer.get("Metadata", {}).get(SCHEDULED_TIME) or "unknown time"
+    return parse_previous(data, f"{uri} (scheduled run {scheduled})")

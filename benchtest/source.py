@@ -1,4 +1,4 @@
-"""Where a run's pages come from: the configured URL, or the bundled sample served on loopback.
+"""The bundled sample ledger, served on loopback when no URL is configured.
 
 The sample goes through the same fetch path as a real API (HTTP, pagination, the 404 end), so
 `benchtest` with no URL exercises everything but the network. The server is the smallest that
@@ -15,9 +15,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-
-from .config import Settings
-from .errors import without_credentials
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +110,8 @@ def sample_pages() -> dict[int, bytes]:
 
 
 @contextmanager
-def open_source(settings: Settings) -> Iterator[tuple[str, str]]:
-    """Yield (URL template, label); the sample is served on loopback for the run's duration."""
-    if not settings.is_sample:
-        yield settings.url, without_credentials(settings.url)
-        return
+def serve_sample() -> Iterator[str]:
+    """Serve the bundled sample on loopback for the block; yield its page URL template."""
     log.warning("no ledger URL configured: using the bundled sample ledger")
     with serving(PageServer(sample_pages())) as server:
-        yield server.url, SAMPLE_SOURCE
+        yield server.url

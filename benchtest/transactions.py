@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from .errors import DataError
+from .money import MAX_AMOUNT_DIGITS
 from .text import quoted, shortened
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ MAX_PAGE_RECORDS = 100_000
 MAX_TEXT_CHARS = {"Ledger": 200, "Company": 1_000}
 # Digits in an amount, before and after the point together: no amount reaches 10^60 or has more
 # than 60 decimal places, which bounds the precision exact sums need (see `ledger.EXACT`).
-MAX_AMOUNT_DIGITS = 60
 # A body above this size has its JSON values counted before decoding: `{}` costs Python ~24x
 # its JSON size, so 16 MB of them would take ~400 MB. Below it the worst case is ~25 MB.
 _COUNT_VALUES_ABOVE = 1 << 20

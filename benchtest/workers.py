@@ -23,6 +23,7 @@ lacks, so no ``Queue`` or ``Pool``. A worker's start-up (interpreter and imports
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import random
@@ -79,9 +80,7 @@ class Parallel:
             return None
         self.stats.expected_pages = last
         shares = split(last, count)
-        settings = dataclasses.replace(
-            self.settings, concurrency=max(1, -(-self.settings.concurrency // count))
-        )
+        concurrency = max(1, -(-self.settings.concurrency // count))
         seed = str(random.randrange(1, 2**32))  # noqa: S311 (a hash seed, not a secret)
         workers: dict[Connection, subprocess.Popen[bytes]] = {}
         try:
@@ -89,8 +88,8 @@ class Parallel:
                 conn, proc = _start(seed)
                 workers[conn] = proc
                 conn.send(
-                    (self.template, settings, self.deadline, share, last, total,
-                     first if k == 0 else None, self.settings.detail_limit)
+                    (self.template, self.settings, self.deadline, share, last, total,
+                     concurrency, first if k == 0 else None)
                 )  # fmt: skip
             return self._collect(workers, last) - len(first)
         finally:
@@ -127,7 +126,9 @@ class Parallel:
                         for group, (day, prints) in enumerate(groups)
                         for position in ledger.repeats_among(day, array("q", prints))
                     ]
-                    conn.send(("ack", number, repeats))
+                    # A worker that stopped (an error) cannot take it; its last message says why.
+                    with contextlib.suppress(OSError):
+                        conn.send(("ack", number, repeats))
                     if number != 1:
                         stats.pages += 1
                         if self.progress is not None:
@@ -208,21 +209,35 @@ class _WorkerLedger(Ledger):
             self._conn.send(("rows", rows))
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak RSS: VmHWM, which starts afresh at exec; ru_maxrss would include
+    the parent's, as Linux carries it over from the process that spawned this one."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> None:
     """A worker process: ``python -c 'from benchtest.workers import main; main()' FD``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     conn = Connection(int(sys.argv[1]))
-    template, settings, deadline, share, last, total, first, detail_limit = conn.recv()
+    template, settings, deadline, share, last, total, concurrency, first = conn.recv()
     stats = FetchStats()
-    ledger = _WorkerLedger(conn, detail_limit)
+    ledger = _WorkerLedger(conn, settings.detail_limit)
     message: tuple[Any, ...]
     try:
         if first is not None:
             ledger.add(first)
-        for page in fetch_share(template, settings, stats, deadline, share, last, total):
+        pages = fetch_share(template, settings, stats, deadline, share, last, total, concurrency)
+        for page in pages:
             ledger.add(page)
         ledger.finish()
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss = _peak_rss_kb()
         message = ("done", ledger.partial(), stats.requests, stats.retries, rss)
     except BenchError as exc:
         message = ("error", exc)

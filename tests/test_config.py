@@ -10,6 +10,7 @@ import pytest
 from benchtest import ConfigError, Settings, load_settings
 from benchtest.cli import _parser
 from benchtest.config import SETTINGS, Setting, show
+from benchtest.reconcile import BalanceAssertions, parse_assertions
 from scripts.settings_table import END, README, START, markdown_table
 
 URL = "https://ledger.example/transactions/{page}.json"
@@ -126,7 +127,9 @@ def example(setting: Setting) -> object:
     if setting.type is bool:
         return True
     if setting.type is str:
-        return URL
+        return "X-Api-Key" if setting.name == "auth_header" else URL
+    if setting.type is BalanceAssertions:
+        return parse_assertions("2013-12-22=18377.16")
     assert setting.bounds is not None
     low, high = setting.bounds
     return setting.type(high if low == setting.default else low)
@@ -152,17 +155,18 @@ def test_every_setting_is_a_flag_a_variable_and_a_config_file_key(setting, tmp_p
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
 def test_every_setting_is_declared_with_a_real_type_a_default_and_an_environment_name(setting):
-    assert setting.type in (str, int, float, bool)
+    assert setting.type in (str, int, float, bool, BalanceAssertions)
     assert isinstance(setting.default, setting.type)
     assert getattr(Settings(), setting.name) == setting.default
     assert setting.env.startswith("BENCH_")
-    assert (setting.bounds is None) == (setting.type in (str, bool))
+    assert (setting.bounds is None) == (setting.type in (str, bool, BalanceAssertions))
 
 
 def test_names_flags_and_variables_are_unique():
     for key in ("name", "flag", "env"):
         values = [getattr(s, key) for s in SETTINGS]
-        assert len(set(values)) == len(values) == len(dataclasses.fields(Settings)), key
+        declared = [f for f in dataclasses.fields(Settings) if "setting" in f.metadata]
+        assert len(set(values)) == len(values) == len(declared), key
 
 
 def test_flags_not_given_leave_the_environment_and_file_in_charge():

@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import handler
 from benchtest import ConfigError, DataError, FetchError, observability
 from benchtest.events import parse_event
 from benchtest.source import sample_pages
+from tests.hostile_server import RawServer, one_byte_per_second, silent
 from tests.ledger_server import LedgerServer
 from tests.support import make_pages, record
 
@@ -156,12 +158,16 @@ def test_bench_ledger_through_the_handler(
 # --- S3 -----------------------------------------------------------------------------------
 
 
-def test_scheduled_report_lands_in_s3_under_the_schedule_date(
+def test_scheduled_report_lands_in_s3_in_a_run_folder_under_the_schedule_date_and_latest(
     s3: Any, sample_report: benchtest.Report
 ) -> None:
     report = invoke(SCHEDULED)
-    folder = "reports/daily/2026/11/25"
-    assert keys(s3) == [f"{folder}/balances.{ext}" for ext in ("csv", "html", "json")]
+    [folder] = {key.rpartition("/")[0] for key in keys(s3) if "/latest/" not in key}
+    assert folder.startswith("reports/daily/2026/11/25/run-")
+    assert keys(s3) == sorted(
+        [f"{folder}/balances.{ext}" for ext in ("csv", "html", "json")]
+        + [f"reports/daily/latest/balances.{ext}" for ext in ("csv", "html", "json")]
+    )
     assert report["s3"] == {
         fmt: f"s3://{BUCKET}/{folder}/balances.{fmt}" for fmt in ("csv", "html", "json")
     }
@@ -175,7 +181,12 @@ def test_scheduled_report_lands_in_s3_under_the_schedule_date(
         assert head["ContentType"] == content_type
         assert head["ServerSideEncryption"] == "aws:kms"
     stored = s3.get_object(Bucket=BUCKET, Key=f"{folder}/balances.json")["Body"].read()
-    assert json.loads(stored) == sample_report.to_dict()
+    first_run = {"status": "first_run", "note": "first run: nothing to compare"}
+    assert json.loads(stored) == {
+        **sample_report.to_dict(),
+        "changes": json.loads(stored)["changes"],
+    }
+    assert json.loads(stored)["changes"].items() >= first_run.items()
     csv_text = s3.get_object(Bucket=BUCKET, Key=f"{folder}/balances.csv")["Body"].read().decode()
     assert csv_text == benchtest.render(sample_report, "csv")
 
@@ -186,23 +197,30 @@ def test_customer_managed_kms_key_is_used_when_configured(
     key_id = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
     monkeypatch.setenv("REPORT_KMS_KEY_ID", key_id)
     invoke(SCHEDULED)
-    head = s3.head_object(Bucket=BUCKET, Key="reports/daily/2026/11/25/balances.json")
-    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
+    for key in keys(s3):
+        head = s3.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
 
 
-def test_a_retried_schedule_overwrites_its_report(s3: Any) -> None:
-    invoke(SCHEDULED, LambdaContext(aws_request_id="first"))
-    invoke(SCHEDULED, LambdaContext(aws_request_id="retry"))
-    assert len(keys(s3)) == 3
+def test_a_retried_schedule_writes_a_folder_of_its_own_and_never_overwrites(s3: Any) -> None:
+    first = invoke(SCHEDULED, LambdaContext(aws_request_id="first"))
+    retry = invoke(SCHEDULED, LambdaContext(aws_request_id="retry"))
+    assert first["s3"]["json"] != retry["s3"]["json"]
+    assert len(keys(s3)) == 3 + 3 + 3  # two run folders and latest
+    latest = s3.head_object(Bucket=BUCKET, Key="reports/daily/latest/balances.json")
+    assert "-retry-" in latest["Metadata"]["run-id"]  # the later attempt of one schedule wins
 
 
 def test_classic_rule_and_manual_runs_have_their_own_keys(s3: Any) -> None:
     invoke(json.loads((EVENTS / "rule.json").read_text()))
     invoke({}, LambdaContext(aws_request_id="console-test"))
-    assert keys(s3) == sorted(
-        [f"reports/daily/2026/11/25/balances.{ext}" for ext in ("csv", "html", "json")]
-        + [f"reports/daily/manual/console-test/balances.{ext}" for ext in ("csv", "html", "json")]
-    )
+    folders = sorted({key.rpartition("/")[0] for key in keys(s3)})
+    assert [f.split("/run-")[0] for f in folders] == [
+        "reports/daily/2026/11/25",
+        "reports/daily/latest",
+        "reports/daily/manual",
+    ]
+    assert "-console-test-" in folders[2]
 
 
 @pytest.mark.parametrize(
@@ -286,6 +304,8 @@ def test_one_json_summary_line_and_one_metric_record_per_run(
         "Retries",
         "Success",
         "Seconds",
+        "AssertionFailures",
+        "RestatedDays",
     ]
     assert (emf["FunctionName"], emf["Pages"], emf["Transactions"], emf["Success"]) == (
         "benchtest-test",
@@ -360,3 +380,94 @@ def test_logging_level_respects_lambdas_application_log_level(
     finally:
         root.setLevel(saved_level)
         root.handlers = saved_handlers
+
+
+# --- failures: deadline, what happened so far, no credentials ------------------------------
+
+
+@pytest.mark.parametrize("behaviour", [silent, one_byte_per_second])
+def test_a_stalled_source_with_17s_left_fails_in_time_with_its_summary(
+    behaviour: Any,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10.1: the error is raised (Lambda posts it) well before the invocation is killed."""
+    caplog.set_level(logging.INFO)
+    with RawServer(sample_pages(), 1, behaviour) as server:
+        monkeypatch.setenv("BENCH_API_URL", server.url)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"^page 1: deadline of 12s reached while"):
+            invoke(SCHEDULED, LambdaContext(remaining_ms=17_000))
+        elapsed = time.monotonic() - started
+    assert elapsed < 17 - handler.RESERVE_SECONDS + 1
+    [line] = summary_lines(caplog)
+    summary = json.loads(line.getMessage())
+    assert (summary["success"], summary["error_type"], summary["pages"]) == (
+        False,
+        "FetchError",
+        0,
+    )
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["Success"], emf["ErrorType"]) == (0, "FetchError")
+
+
+def test_a_failed_runs_summary_and_metrics_carry_what_happened_so_far(
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10.2: page 3 fails after four retries; pages 1 and 2 were fetched."""
+    server = serve(sample_pages(), faults={3: ["503"] * 10})
+    monkeypatch.setenv("BENCH_API_URL", server.url)
+    monkeypatch.setenv("BENCH_RETRIES", "4")
+    monkeypatch.setenv("BENCH_CONCURRENCY", "1")
+    caplog.set_level(logging.INFO)
+    with pytest.raises(FetchError, match=r"^page 3: HTTP 503 after 5 attempts$"):
+        invoke(SCHEDULED)
+    assert server.page_requests[3] == 5
+    summary = json.loads(summary_lines(caplog)[0].getMessage())
+    assert {k: summary[k] for k in ("pages", "retries", "error_type")} == {
+        "pages": 2,
+        "retries": 4,
+        "error_type": "FetchError",
+    }
+    # Attempts started: the end-marker request may be cut by the abort before the server reads it.
+    assert summary["requests"] in {server.requests, server.requests + 1}
+    assert summary["transactions"] > 0
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["Success"], emf["Pages"], emf["Retries"]) == (0, 2, 4)
+    assert emf["Transactions"] == summary["transactions"]
+    assert [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == [
+        "Pages",
+        "Transactions",
+        "Retries",
+        "Success",
+        "Seconds",
+        "AssertionFailures",
+        "RestatedDays",
+    ]
+
+
+@pytest.mark.parametrize("pages", [sample_pages(), {}], ids=["success", "failure"])
+def test_credentials_in_the_url_reach_no_log_or_metric(
+    pages: dict[int, bytes],
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = serve(pages)
+    monkeypatch.setenv("BENCH_API_URL", server.url.replace("http://", "http://user:s3cret@"))
+    caplog.set_level(logging.DEBUG)
+    if pages:
+        shown = json.dumps(invoke(SCHEDULED))
+        assert f'"source": "{server.url}"' in shown
+    else:
+        with pytest.raises(FetchError) as caught:
+            invoke(SCHEDULED)
+        shown = f"{caught.value} {caught.value.url}"
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "benchtest.run" in logged
+    assert "s3cret" not in shown + logged + "".join(capsys.readouterr())

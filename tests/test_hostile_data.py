@@ -21,9 +21,9 @@ import pytest
 import benchtest
 from benchtest.cli import main
 from benchtest.config import SETTINGS
-from benchtest.ledger import EXACT
+from benchtest.money import EXACT, MAX_AMOUNT_DIGITS
 from benchtest.text import for_terminal, quoted
-from benchtest.transactions import MAX_AMOUNT_DIGITS, MAX_PAGE_RECORDS
+from benchtest.transactions import MAX_PAGE_RECORDS
 from tests.support import ROOT, make_pages, record, settings
 
 SECONDS = 20  # each hostile page is refused well within this, on a slow machine too
@@ -128,7 +128,8 @@ HOSTILE = [
 def test_a_hostile_page_is_one_line_naming_page_record_and_field(serve, capsys, page, message):
     server = serve({1: page})
     started = time.monotonic()
-    code = main(["--url", server.url, "--format", "json", "--retries", "0"])
+    # Concurrency 1: the whole 16 MiB page cap, so the decoder's own limits are what answer.
+    code = main(["--url", server.url, "--format", "json", "--retries", "0", "--concurrency", "1"])
     seconds = time.monotonic() - started
     out, err = capsys.readouterr()
     assert seconds < SECONDS
@@ -286,3 +287,24 @@ def test_an_error_on_a_terminal_starts_on_its_own_line(serve, tmp_path):
     last = shown.replace("\r\n", "\n").split("\n")[-2]
     assert last.startswith("benchtest: error: page 2: transactions[0].Amount: not a plain"), shown
     assert "\rfetched 1 pages\nbenchtest: error: page 2:" in shown.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(
+    ("company", "shown"),
+    [
+        ("\x1b]0;pwned\x07ACME", "\\x1b]0;pwned\\x07ACME"),
+        ("\x1b[2K\x1b[1ATotal balance: 0.00", "\\x1b[2K\\x1b[1ATotal balance: 0.00"),
+        ("EVIL\rTotal balance: 0.00", "EVIL Total balance: 0.00"),  # vendor names fold spaces
+    ],
+)
+def test_escape_sequences_reach_the_table_only_as_visible_text(serve, capsys, company, shown):
+    """A Company cannot move the cursor, clear a line or retitle the terminal."""
+    pages = make_pages(
+        [record(amount="-1.00", Company=company), record(amount="-1.00", Company=company)], 10
+    )
+    server = serve(pages)
+    assert main(["--url", server.url, "--format", "table", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert not {"\x1b", "\r", "\x07"} & set(out)
+    assert shown in out
+    assert "Total balance: -2.00" in out.splitlines()

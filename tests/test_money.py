@@ -65,3 +65,10 @@ def test_money_for_people_has_separators_two_decimals_and_the_given_minus(amount
 )
 def test_axis_labels_round_to_the_given_places_and_drop_the_sign_of_zero(amount, places, shown):
     assert for_people(Decimal(amount), minus=MINUS, places=places) == shown
+
+
+@pytest.mark.parametrize("digits", [26, 27, 60])
+def test_whole_amounts_of_any_allowed_length_get_their_cents(digits: int) -> None:
+    """Quantizing to cents needs more than the default 28 digits of precision past 26 digits."""
+    assert plain(Decimal("9" * digits)) == "9" * digits + ".00"
+    assert plain(Decimal("-" + "9" * digits)) == "-" + "9" * digits + ".00"

@@ -139,6 +139,21 @@ class Chart:
     high: Point | None  # the highest balance (its first day)
     point_radius: float
 
+    def position(self, day: date, balance: Decimal) -> tuple[float, float] | None:
+        """Where (``day``, ``balance``) is drawn; None outside the chart's days.
+
+        Both axes are linear, so the first and last point (x) and the end ticks (y) place any
+        other value; ``balance`` may be outside the money axis only if it is not a balance.
+        """
+        if not self.points or not self.points[0].day <= day <= self.points[-1].day:
+            return None
+        first, last = self.points[0], self.points[-1]
+        days = (last.day - first.day).days
+        x = first.x if days == 0 else first.x + (day - first.day).days * (last.x - first.x) / days
+        low, high = self.y_ticks[0], self.y_ticks[-1]
+        share = float((balance - low.value) / (high.value - low.value))
+        return x, low.y + share * (high.y - low.y)
+
 
 # --------------------------------------------------------------------------- money axis
 

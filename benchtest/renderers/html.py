@@ -15,11 +15,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from html import escape
 
 from .. import __version__
-from ..model import UNCATEGORIZED, DailyBalance, DuplicateGroup, ListedTransaction, Report
+from ..model import (
+    COMPARED,
+    UNCATEGORIZED,
+    CategoryTotal,
+    Changes,
+    DailyBalance,
+    DuplicateGroup,
+    ListedTransaction,
+    Report,
+)
 from ..money import MINUS, for_people
 from .chart import Chart, Point, balance_chart
 
@@ -61,6 +71,11 @@ svg.chart .extreme.high { stroke: var(--pos); }
 svg.chart .extreme-label { font-weight: 700; paint-order: stroke; stroke: #fff;
   stroke-width: 3px; stroke-linejoin: round; }
 svg.chart .empty { font-size: 14px; fill: var(--muted); }
+svg.chart .assertion { fill: #fff; stroke-width: 2; }
+svg.chart .assertion.ok { stroke: var(--pos); }
+svg.chart .assertion.failed { stroke: var(--neg); fill: var(--neg); }
+tr.failed td, .failed { color: var(--neg); font-weight: 700; }
+tr.restated td { background: #fff4ce; }
 .bar-cell { width: 40%; }
 .track { position: relative; height: 14px; margin-top: 3px; }
 .track::before { content: ""; position: absolute; left: 50%; top: -2px; bottom: -2px;
@@ -95,10 +110,12 @@ def render(report: Report) -> str:
         _chart_svg(
             balance_chart([(d.date, d.balance) for d in days]),
             period,
+            report,
         ),
         "</section>",
+        _reconciliation(report),
         _categories(report),
-        _daily_table(days),
+        _daily_table(days, report.changes),
         _duplicates(report),
         _transactions(report),
         "<footer>Amounts are exact, from the ledger's decimal strings; negative amounts are shown"
@@ -139,6 +156,18 @@ def _vendor(item: ListedTransaction | DuplicateGroup) -> str:
     return f'<td title="{_e(item.company)}">{_e(item.vendor)}</td>'
 
 
+def _table(cls: str, head: str, rows: Iterable[str]) -> list[str]:
+    """A table's lines: ``head`` holds the header row's cells, ``rows`` the body's rows."""
+    return [
+        f'<table class="{cls}">',
+        f"<thead><tr>{head}</tr></thead>",
+        "<tbody>",
+        *rows,
+        "</tbody>",
+        "</table>",
+    ]
+
+
 # --------------------------------------------------------------------------- sections
 
 
@@ -158,7 +187,7 @@ def _header(report: Report, period: str) -> str:
     return f'<header>\n<h1>Ledger report</h1>\n<dl class="facts">\n{rows}\n</dl>\n</header>'
 
 
-def _chart_svg(chart: Chart, period: str) -> str:
+def _chart_svg(chart: Chart, period: str, report: Report) -> str:
     layout, plot = chart.layout, chart.plot
     w, h = layout.width, layout.height
     out = [
@@ -214,6 +243,7 @@ def _chart_svg(chart: Chart, period: str) -> str:
     ]
     out.append("</g>")
     out += _extremes(chart)
+    out += _assertion_marks(chart, report)
     out.append("</svg>")
     return "\n".join(out)
 
@@ -248,6 +278,94 @@ def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) ->
     ]
 
 
+def _assertion_marks(chart: Chart, report: Report) -> list[str]:
+    """A diamond on the balance line at each asserted date: green when it holds, red if not."""
+    out = []
+    size = chart.point_radius + 4
+    for a in report.assertions:
+        where = chart.position(a.date, a.actual)
+        if where is None:
+            continue  # before the first or after the last day: listed in the table only
+        x, y = where
+        cls = "ok" if a.ok else "failed"
+        corners = f"{_f(x)},{_f(y - size)} {_f(x + size)},{_f(y)} {_f(x)},{_f(y + size)} " + (
+            f"{_f(x - size)},{_f(y)}"
+        )
+        out.append(
+            f'<polygon class="assertion {cls}" points="{corners}"><title>'
+            f"{_assertion_text(a.date.isoformat(), a.expected, a.actual, a.ok)}</title></polygon>"
+        )
+    return ['<g class="assertions">', *out, "</g>"] if out else []
+
+
+def _assertion_text(day: str, expected: Decimal, actual: Decimal, ok: bool) -> str:
+    verdict = "holds" if ok else "FAILED"
+    return f"Assertion {day}: expected {_money(expected)}, actual {_money(actual)}: {verdict}"
+
+
+def _reconciliation(report: Report) -> str:
+    if not report.assertions and report.changes is None:
+        return ""
+    out = ['<section id="reconciliation">', "<h2>Reconciliation</h2>"]
+    if report.assertions:
+        failed = len(report.failed_assertions)
+        out += [
+            f"<h3>Balance assertions: {len(report.assertions) - failed} hold, {failed} failed</h3>",
+            *_table(
+                "assertions",
+                '<th>Date</th><th class="num">Expected</th><th class="num">Actual</th>'
+                '<th class="num">Difference</th><th>Result</th>',
+                (
+                    f'<tr class="{"ok" if a.ok else "failed"}"><td>{a.date.isoformat()}</td>'
+                    f"{_num(a.expected)}{_num(a.actual)}{_num(a.difference)}"
+                    f"<td>{'ok' if a.ok else 'FAILED'}</td></tr>"
+                    for a in report.assertions
+                ),
+            ),
+        ]
+    if report.changes is not None:
+        out += _changes(report.changes)
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _changes(changes: Changes) -> list[str]:
+    out = ["<h3>Changes since the previous run</h3>", f'<p class="note">{_e(changes.note)}</p>']
+    if changes.status != COMPARED:
+        return out
+    count_difference = changes.transaction_count_difference or 0
+    previous_total = changes.previous_total_balance or Decimal(0)
+    total_difference = changes.total_balance_difference or Decimal(0)
+    out.append(
+        '<dl class="facts">'
+        f"<dt>Transactions</dt><dd>{changes.previous_transaction_count or 0:,} before, "
+        f"{count_difference:+,}</dd>"
+        f"<dt>Total balance</dt><dd>{_money(previous_total)} before, "
+        f"{_signed(total_difference)}</dd>"
+        f"<dt>New days</dt><dd>{len(changes.new_days):,}</dd>"
+        "</dl>"
+    )
+    if changes.restated_days:
+        out += _table(
+            "restated",
+            '<th>Restated day</th><th class="num">Change before</th>'
+            '<th class="num">Change</th><th class="num">Balance before</th>'
+            '<th class="num">Balance</th><th class="num">Difference</th>',
+            (
+                f'<tr class="restated"><td>{d.date.isoformat()}</td>{_num(d.previous_change)}'
+                f"{_num(d.change)}{_num(d.previous_balance)}{_num(d.balance)}"
+                f'<td class="num">{_signed(d.balance_difference)}</td></tr>'
+                for d in changes.restated_days
+            ),
+        )
+    return out
+
+
+def _signed(amount: Decimal) -> str:
+    text = _money(amount)
+    return text if text.startswith(MINUS) else "+" + text
+
+
 def _categories(report: Report) -> str:
     categories = report.categories
     out = ['<section id="categories">', "<h2>Categories by total</h2>"]
@@ -255,43 +373,53 @@ def _categories(report: Report) -> str:
         out += ['<p class="note">None: no transactions.</p>', "</section>"]
         return "\n".join(out)
     largest = max(abs(c.total) for c in categories)
-    out += [
-        '<table class="categories">',
-        '<thead><tr><th>Category</th><th class="num">Transactions</th>'
-        '<th class="num">Total</th><th class="bar-cell">'
-        '<span class="note">negative | positive</span></th></tr></thead>',
-        "<tbody>",
-    ]
-    for c in categories:
-        total = c.total
-        share = float(abs(total) / largest) * 50 if largest else 0.0
-        side = "neg" if total < 0 else "pos"
-        out.append(
+
+    def row(c: CategoryTotal) -> str:
+        share = float(abs(c.total) / largest) * 50 if largest else 0.0
+        side = "neg" if c.total < 0 else "pos"
+        return (
             f'<tr><td>{_e(c.name)}</td><td class="num">{c.count:,}</td>{_num(c.total)}'
             f'<td class="bar-cell"><div class="track"><span class="bar {side}"'
             f' style="width:{share:.2f}%"></span></div></td></tr>'
         )
-    out += ["</tbody>", "</table>", "</section>"]
+
+    out += _table(
+        "categories",
+        '<th>Category</th><th class="num">Transactions</th><th class="num">Total</th>'
+        '<th class="bar-cell"><span class="note">negative | positive</span></th>',
+        map(row, categories),
+    )
+    out.append("</section>")
     return "\n".join(out)
 
 
-def _daily_table(days: tuple[DailyBalance, ...]) -> str:
+def _daily_table(days: tuple[DailyBalance, ...], changes: Changes | None) -> str:
     out = ['<section id="daily">', "<h2>Daily balances</h2>"]
     if not days:
         out += ['<p class="note">None: no transactions.</p>', "</section>"]
         return "\n".join(out)
-    out += [
-        '<table class="daily">',
-        '<thead><tr><th>Date</th><th class="num">Change</th><th class="num">Balance</th>'
-        '<th class="num">Transactions</th></tr></thead>',
-        "<tbody>",
-    ]
-    out += [
-        f"<tr><td>{d.date.isoformat()}</td>{_num(d.change)}{_num(d.balance)}"
-        f'<td class="num">{d.count:,}</td></tr>'
-        for d in days
-    ]
-    out += ["</tbody>", "</table>", "</section>"]
+    before = {} if changes is None else {d.date: d for d in changes.restated_days}
+
+    def row(d: DailyBalance) -> str:
+        restated = before.get(d.date)
+        attrs = (
+            ""
+            if restated is None
+            else f' class="restated" title="restated: balance before '
+            f'{_money(restated.previous_balance)}"'
+        )
+        return (
+            f"<tr{attrs}><td>{d.date.isoformat()}</td>{_num(d.change)}{_num(d.balance)}"
+            f'<td class="num">{d.count:,}</td></tr>'
+        )
+
+    out += _table(
+        "daily",
+        '<th>Date</th><th class="num">Change</th><th class="num">Balance</th>'
+        '<th class="num">Transactions</th>',
+        map(row, days),
+    )
+    out.append("</section>")
     return "\n".join(out)
 
 
@@ -306,17 +434,19 @@ def _duplicates(report: Report) -> str:
         f'<p class="note">Records identical in date, ledger, amount and company: '
         f"{report.duplicate_count:,} extra transaction(s) totalling "
         f"{_money(report.duplicate_total)}, {where} the totals.</p>",
-        '<table class="duplicates">',
-        '<thead><tr><th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
-        '<th class="num">Times</th></tr></thead>',
-        "<tbody>",
+        *_table(
+            "duplicates",
+            '<th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
+            '<th class="num">Times</th>',
+            (
+                f"<tr><td>{d.date.isoformat()}</td>{_vendor(d)}"
+                f"<td>{_e(d.ledger or UNCATEGORIZED)}</td>{_num(d.amount)}"
+                f'<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
+                for d in groups
+            ),
+        ),
+        "</section>",
     ]
-    out += [
-        f"<tr><td>{d.date.isoformat()}</td>{_vendor(d)}<td>{_e(d.ledger or UNCATEGORIZED)}</td>"
-        f'{_num(d.amount)}<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
-        for d in groups
-    ]
-    out += ["</tbody>", "</table>", "</section>"]
     return "\n".join(out)
 
 
@@ -333,16 +463,16 @@ def _transactions(report: Report) -> str:
         out += [
             f"<details><summary>{_e(c.name)}: {c.count:,} transaction(s), "
             f"{_money(c.total)}</summary>",
-            '<table class="transactions">',
-            '<thead><tr><th>Date</th><th>Vendor</th><th class="num">Amount</th>'
-            '<th class="num">Page</th></tr></thead>',
-            "<tbody>",
+            *_table(
+                "transactions",
+                '<th>Date</th><th>Vendor</th><th class="num">Amount</th><th class="num">Page</th>',
+                (
+                    f"<tr><td>{t.date.isoformat()}</td>{_vendor(t)}{_num(t.amount)}"
+                    f'<td class="num">{t.page:,}</td></tr>'
+                    for t in c.transactions
+                ),
+            ),
+            "</details>",
         ]
-        out += [
-            f"<tr><td>{t.date.isoformat()}</td>{_vendor(t)}{_num(t.amount)}"
-            f'<td class="num">{t.page:,}</td></tr>'
-            for t in c.transactions
-        ]
-        out += ["</tbody>", "</table>", "</details>"]
     out.append("</section>")
     return "\n".join(out)

@@ -1,14 +1,17 @@
 """The report as aligned text for people: what was read, daily balances, categories, duplicates.
 
-Money has thousands separators and a plain ``-`` (terminals and copy-paste expect it).
+Money has thousands separators and a plain ``-`` (terminals and copy-paste expect it). Text from
+the API goes through `for_terminal`, so an escape sequence in a Company cannot rewrite the screen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
-from ..model import UNCATEGORIZED, Report
+from ..model import COMPARED, UNCATEGORIZED, Changes, Report
 from ..money import for_people
+from ..text import for_terminal
 
 
 def render(report: Report) -> str:
@@ -29,7 +32,7 @@ def render(report: Report) -> str:
         + ("excluded from the totals" if report.duplicates_excluded else "included in the totals")
     )
     lines += [
-        f"Source:        {report.source}",
+        f"Source:        {for_terminal(report.source)}",
         f"Pages:         {report.page_count}",
         f"Transactions:  {report.transaction_count}",
         f"Period:        {period}",
@@ -61,11 +64,76 @@ def render(report: Report) -> str:
             *_columns(("Date", "Vendor", "Ledger", "Amount", "Times"), dups),
             "",
         ]
+    lines += _assertions(report)
+    if report.changes is not None:
+        lines += _changes(report.changes)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _assertions(report: Report) -> list[str]:
+    if not report.assertions:
+        return []
+    rows = [
+        (
+            a.date.isoformat(),
+            for_people(a.expected),
+            for_people(a.actual),
+            for_people(a.difference),
+            "ok" if a.ok else "FAILED",
+        )
+        for a in report.assertions
+    ]
+    failed = len(report.failed_assertions)
+    title = f"Balance assertions: {len(rows) - failed} ok, {failed} failed"
+    header = ("Date", "Expected", "Actual", "Difference", "Result")
+    return [title, *_columns(header, rows), ""]
+
+
+def _changes(changes: Changes) -> list[str]:
+    lines = ["Changes since the previous run", changes.note]
+    if changes.status != COMPARED:
+        return [*lines, ""]
+    assert changes.previous_total_balance is not None  # set whenever compared
+    assert changes.total_balance_difference is not None
+    lines += [
+        f"Transactions:  {changes.previous_transaction_count} before, "
+        f"{_signed_count(changes.transaction_count_difference or 0)}",
+        f"Total balance: {for_people(changes.previous_total_balance)} before, "
+        f"{_signed(changes.total_balance_difference)}",
+    ]
+    if changes.restated_days:
+        rows = [
+            (
+                d.date.isoformat(),
+                for_people(d.previous_change),
+                for_people(d.change),
+                for_people(d.previous_balance),
+                for_people(d.balance),
+                _signed(d.balance_difference),
+            )
+            for d in changes.restated_days
+        ]
+        header = ("Restated", "Change before", "Change", "Balance before", "Balance", "Difference")
+        lines += _columns(header, rows)
+    if changes.new_days:
+        first, last = changes.new_days[0].date, changes.new_days[-1].date
+        span = first.isoformat() if first == last else f"{first} to {last}"
+        lines.append(f"New days:      {len(changes.new_days)} ({span})")
+    return [*lines, ""]
+
+
+def _signed(amount: Decimal) -> str:
+    text = for_people(amount)
+    return text if text.startswith("-") else "+" + text
+
+
+def _signed_count(count: int) -> str:
+    return f"{count:+d}"
 
 
 def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Aligned text columns: numbers (and their headers) right-aligned, text left-aligned."""
+    rows = [tuple(map(for_terminal, row)) for row in rows]  # before widths: escapes have length
     columns = list(zip(header, *rows, strict=True))
     widths = [max(map(len, column)) for column in columns]
     right = [bool(rows) and all(_numeric(cell) for cell in column[1:]) for column in columns]
@@ -80,4 +148,4 @@ def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[s
 
 
 def _numeric(cell: str) -> bool:
-    return cell.lstrip("-x").replace(",", "").replace(".", "").isdigit()
+    return cell.lstrip("+-x").replace(",", "").replace(".", "").isdigit()

@@ -1,0 +1,142 @@
+"""The API's auth header value: from ``BENCH_AUTH_TOKEN`` (CLI) or an SSM parameter (Lambda).
+
+The value is a `Secret`: its repr and str are ``Secret('***')``, so a settings object, a log
+record or a traceback that shows it shows no token. It is never a flag (flags land in shell
+history and ``ps``). Errors name where the value came from (the variable, the parameter's
+name), never the value. The Lambda reads its parameter once per cold start, at the first
+invocation rather than at import (boto3 costs ~1 s there, and only a configured function needs
+it), and keeps it for the later ones; a failed run forgets it (`forget`), so a rotated token is
+read again by the next invocation without waiting for a new execution environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import BenchError, ConfigError
+
+TOKEN_ENV = "BENCH_AUTH_TOKEN"  # noqa: S105 (a variable's name) - the CLI's header value, e.g. "Bearer …"
+PARAMETER_ENV = "BENCH_AUTH_PARAMETER"  # the Lambda's SSM parameter (name or ARN) holding it
+
+# RFC 9110 field-value, narrowed to visible ASCII and inner spaces or tabs: anything else (CR
+# or LF above all: header injection) is refused here, before requests would put the value in
+# its own error message.
+_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?")
+
+
+class Secret:
+    """A header value that does not show itself: ``repr`` and ``str`` are ``Secret('***')``."""
+
+    __slots__ = ("_value", "origin")
+
+    def __init__(self, value: str, origin: str) -> None:
+        self._value = value
+        self.origin = origin  # where it came from, for messages: a variable or parameter name
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+def header_value(value: str, origin: str) -> Secret:
+    """``value`` as a `Secret`, surrounding whitespace removed; ConfigError naming ``origin``."""
+    value = value.strip()
+    if not value:
+        raise ConfigError("is empty: no auth header value", origin=origin)
+    if _VALUE.fullmatch(value) is None:
+        bad = next(
+            i for i, c in enumerate(value, 1) if not (" " <= c <= "~" or c == "\t")
+        )  # position only: the character could be part of the token
+        what = "a line break (CR or LF)" if value[bad - 1] in "\r\n" else "not printable ASCII"
+        raise ConfigError(f"is not a valid header value: character {bad} is {what}", origin=origin)
+    return Secret(value, origin)
+
+
+def from_env(env: Mapping[str, str]) -> Secret | None:
+    """The CLI's header value, from ``BENCH_AUTH_TOKEN``; None when it is unset or empty."""
+    value = env.get(TOKEN_ENV, "")
+    return header_value(value, TOKEN_ENV) if value else None
+
+
+_cache: dict[str, Secret] = {}
+
+
+def from_parameter(env: Mapping[str, str]) -> Secret | None:
+    """The Lambda's header value, from the SSM parameter ``BENCH_AUTH_PARAMETER`` names.
+
+    Read once and cached for the execution environment's life (see `forget`); None when no
+    parameter is configured, without importing boto3.
+    """
+    name = env.get(PARAMETER_ENV, "").strip()
+    if not name:
+        return None
+    if name not in _cache:
+        _cache[name] = _read_parameter(name)
+    return _cache[name]
+
+
+def forget() -> None:
+    """Drop the cached value, so the next invocation reads the parameter again."""
+    _cache.clear()
+
+
+def _read_parameter(name: str) -> Secret:
+    import boto3  # only a function with a parameter pays for boto3, and only when it runs
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    where = f"SSM parameter {name}"
+    # Short timeouts and few attempts: the read comes out of the run's time.
+    config = Config(connect_timeout=5, read_timeout=5, retries={"mode": "standard"})
+    # botocore's DEBUG log prints every response body, the decrypted value included; Lambda
+    # keeps DEBUG records when application_log_level is DEBUG. The function is single-threaded
+    # here, so switching its parser's logger off for the call silences no other work.
+    parsers = logging.getLogger("botocore.parsers")
+    disabled, parsers.disabled = parsers.disabled, True
+    try:
+        client = boto3.client("ssm", config=config)
+        answer = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    except ClientError as exc:
+        raise explain(exc, where) from exc
+    except BotoCoreError as exc:  # no credentials or region, endpoint unreachable
+        raise BenchError(f"{where}: cannot read it: {exc}") from exc
+    finally:
+        parsers.disabled = disabled
+    if answer.get("Type") != "SecureString":
+        raise ConfigError(
+            f"{where} is a {answer.get('Type')}, not a SecureString: store the token "
+            "encrypted (aws ssm put-parameter --type SecureString --overwrite …)",
+            origin=PARAMETER_ENV,
+        )
+    return header_value(str(answer["Value"]), where)
+
+
+# Error codes SSM and KMS answer GetParameter with, as the person fixing it needs to read them.
+_CAUSES = {
+    "ParameterNotFound": "not found (check the name or ARN, and the function's region)",
+    "ParameterVersionNotFound": "that version was not found",
+    "AccessDeniedException": "access denied (the function's role needs ssm:GetParameter on it)",
+    "AccessDenied": "access denied (the function's role needs ssm:GetParameter on it)",
+    "UnrecognizedClientException": "the AWS credentials were refused",
+    "ValidationException": "not a valid parameter name or ARN",
+    "InvalidKeyId": "its KMS key is disabled or not usable",
+    "KMSAccessDeniedException": "access denied to its KMS key (kms:Decrypt)",
+    "ThrottlingException": "throttled by SSM; the next run will try again",
+}
+
+
+def explain(exc: Any, where: str) -> BenchError:
+    """A ClientError as one line naming the parameter and the cause (its code), never a value."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "")) or "Unknown"
+    cause = _CAUSES.get(code, f"GetParameter failed ({code})")
+    if code in {"ThrottlingException", "InternalServerError"}:
+        return BenchError(f"{where}: {cause}")
+    return ConfigError(f"{where}: {cause}", origin=PARAMETER_ENV)

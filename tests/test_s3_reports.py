@@ -1,0 +1,352 @@
+"""The Lambda's S3 reports with moto: all-or-nothing run folders, a latest that never moves
+backward, the comparison with the previous scheduled run, and names checked before the fetch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from moto import mock_aws
+
+import handler
+from benchtest import ConfigError, s3sink
+from benchtest.source import sample_pages
+from tests.ledger_server import LedgerServer
+from tests.test_handler import LambdaContext, emf_lines, summary_lines
+
+BUCKET = "benchtest-reports"
+PREFIX = "reports"
+LATEST = f"{PREFIX}/latest/balances.json"
+
+
+def scheduled(day: int) -> dict[str, str]:
+    return {"scheduled_time": f"2026-11-{day:02d}T06:00:00Z"}
+
+
+@pytest.fixture(autouse=True)
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BENCH_API_URL", "REPORT_PREFIX", "AWS_LAMBDA_LOG_FORMAT", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "BENCH_BACKOFF": "0.01",
+        "BENCH_RETRIES": "1",
+        "AWS_LAMBDA_FUNCTION_NAME": "benchtest-test",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "REPORT_BUCKET": BUCKET,
+        "REPORT_PREFIX": PREFIX,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+@pytest.fixture
+def ledger(serve: Callable[..., LedgerServer], monkeypatch: pytest.MonkeyPatch) -> LedgerServer:
+    """The bundled sample on a loopback server whose pages a test may change between runs."""
+    server = serve(sample_pages())
+    monkeypatch.setenv("BENCH_API_URL", server.url)
+    return server
+
+
+def hook_puts(monkeypatch: pytest.MonkeyPatch, on_put: Callable[[dict[str, Any]], None]) -> None:
+    """Every S3 client the handler makes calls ``on_put(params)`` before each PutObject.
+
+    A botocore event hook on a real client (it sees the API parameters, e.g. ``Key``): the
+    request path stays boto3's own.
+    """
+    make = s3sink.new_client
+
+    def client() -> Any:
+        real = make()
+        real.meta.events.register(
+            "before-parameter-build.s3.PutObject", lambda params, **_: on_put(params)
+        )
+        return real
+
+    monkeypatch.setattr(s3sink, "new_client", client)
+
+
+def keys(s3: Any) -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+def latest(s3: Any) -> tuple[str, dict[str, Any]]:
+    """(scheduled time, report) of latest; the CSV and HTML must be from that run too."""
+    heads = {
+        ext: s3.head_object(Bucket=BUCKET, Key=f"{PREFIX}/latest/balances.{ext}")["Metadata"]
+        for ext in ("csv", "html", "json")
+    }
+    assert len({m["run-id"] for m in heads.values()}) == 1, heads
+    report = json.loads(s3.get_object(Bucket=BUCKET, Key=LATEST)["Body"].read())
+    return heads["json"]["scheduled-time"], report
+
+
+def edit_amount(server: LedgerServer, page: int, index: int, delta: str) -> None:
+    doc = json.loads(server.pages[page])
+    record = doc["transactions"][index]
+    record["Amount"] = str(Decimal(record["Amount"]) + Decimal(delta))
+    server.pages[page] = json.dumps(doc).encode()
+
+
+def invoke(event: dict[str, Any], request_id: str = "req") -> Any:
+    report = handler.handler(event, LambdaContext(aws_request_id=request_id))
+    json.dumps(report)
+    return report
+
+
+# --- first run, second run, assertions ----------------------------------------------------------
+
+
+def test_a_first_run_says_so_and_becomes_latest(s3: Any, ledger: LedgerServer) -> None:
+    report = invoke(scheduled(24))
+    assert report["changes"]["status"] == "first_run"
+    assert report["changes"]["note"] == "first run: nothing to compare"
+    assert latest(s3) == ("2026-11-24T06:00:00Z", {k: v for k, v in report.items() if k != "s3"})
+
+
+def test_a_second_run_reports_the_restated_days_and_counts_them(
+    s3: Any, ledger: LedgerServer, caplog: pytest.LogCaptureFixture, capsys: Any
+) -> None:
+    invoke(scheduled(24), "day-24")
+    edit_amount(ledger, page=3, index=0, delta="-0.05")  # a 2026-03-10 or -11 record
+    changed_day = json.loads(ledger.pages[3])["transactions"][0]["Date"]
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    capsys.readouterr()
+    report = invoke(scheduled(25), "day-25")
+    changes = report["changes"]
+    assert changes["status"] == "compared"
+    assert changes["previous"] == (f"s3://{BUCKET}/{LATEST} (scheduled run 2026-11-24T06:00:00Z)")
+    assert changes["restated_days"][0]["date"] == changed_day
+    assert {d["balance_difference"] for d in changes["restated_days"]} == {"-0.05"}
+    assert (changes["total_balance_difference"], changes["new_days"]) == ("-0.05", [])
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert emf["RestatedDays"] == len(changes["restated_days"]) >= 1
+    [line] = summary_lines(caplog)
+    assert json.loads(line.getMessage())["restated_days"] == emf["RestatedDays"]
+    assert latest(s3)[0] == "2026-11-25T06:00:00Z"
+
+
+def test_a_failed_assertion_writes_the_report_logs_an_error_and_does_not_raise(
+    s3: Any,
+    ledger: LedgerServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: Any,
+) -> None:
+    monkeypatch.setenv("BENCH_ASSERT_BALANCE", "2026-03-11=5356.75,2026-03-05=2500")
+    caplog.set_level(logging.INFO)
+    report = invoke(scheduled(24))
+    assert [a["ok"] for a in report["assertions"]] == [False, True]
+    assert len(keys(s3)) == 6  # the run folder and latest
+    [line] = summary_lines(caplog)
+    assert line.levelno == logging.ERROR
+    summary = json.loads(line.getMessage())
+    assert (summary["success"], summary["assertion_failures"]) == (True, 1)
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["AssertionFailures"], emf["Success"]) == (1, 1)
+
+
+# --- latest never moves backward --------------------------------------------------------------
+
+
+def test_a_late_older_run_leaves_latest_alone(s3: Any, ledger: LedgerServer) -> None:
+    newer = invoke(scheduled(25), "newer")
+    older = invoke(scheduled(24), "older")  # a retry of yesterday, finishing after today's run
+    assert older["s3"]["json"].startswith(f"s3://{BUCKET}/{PREFIX}/2026/11/24/run-")
+    assert s3.head_object(Bucket=BUCKET, Key=older["s3"]["json"].split(BUCKET + "/")[1])
+    assert latest(s3) == ("2026-11-25T06:00:00Z", {k: v for k, v in newer.items() if k != "s3"})
+
+
+def test_a_manual_run_compares_with_latest_and_never_changes_it(
+    s3: Any, ledger: LedgerServer
+) -> None:
+    invoke(scheduled(24), "scheduled")
+    before = {k: s3.head_object(Bucket=BUCKET, Key=k)["ETag"] for k in keys(s3)}
+    edit_amount(ledger, page=1, index=0, delta="1.00")
+    report = invoke({}, "console")
+    assert report["changes"]["status"] == "compared"
+    assert report["changes"]["total_balance_difference"] == "1.00"
+    assert report["s3"]["json"].startswith(f"s3://{BUCKET}/{PREFIX}/manual/run-")
+    assert {k: s3.head_object(Bucket=BUCKET, Key=k)["ETag"] for k in before} == before
+
+
+@pytest.mark.parametrize("first", ["older", "newer"])
+def test_two_runs_racing_on_latest_leave_the_newer_one(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    """Both runs read latest (absent), then ``first`` publishes all of it while the other waits
+    with what it read, now stale; only a conditional write stops the older one winning."""
+    order = {"older": 24, "newer": 25}
+    second = ({"older", "newer"} - {first}).pop()
+    both_read = threading.Barrier(2, timeout=20)
+    first_done = threading.Event()
+    met: set[str] = set()
+
+    def race(params: dict[str, Any]) -> None:
+        name = threading.current_thread().name
+        if params["Key"].startswith(f"{PREFIX}/latest/") and name not in met:
+            met.add(name)
+            both_read.wait()  # both have read latest as absent
+            if name == second:
+                assert first_done.wait(timeout=20)
+
+    hook_puts(monkeypatch, race)
+    results: dict[str, Any] = {}
+
+    def run(name: str) -> None:
+        results[name] = invoke(scheduled(order[name]), name)
+        if name == first:
+            first_done.set()
+
+    threads = [threading.Thread(target=run, args=(name,), name=name) for name in order]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert set(results) == {"older", "newer"}
+    assert met == {"older", "newer"}  # both reached the race
+    time, report = latest(s3)
+    assert time == "2026-11-25T06:00:00Z"
+    assert report == {k: v for k, v in results["newer"].items() if k != "s3"}
+
+
+def test_a_corrupt_latest_report_is_noted_and_replaced(
+    s3: Any, ledger: LedgerServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key=LATEST, Body=b'{"total_balance": 1e999}')
+    caplog.set_level(logging.INFO)
+    report = invoke(scheduled(24))
+    assert report["changes"]["status"] == "unavailable"
+    assert report["changes"]["note"].startswith(
+        f"not compared: s3://{BUCKET}/{LATEST} (scheduled run unknown time): not a JSON report"
+    )
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("previous report not compared" in r.getMessage() for r in warnings)
+    assert latest(s3)[0] == "2026-11-24T06:00:00Z"
+
+
+# --- all or nothing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failing_put", [2, 3])
+def test_s3_failing_mid_set_leaves_no_partial_report(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch, failing_put: int
+) -> None:
+    puts: list[str] = []
+
+    def fail(params: dict[str, Any]) -> None:
+        puts.append(params["Key"])
+        if len(puts) == failing_put:
+            raise EndpointConnectionError(endpoint_url="https://s3.test")
+
+    hook_puts(monkeypatch, fail)
+    with pytest.raises(EndpointConnectionError):
+        invoke(scheduled(24))
+    assert len(puts) == failing_put
+    assert keys(s3) == []
+
+
+def test_a_retry_failing_on_its_last_write_leaves_the_previous_set_whole(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke(scheduled(24), "attempt-1")
+    before = sorted(keys(s3))
+    latest_before = latest(s3)
+    edit_amount(ledger, page=2, index=0, delta="5.00")
+
+    def fail_json(params: dict[str, Any]) -> None:
+        if params["Key"].endswith("/balances.json") and "/latest/" not in params["Key"]:
+            raise EndpointConnectionError(endpoint_url="https://s3.test")
+
+    hook_puts(monkeypatch, fail_json)
+    with pytest.raises(EndpointConnectionError):
+        invoke(scheduled(24), "attempt-2")
+    assert sorted(keys(s3)) == before
+    assert latest(s3) == latest_before
+
+
+# --- names checked before anything is fetched -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REPORT_PREFIX", "reports/../other", r"REPORT_PREFIX: has an empty, '\.' or '\.\.'"),
+        ("REPORT_PREFIX", "..", r"REPORT_PREFIX: has an empty, '\.' or '\.\.' segment"),
+        ("REPORT_PREFIX", "/reports", r"REPORT_PREFIX: starts with '/'"),
+        ("REPORT_PREFIX", "a//b", r"REPORT_PREFIX: has an empty"),
+        ("REPORT_PREFIX", "a/\x1b[2Jb", r"REPORT_PREFIX: contains a control character"),
+        ("REPORT_BUCKET", "Reports_Bucket", r"REPORT_BUCKET: not a valid S3 bucket name"),
+        ("REPORT_BUCKET", "ab", r"not a valid S3 bucket name: 'ab'"),
+        ("REPORT_BUCKET", "a..b", r"no two adjacent periods"),
+        ("REPORT_BUCKET", "192.168.5.4", r"not formatted as an IP address"),
+        ("REPORT_BUCKET", "xn--bucket", r"a reserved prefix or suffix"),
+        ("REPORT_BUCKET", "bucket-s3alias", r"a reserved prefix or suffix"),
+    ],
+)
+def test_a_bad_prefix_or_bucket_is_refused_before_any_request(
+    ledger: LedgerServer,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    called: list[str] = []
+    monkeypatch.setattr(s3sink, "new_client", lambda: called.append("s3"))
+    with pytest.raises(ConfigError, match=message):
+        invoke(scheduled(24))
+    assert (ledger.requests, called) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [("reports/daily/", "reports/daily"), ("", ""), (" team-a/reports ", "team-a/reports")],
+)
+def test_good_prefixes_are_kept(prefix: str, expected: str) -> None:
+    assert s3sink.check_prefix(prefix) == expected
+
+
+def test_a_scheduled_time_in_the_future_is_refused(ledger: LedgerServer) -> None:
+    with pytest.raises(ConfigError, match="is in the future"):
+        invoke({"scheduled_time": "2999-01-01T06:00:00Z"})
+    assert ledger.requests == 0
+
+
+def test_without_list_permission_a_missing_latest_is_a_first_run(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role has no s3:ListBucket, so S3 answers 403, not 404, for a key not written yet."""
+    make = s3sink.new_client
+
+    def denied(params: dict[str, Any], **_: Any) -> None:
+        found = s3.list_objects_v2(Bucket=BUCKET, Prefix=params["Key"]).get("KeyCount", 0)
+        if not found:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Denied"}}, "Get")
+
+    def client() -> Any:
+        real = make()
+        for operation in ("HeadObject", "GetObject"):
+            real.meta.events.register(f"before-parameter-build.s3.{operation}", denied)
+        return real
+
+    monkeypatch.setattr(s3sink, "new_client", client)
+    report = invoke(scheduled(24))
+    assert report["changes"]["status"] == "first_run"
+    assert latest(s3)[0] == "2026-11-24T06:00:00Z"
