@@ -29,15 +29,12 @@ import os
 import random
 import resource
 import signal
-import subprocess
 import sys
 import time
 import traceback
 from array import array
 from collections.abc import Callable
-from multiprocessing import Pipe
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .duplicates import by_date
@@ -50,6 +47,10 @@ PARALLEL_MIN = 50_000  # transactions (totalCount) from which workers pay for th
 MAX_WORKERS = 4
 WINDOW = 8  # pages whose rows a worker keeps until the parent has checked them for repeats
 GRACE = 1.0  # seconds past the deadline the parent waits for a worker's own deadline error
+
+if TYPE_CHECKING:  # imported when used: a small ledger never pays for them (~10 ms)
+    import subprocess
+    from multiprocessing.connection import Connection
 
 Progress = Callable[[int, int | None], None]
 
@@ -101,6 +102,8 @@ class Parallel:
 
     def _collect(self, workers: dict[Connection, subprocess.Popen[bytes]], last: int) -> int:
         """Answer the workers until all are done; merge their aggregates; the transactions."""
+        from multiprocessing.connection import Connection, wait
+
         ledger, stats = self.ledger, self.stats
         live = set(workers)
         while live:
@@ -156,6 +159,9 @@ def split(last: int, count: int) -> list[list[int]]:
 
 
 def _start(seed: str) -> tuple[Connection, subprocess.Popen[bytes]]:
+    import subprocess
+    from multiprocessing import Pipe
+
     ours, theirs = Pipe()
     env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=os.pathsep.join(filter(None, sys.path)))
     try:
@@ -224,6 +230,8 @@ def _peak_rss_kb() -> int:
 
 def main() -> None:
     """A worker process: ``python -c 'from benchtest.workers import main; main()' FD``."""
+    from multiprocessing.connection import Connection
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     conn = Connection(int(sys.argv[1]))
     template, settings, deadline, share, last, total, concurrency, first = conn.recv()
