@@ -43,7 +43,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from http.client import IncompleteRead, RemoteDisconnected
@@ -523,17 +523,25 @@ def _tls_reason(chain: list[BaseException]) -> str:
     return "handshake failed"
 
 
+# Given page 1 and the last page's number, fetch and aggregate the rest elsewhere and return
+# the count of transactions of pages 2..last, or return None to leave them to `fetch_pages`.
+Delegate = Callable[[Page, int], int | None]
+
+
 def fetch_pages(
     template: str,
     settings: Settings,
     stats: FetchStats,
     deadline: float,
+    delegate: Delegate | None = None,
 ) -> Iterator[Page]:
     """Yield every page of the ledger, validated, in arrival order; raise on any gap or mismatch.
 
     ``deadline`` is a `time.monotonic()` value for the whole run. Every request runs in the
     pool's threads; leaving the generator (done, error, Ctrl-C, closed) abandons the ones in
     flight and joins the threads before it returns.
+    ``delegate`` (workers.py) may take over once page 1 gives the page count; then page 1
+    is its, and nothing is yielded.
     """
     fetcher = _Fetcher(template, settings, deadline, stats)
     pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="benchtest-fetch")
@@ -544,22 +552,22 @@ def fetch_pages(
         first = fetcher.parse(1, body)
         total = first.total_count
         stats.pages, stats.transactions = 1, len(first)
-        yield first
         if total is None:
+            yield first
             log.info("no totalCount on page 1: fetching pages in order until the 404")
             pages: Iterator[Page] = _in_order(fetcher, pool, settings.max_pages)
         else:
             last = _page_count(fetcher, total, len(first), settings.max_pages)
-            stats.expected_pages = last
-            pages = _concurrently(fetcher, pool, last, settings.concurrency)
+            rest = None if delegate is None else delegate(first, last)
+            if rest is None:
+                yield first
+                stats.expected_pages = last
+                pages = _concurrently(fetcher, pool, last, settings.concurrency)
+            else:
+                stats.transactions += rest
+                pages = iter(())
         for page in pages:
-            if page.total_count != total:
-                raise DataError(
-                    f"is {page.total_count}, page 1 said {total}",
-                    page=page.number,
-                    field="totalCount",
-                    url=fetcher.url(page.number),
-                )
+            _check_total(fetcher, page, total)
             stats.pages += 1
             stats.transactions += len(page)
             yield page
@@ -578,6 +586,42 @@ def _one(fetcher: _Fetcher, pool: ThreadPoolExecutor, number: int) -> bytes | No
     future = pool.submit(fetcher.get, number)
     fetcher.wait({future: number})
     return future.result()
+
+
+def fetch_share(
+    template: str,
+    settings: Settings,
+    stats: FetchStats,
+    deadline: float,
+    numbers: list[int],
+    last: int,
+    total: int,
+    concurrency: int,
+) -> Iterator[Page]:
+    """Pages ``numbers`` of a ledger of ``last`` pages (a worker process's share, see
+    workers.py), checked as `fetch_pages` checks them: ``last + 1`` must be the 404.
+    ``concurrency``: this share's part of ``settings.concurrency``, which still sets the page
+    cap, so a page too large for one process is too large for a worker too."""
+    fetcher = _Fetcher(template, settings, deadline, stats)
+    pool = ThreadPoolExecutor(concurrency, thread_name_prefix="benchtest-fetch")
+    try:
+        for page in _concurrently(fetcher, pool, last, concurrency, numbers):
+            _check_total(fetcher, page, total)
+            yield page
+    finally:
+        fetcher.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        fetcher.close()
+
+
+def _check_total(fetcher: _Fetcher, page: Page, total: int | None) -> None:
+    if page.total_count != total:
+        raise DataError(
+            f"is {page.total_count}, page 1 said {total}",
+            page=page.number,
+            field="totalCount",
+            url=fetcher.url(page.number),
+        )
 
 
 def _page_count(fetcher: _Fetcher, total: int, size: int, max_pages: int) -> int:
@@ -604,10 +648,15 @@ def _in_order(fetcher: _Fetcher, pool: ThreadPoolExecutor, max_pages: int) -> It
 
 
 def _concurrently(
-    fetcher: _Fetcher, pool: ThreadPoolExecutor, last: int, concurrency: int
+    fetcher: _Fetcher,
+    pool: ThreadPoolExecutor,
+    last: int,
+    concurrency: int,
+    share: list[int] | None = None,
 ) -> Iterator[Page]:
-    """Pages 2..last, plus last+1 which must be the 404; at most 2 x concurrency in flight."""
-    numbers = iter(range(2, last + 2))
+    """Pages 2..last, plus last+1 which must be the 404 (or those of ``share``); at most
+    2 x concurrency in flight."""
+    numbers = iter(range(2, last + 2) if share is None else share)
     window = 2 * concurrency
     pending: dict[Future[bytes | None], int] = {}
 

@@ -3,17 +3,20 @@
 Pages arrive in any order when fetched concurrently, so every aggregate here is a sum keyed by
 (day, ledger); daily balances and category totals are derived from those sums once, at the end.
 Per transaction only a 64-bit fingerprint is kept, to find possible duplicates (rows identical
-as served; a fingerprint collision between different rows has odds of about n^2 / 2^65).
+as served), per date and compacted as dates go by: see duplicates.py, which also gives the
+odds of a fingerprint collision. Large ledgers are aggregated by worker processes (workers.py)
+into partial ledgers that `merge` adds up exactly.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 
+from .duplicates import Fingerprints, by_date
 from .errors import DataError
 from .money import EXACT
 from .transactions import Page, Row, Transaction
@@ -41,6 +44,16 @@ class Category:
 class Duplicate:
     transaction: Transaction
     count: int  # occurrences, >= 2
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """A worker's aggregates: exact sums and counts keyed by (date, ledger), and its rows as
+    (page, index, row) while the ledger is within the detail limit (None above it)."""
+
+    sums: dict[tuple[str, str], Decimal]
+    counts: dict[tuple[str, str], int]
+    detail: list[tuple[int, int, Row]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +88,7 @@ class Ledger:
         # until the end, once per day rather than once per transaction.
         self._sums: dict[tuple[str, str], Decimal] = {}
         self._counts: Counter[tuple[str, str]] = Counter()
-        self._seen: set[int] = set()
+        self._seen = Fingerprints()
         self._repeats: dict[Row, int] = {}  # extra occurrences of a possible duplicate
         self._pages: set[int] = set()
         self._count = 0
@@ -93,9 +106,14 @@ class Ledger:
         if page.number in self._pages:
             raise DataError("page received twice", page=page.number)
         self._pages.add(page.number)
-        self._check_span(page)
+        if page.dates:
+            self._check_span(page.number, min(page.dates), max(page.dates))
         self._count += len(page)
         self._keep_detail(page)
+        self._add_sums(page)
+        self._find_duplicates(page)
+
+    def _add_sums(self, page: Page) -> None:
         sums = self._sums
         get = sums.get
         with localcontext(EXACT):
@@ -103,27 +121,58 @@ class Ledger:
             for key, amount in zip(keys, page.amounts, strict=True):
                 sums[key] = get(key, ZERO) + amount
         self._counts.update(zip(page.dates, page.ledgers, strict=True))
-        # Possible duplicates: rows identical as served. Set operations do the per-row work;
-        # only a page that holds a repeat is walked row by row.
-        fingerprints = list(map(hash, page.rows()))
-        seen = self._seen
-        before = len(seen)
-        earlier = seen.intersection(fingerprints)
-        seen.update(fingerprints)
-        if len(seen) - before != len(fingerprints):
-            here: set[int] = set()
-            for fingerprint, row in zip(fingerprints, page.rows(), strict=True):
-                if fingerprint in earlier or fingerprint in here:
-                    self._repeats[row] = self._repeats.get(row, 0) + 1
-                else:
-                    here.add(fingerprint)
 
-    def _check_span(self, page: Page) -> None:
+    def _find_duplicates(self, page: Page) -> None:
+        """Possible duplicates: rows identical as served, found by fingerprint per date."""
+        fingerprints = list(map(hash, page.rows()))
+        for day, positions in by_date(page.dates):
+            prints = (
+                fingerprints
+                if len(positions) == len(page)
+                else [fingerprints[i] for i in positions]
+            )
+            for repeat in self._seen.add(day, prints):
+                self.add_repeat(row_of(page, positions[repeat]))
+
+    def repeats_among(self, day: str, prints: Sequence[int]) -> list[int]:
+        """Positions of ``prints`` (fingerprints of rows dated ``day``) seen before."""
+        return self._seen.add(day, prints)
+
+    def add_repeat(self, row: Row) -> None:
+        """Count one more occurrence of ``row`` beyond its first."""
+        self._repeats[row] = self._repeats.get(row, 0) + 1
+
+    def add_page_of(self, number: int, count: int, low: str | None, high: str | None) -> None:
+        """Count page ``number``, aggregated elsewhere (a worker process): its transactions and
+        dates, so page count, span check and totals hold as if it had been added here."""
+        if number in self._pages:
+            raise DataError("page received twice", page=number)
+        self._pages.add(number)
+        if low is not None and high is not None:
+            self._check_span(number, low, high)
+        self._count += count
+
+    def partial(self) -> Partial:
+        """What a worker sends back at its end: sums, counts and kept rows (see `merge`)."""
+        return Partial(self._sums, dict(self._counts), self._detail)
+
+    def merge(self, part: Partial) -> None:
+        """Add a worker's sums, counts and kept rows; pages were counted by `add_page_of`."""
+        sums = self._sums
+        with localcontext(EXACT):
+            for key, amount in part.sums.items():
+                sums[key] = sums.get(key, ZERO) + amount
+        self._counts.update(part.counts)
+        if self._detail is not None:
+            if part.detail is None or self._count > self._detail_limit:
+                self._detail = None
+            else:
+                self._detail.extend(part.detail)
+
+    def _check_span(self, number: int, low_date: str, high_date: str) -> None:
         """Refuse, as soon as a page shows it, a span of days too long to fill in: two dates
         centuries apart would otherwise make a report of every day between them."""
-        if not page.dates:
-            return
-        low, high = (min(page.dates), page.number), (max(page.dates), page.number)
+        low, high = (low_date, number), (high_date, number)
         self._first = low if self._first is None else min(self._first, low)
         self._last = high if self._last is None else max(self._last, high, key=lambda d: d[0])
         if self._max_days is None:
@@ -135,7 +184,7 @@ class Ledger:
                 f"the dates span {span:,} days ({first[0]} on page {first[1]} to {last[0]} on "
                 f"page {last[1]}), more than the {self._max_days:,} days a report lists; "
                 "use --active-days-only to list only days with transactions, or raise --max-days",
-                page=page.number,
+                page=number,
             )
 
     def _keep_detail(self, page: Page) -> None:
@@ -254,3 +303,7 @@ def _categories(
         ),
         key=lambda c: (c.total, c.ledger),
     )
+
+
+def row_of(page: Page, index: int) -> Row:
+    return (page.dates[index], page.ledgers[index], page.amount_texts[index], page.companies[index])

@@ -13,6 +13,7 @@ from .fetch import FetchStats, fetch_pages
 from .ledger import Ledger
 from .model import Report, build_report
 from .reconcile import check_assertions
+from .workers import Parallel
 
 Progress = Callable[[int, int | None], None]
 
@@ -57,7 +58,8 @@ def run(
     )
     try:
         with _source(settings) as (template, label):
-            for page in fetch_pages(template, settings, stats, until):
+            parallel = Parallel(template, settings, stats, until, ledger, progress)
+            for page in fetch_pages(template, settings, stats, until, parallel):
                 ledger.add(page)
                 if progress is not None:
                     progress(stats.pages, stats.expected_pages)

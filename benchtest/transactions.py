@@ -7,17 +7,21 @@ work out which field, so a bad record costs a clear message and a good one costs
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, NamedTuple
 
 from .errors import DataError
 from .money import MAX_AMOUNT_DIGITS
 from .text import quoted, shortened
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("Date", "Ledger", "Amount", "Company")
 
@@ -77,16 +81,25 @@ class Page:
         return zip(self.dates, self.ledgers, self.amount_texts, self.companies, strict=True)
 
 
-def parse_page(number: int, body: bytes) -> Page:
-    """Decode and validate page ``number``; raise `DataError` naming what is wrong."""
-    if len(body) > _COUNT_VALUES_ABOVE:
-        values = body.count(b",") + body.count(b"{") + body.count(b"[")
-        if values > _MAX_PAGE_VALUES:
-            raise DataError(
-                f"too many JSON values ({values:,} separators; a page may hold at most "
-                f"{MAX_PAGE_RECORDS:,} transactions)",
-                page=number,
-            )
+def parse_page(number: int, body: bytes, *, fast: bool = True) -> Page:
+    """Decode and validate page ``number``; raise `DataError` naming what is wrong.
+
+    A page is first tried on `decode.decode_page` (msgspec, in C), which accepts only pages
+    this function would accept, with the same result; anything else, including every page
+    with an error, is decoded here, which names what is wrong. ``fast=False`` skips the try.
+    """
+    decode_page = _fast_path() if fast else None
+    if decode_page is not None:
+        page = decode_page(number, body)
+        if page is not None:
+            return page
+    values = too_many_values(body)
+    if values is not None:
+        raise DataError(
+            f"too many JSON values ({values:,} separators; a page may hold at most "
+            f"{MAX_PAGE_RECORDS:,} transactions)",
+            page=number,
+        )
     doc = _decode(number, body)
     if not isinstance(doc, dict):
         raise DataError(f"expected a JSON object, got {_kind(doc)}", page=number)
@@ -114,14 +127,43 @@ def parse_page(number: int, body: bytes) -> Page:
         columns, text_colons = _parse_records(items)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise _first_bad(number, items) from exc
-    # Duplicate keys: every ':' in the body separates a key from its value, or sits in a string.
-    # Records hold at least the 4 fields, so when the colons are exactly those of the page's
-    # keys, 4 per record and those inside Ledger and Company, no key can have been repeated
-    # (json keeps the last value silently). Otherwise (extra keys, a colon escaped as \u003a,
-    # or a duplicate) decode again, slowly, to find out.
-    if body.count(b":") != len(doc) + len(FIELDS) * len(items) + text_colons:
+    if not keys_unique(body, len(doc), len(items), text_colons):
         _reject_duplicate_keys(number, body)
     return Page(number, total, *columns)
+
+
+@cache
+def _fast_path() -> Callable[[int, bytes], Page | None] | None:
+    """`decode.decode_page`, or None where msgspec cannot be imported (not installed, or a
+    wheel for another platform, as when a Lambda zip for arm64 is unpacked on x86_64): then
+    the json path serves every page, with the same results, only slower."""
+    try:
+        from .decode import decode_page  # here: decode imports this module
+    except ImportError:
+        log.debug("msgspec cannot be imported: pages are decoded with json", exc_info=True)
+        return None
+    return decode_page
+
+
+def too_many_values(body: bytes) -> int | None:
+    """The count of JSON values in a large ``body``, when it is above the page's limit."""
+    if len(body) > _COUNT_VALUES_ABOVE:
+        values = body.count(b",") + body.count(b"{") + body.count(b"[")
+        if values > _MAX_PAGE_VALUES:
+            return values
+    return None
+
+
+def keys_unique(body: bytes, page_keys: int, records: int, text_colons: int) -> bool:
+    """True when no key of the page or of a record can have been repeated.
+
+    Every ':' in the body separates a key from its value, or sits in a string. Records hold at
+    least the 4 fields, so when the colons are exactly those of the page's keys, 4 per record
+    and those inside Ledger and Company, no key can have been repeated (json keeps the last
+    value silently). Otherwise (extra keys, a colon escaped as \\u003a, or a duplicate) the
+    caller decodes again, slowly, to find out.
+    """
+    return body.count(b":") == page_keys + len(FIELDS) * records + text_colons
 
 
 def _decode(number: int, body: bytes, hook: Any = None) -> Any:
@@ -186,6 +228,14 @@ def _parse_records(items: list[Any]) -> tuple[Columns, int]:
     ledgers = [item["Ledger"] for item in items]
     texts = [item["Amount"] for item in items]
     companies = [item["Company"] for item in items]
+    return check_columns(dates, ledgers, texts, companies)
+
+
+def check_columns(
+    dates: list[str], ledgers: list[str], texts: list[str], companies: list[str]
+) -> tuple[Columns, int]:
+    """`_parse_records`' checks on columns already taken out of the records (``decode.py``
+    calls it too, so both paths accept exactly the same values)."""
     for raw in set(dates) - _valid_dates:
         _parse_date(raw)
     colons = 0

@@ -441,6 +441,7 @@ def test_unpacked_zip_serves_a_scheduled_event(
         native = {path.resolve() for path in folder.rglob("*.so")}
         loaded = {Path(f).resolve() for f in files.values() if f and f.endswith(".so")}
         assert native <= loaded, sorted(map(str, native - loaded))
+        assert "benchtest.decode" in files  # msgspec served the pages
 
 
 # --------------------------------------------------------------------------------------------
