@@ -8,7 +8,7 @@ print(benchtest.render(result.report, "table"))
 __version__ = "1.0.0"
 
 from .config import Settings, load_settings
-from .errors import BenchError, ConfigError, DataError, FetchError
+from .errors import BenchtestError, ConfigError, DataError, FetchError
 from .fetch import FetchStats
 from .model import Report
 from .pipeline import RunResult, run
@@ -16,7 +16,7 @@ from .renderers import FORMATS, render
 
 __all__ = [
     "FORMATS",
-    "BenchError",
+    "BenchtestError",
     "ConfigError",
     "DataError",
     "FetchError",

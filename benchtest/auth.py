@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import BenchError, ConfigError
+from .errors import BenchtestError, ConfigError
 
 TOKEN_ENV = "BENCH_AUTH_TOKEN"  # noqa: S105 (a variable's name) - the CLI's header value, e.g. "Bearer …"
 PARAMETER_ENV = "BENCH_AUTH_PARAMETER"  # the Lambda's SSM parameter (name or ARN) holding it
@@ -106,7 +106,7 @@ def _read_parameter(name: str) -> Secret:
     except ClientError as exc:
         raise explain(exc, where) from exc
     except BotoCoreError as exc:  # no credentials or region, endpoint unreachable
-        raise BenchError(f"{where}: cannot read it: {exc}") from exc
+        raise BenchtestError(f"{where}: cannot read it: {exc}") from exc
     finally:
         parsers.disabled = disabled
     if answer.get("Type") != "SecureString":
@@ -132,11 +132,11 @@ _CAUSES = {
 }
 
 
-def explain(exc: Any, where: str) -> BenchError:
+def explain(exc: Any, where: str) -> BenchtestError:
     """A ClientError as one line naming the parameter and the cause (its code), never a value."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "")) or "Unknown"
     cause = _CAUSES.get(code, f"GetParameter failed ({code})")
     if code in {"ThrottlingException", "InternalServerError"}:
-        return BenchError(f"{where}: {cause}")
+        return BenchtestError(f"{where}: {cause}")
     return ConfigError(f"{where}: {cause}", origin=PARAMETER_ENV)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .config import CONFIG_ENV, SETTINGS, Setting, load_settings, show
-from .errors import BenchError
+from .errors import BenchtestError
 from .model import BalanceCheck
 from .money import for_people
 from .pipeline import run
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if report.changes is not None and report.changes.status == "unavailable":
                 log.warning("warning: --compare: %s", report.changes.note)
         text = render(report, args.format)
-    except BenchError as exc:
+    except BenchtestError as exc:
         log.debug("the error, with its causes:", exc_info=exc)
         if progress is not None:
             progress.end()

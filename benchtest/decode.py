@@ -64,9 +64,9 @@ def decode_page(number: int, body: bytes) -> Page | None:
     items = doc.transactions
     if len(items) > MAX_PAGE_RECORDS:
         return None
-    dates, ledgers, texts, companies = (list(map(get, items)) for get in _columns)
+    dates, categories, texts, companies = (list(map(get, items)) for get in _columns)
     try:
-        columns, text_colons = check_columns(dates, ledgers, texts, companies)
+        columns, text_colons = check_columns(dates, categories, texts, companies)
     except (TypeError, ValueError, ArithmeticError):
         return None
     if not keys_unique(body, page_keys, len(items), text_colons):

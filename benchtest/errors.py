@@ -1,6 +1,6 @@
 """Errors a run can end with.
 
-Every expected failure is a `BenchError`. Where it happened (page, record, field, URL) is held
+Every expected failure is a `BenchtestError`. Where it happened (page, record, field, URL) is held
 as attributes, not baked into the text, so a caller that knows more (the fetcher knows the
 page) can fill it in, and the one-line message is built from them when printed:
 ``page 3: transactions[4].Amount: <what is wrong>``. The CLI prints that line without a
@@ -20,7 +20,7 @@ def without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
-class BenchError(Exception):
+class BenchtestError(Exception):
     """A run that must not be reported as a success. Exit code 1."""
 
     exit_code = 1
@@ -73,7 +73,7 @@ class BenchError(Exception):
         return ": ".join([*self._where(), self.message])
 
 
-class ConfigError(BenchError):
+class ConfigError(BenchtestError):
     """Bad settings, flags, environment or config file. Exit code 2 (usage).
 
     ``origin`` names where a bad value came from: ``option``, an environment variable, or
@@ -83,9 +83,9 @@ class ConfigError(BenchError):
     exit_code = 2
 
 
-class FetchError(BenchError):
+class FetchError(BenchtestError):
     """A page could not be fetched: HTTP status, network, deadline, size cap."""
 
 
-class DataError(BenchError):
+class DataError(BenchtestError):
     """A page was fetched but its content is wrong: invalid JSON, record, or counts."""

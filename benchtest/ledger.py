@@ -1,7 +1,7 @@
 """Aggregate pages into balances: order-independent, exact, memory bounded by days x categories.
 
 Pages arrive in any order when fetched concurrently, so every aggregate here is a sum keyed by
-(day, ledger); daily balances and category totals are derived from those sums once, at the end.
+(day, category); daily balances and category totals are derived from those sums once, at the end.
 Per transaction only a 64-bit fingerprint is kept, to find possible duplicates (rows identical
 as served), per date and compacted as dates go by: see duplicates.py, which also gives the
 odds of a fingerprint collision. Large ledgers are aggregated by worker processes (workers.py)
@@ -34,7 +34,7 @@ class Day:
 
 @dataclass(frozen=True, slots=True)
 class Category:
-    ledger: str
+    name: str  # the API's Ledger field as served ("" when uncategorized)
     count: int
     total: Decimal
     transactions: list[tuple[int, int, Transaction]] | None  # (page, index, transaction)
@@ -48,7 +48,7 @@ class Duplicate:
 
 @dataclass(frozen=True, slots=True)
 class Partial:
-    """A worker's aggregates: exact sums and counts keyed by (date, ledger), and its rows as
+    """A worker's aggregates: exact sums and counts keyed by (date, category), and its rows as
     (page, index, row) while the ledger is within the detail limit (None above it)."""
 
     sums: dict[tuple[str, str], Decimal]
@@ -117,10 +117,10 @@ class Ledger:
         sums = self._sums
         get = sums.get
         with localcontext(EXACT):
-            keys = zip(page.dates, page.ledgers, strict=True)
+            keys = zip(page.dates, page.categories, strict=True)
             for key, amount in zip(keys, page.amounts, strict=True):
                 sums[key] = get(key, ZERO) + amount
-        self._counts.update(zip(page.dates, page.ledgers, strict=True))
+        self._counts.update(zip(page.dates, page.categories, strict=True))
 
     def _find_duplicates(self, page: Page) -> None:
         """Possible duplicates: rows identical as served, found by fingerprint per date."""
@@ -204,14 +204,14 @@ class Ledger:
                 Duplicate(Transaction.from_row(row), extra + 1)
                 for row, extra in self._repeats.items()
             ),
-            key=lambda d: (d.transaction.date, d.transaction.ledger, d.transaction.company),
+            key=lambda d: (d.transaction.date, d.transaction.category, d.transaction.company),
         )
         with localcontext(EXACT):
             if exclude_duplicates:
                 sums = dict(sums)
                 counts = Counter(counts)
                 for d in duplicates:
-                    key = (d.transaction.date.isoformat(), d.transaction.ledger)
+                    key = (d.transaction.date.isoformat(), d.transaction.category)
                     sums[key] -= (d.count - 1) * d.transaction.amount
                     counts[key] -= d.count - 1
             days = _daily(sums, counts, fill_gaps)
@@ -248,7 +248,7 @@ class Ledger:
 def _project(
     sums: dict[tuple[str, str], Decimal], counts: Counter[tuple[str, str]], part: int
 ) -> tuple[dict[str, Decimal], Counter[str]]:
-    """Totals and counts per day (``part`` 0) or per ledger (``part`` 1)."""
+    """Totals and counts per day (``part`` 0) or per category (``part`` 1)."""
     totals: dict[str, Decimal] = {}
     tallies: Counter[str] = Counter()
     for key, total in sums.items():
@@ -284,26 +284,31 @@ def _categories(
     listing: list[tuple[int, int, Transaction]] | None,
 ) -> list[Category]:
     totals, tallies = _project(sums, counts, 1)
-    members: dict[str, list[tuple[int, int, Transaction]]] = {ledger: [] for ledger in totals}
+    members: dict[str, list[tuple[int, int, Transaction]]] = {name: [] for name in totals}
     for item in listing or ():
-        members[item[2].ledger].append(item)
+        members[item[2].category].append(item)
 
-    def in_date_order(ledger: str) -> list[tuple[int, int, Transaction]]:
-        return sorted(members[ledger], key=lambda item: (item[2].date, item[0], item[1]))
+    def in_date_order(name: str) -> list[tuple[int, int, Transaction]]:
+        return sorted(members[name], key=lambda item: (item[2].date, item[0], item[1]))
 
     return sorted(
         (
             Category(
-                ledger,
-                tallies[ledger],
-                totals[ledger],
-                None if listing is None else in_date_order(ledger),
+                name,
+                tallies[name],
+                totals[name],
+                None if listing is None else in_date_order(name),
             )
-            for ledger in totals
+            for name in totals
         ),
-        key=lambda c: (c.total, c.ledger),
+        key=lambda c: (c.total, c.name),
     )
 
 
 def row_of(page: Page, index: int) -> Row:
-    return (page.dates[index], page.ledgers[index], page.amount_texts[index], page.companies[index])
+    return (
+        page.dates[index],
+        page.categories[index],
+        page.amount_texts[index],
+        page.companies[index],
+    )

@@ -145,10 +145,10 @@ class ListedTransaction:
 
 @dataclass(frozen=True, slots=True)
 class CategoryTotal:
-    """One Ledger value; ``transactions`` is None when the report does not list them."""
+    """One category; ``transactions`` is None when the report does not list them."""
 
-    name: str
-    ledger: str
+    name: str  # for people: "Uncategorized" for an empty Ledger
+    ledger: str  # the API's Ledger field as served; the JSON keeps the API's word for it
     count: int
     total: Decimal
     transactions: tuple[ListedTransaction, ...] | None
@@ -169,7 +169,7 @@ class DuplicateGroup:
     """Records identical as served; ``count`` occurrences (>= 2)."""
 
     date: date
-    ledger: str
+    ledger: str  # the category, as the API's Ledger field
     amount: Decimal
     company: str
     vendor: str
@@ -334,8 +334,8 @@ def build_report(summary: Summary, source: str) -> Report:
         daily_balances=days,
         categories=tuple(
             CategoryTotal(
-                name=c.ledger or UNCATEGORIZED,
-                ledger=c.ledger,
+                name=c.name or UNCATEGORIZED,
+                ledger=c.name,
                 count=c.count,
                 total=c.total,
                 transactions=None
@@ -353,7 +353,7 @@ def build_report(summary: Summary, source: str) -> Report:
         duplicates=tuple(
             DuplicateGroup(
                 d.transaction.date,
-                d.transaction.ledger,
+                d.transaction.category,
                 d.transaction.amount,
                 d.transaction.company,
                 clean_vendor(d.transaction.company),

@@ -44,7 +44,7 @@ def run(
     progress: Progress | None = None,
     stats: FetchStats | None = None,
 ) -> RunResult:
-    """Fetch, validate and aggregate every page; raise `BenchError`, never return a partial result.
+    """Fetch, validate and aggregate every page; raise `BenchtestError`, never a partial result.
 
     ``deadline`` (seconds from now) overrides ``settings.deadline``, e.g. a Lambda's remaining time.
     ``stats``, when given, is filled in as the run goes, so a caller still knows how far a

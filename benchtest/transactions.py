@@ -53,7 +53,7 @@ Row = tuple[str, str, str, str]  # Date, Ledger, Amount, Company: exactly as ser
 
 class Transaction(NamedTuple):
     date: date
-    ledger: str
+    category: str  # the API's Ledger field ("" when uncategorized)
     amount: Decimal
     company: str
 
@@ -69,7 +69,7 @@ class Page:
     number: int
     total_count: int | None
     dates: list[str]
-    ledgers: list[str]
+    categories: list[str]  # the Ledger column
     amount_texts: list[str]
     companies: list[str]
     amounts: list[Decimal]
@@ -78,7 +78,7 @@ class Page:
         return len(self.amounts)
 
     def rows(self) -> Iterator[Row]:
-        return zip(self.dates, self.ledgers, self.amount_texts, self.companies, strict=True)
+        return zip(self.dates, self.categories, self.amount_texts, self.companies, strict=True)
 
 
 def parse_page(number: int, body: bytes, *, fast: bool = True) -> Page:
@@ -225,21 +225,21 @@ def _parse_records(items: list[Any]) -> tuple[Columns, int]:
     Returns the columns and the number of colons inside Ledger and Company (see `parse_page`).
     """
     dates = [item["Date"] for item in items]
-    ledgers = [item["Ledger"] for item in items]
+    categories = [item["Ledger"] for item in items]
     texts = [item["Amount"] for item in items]
     companies = [item["Company"] for item in items]
-    return check_columns(dates, ledgers, texts, companies)
+    return check_columns(dates, categories, texts, companies)
 
 
 def check_columns(
-    dates: list[str], ledgers: list[str], texts: list[str], companies: list[str]
+    dates: list[str], categories: list[str], texts: list[str], companies: list[str]
 ) -> tuple[Columns, int]:
     """`_parse_records`' checks on columns already taken out of the records (``decode.py``
     calls it too, so both paths accept exactly the same values)."""
     for raw in set(dates) - _valid_dates:
         _parse_date(raw)
     colons = 0
-    for field, column in (("Ledger", ledgers), ("Company", companies)):
+    for field, column in (("Ledger", categories), ("Company", companies)):
         text = "".join(column)  # TypeError unless every one is a string
         text.encode()  # UnicodeEncodeError (a ValueError) for a lone surrogate
         if max(map(len, column), default=0) > MAX_TEXT_CHARS[field]:
@@ -254,7 +254,7 @@ def check_columns(
         _digits(text) > MAX_AMOUNT_DIGITS for text in texts
     ):
         raise ValueError("amount digits")
-    return (dates, ledgers, texts, companies, list(map(Decimal, texts))), colons
+    return (dates, categories, texts, companies, list(map(Decimal, texts))), colons
 
 
 def _digits(amount: str) -> int:

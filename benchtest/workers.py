@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .duplicates import by_date
-from .errors import BenchError, FetchError
+from .errors import BenchtestError, FetchError
 from .fetch import FetchStats, fetch_share
 from .ledger import Ledger, row_of
 from .transactions import Page
@@ -117,7 +117,7 @@ class Parallel:
                     message: Any = conn.recv()
                 except EOFError:
                     code = workers[conn].wait()
-                    raise BenchError(
+                    raise BenchtestError(
                         f"a worker process ended without an answer (exit status {code})"
                     ) from None
                 kind = message[0]
@@ -247,7 +247,7 @@ def main() -> None:
         ledger.finish()
         rss = _peak_rss_kb()
         message = ("done", ledger.partial(), stats.requests, stats.retries, rss)
-    except BenchError as exc:
+    except BenchtestError as exc:
         message = ("error", exc)
     except Exception:
         message = ("crash", traceback.format_exc())

@@ -13,7 +13,7 @@ import benchtest
 
 PUBLIC = [
     "FORMATS",
-    "BenchError",
+    "BenchtestError",
     "ConfigError",
     "DataError",
     "FetchError",

@@ -23,7 +23,7 @@ from moto import mock_aws
 
 import benchtest
 import handler
-from benchtest import BenchError, ConfigError, FetchError, auth, load_settings
+from benchtest import BenchtestError, ConfigError, FetchError, auth, load_settings
 from benchtest.auth import Secret
 from benchtest.source import PageHandler, PageServer, sample_pages, serving
 from tests.support import settings
@@ -423,12 +423,12 @@ def test_lambda_reads_a_rotated_token_after_a_refused_run(
     [
         ("AccessDeniedException", ConfigError, "access denied (the function's role needs"),
         ("InvalidKeyId", ConfigError, "its KMS key is disabled or not usable"),
-        ("ThrottlingException", BenchError, "throttled by SSM; the next run will try again"),
+        ("ThrottlingException", BenchtestError, "throttled by SSM; the next run will try again"),
         ("SomethingNew", ConfigError, "GetParameter failed (SomethingNew)"),
     ],
 )
 def test_ssm_errors_are_one_line_naming_the_parameter_and_the_cause(
-    code: str, kind: type[BenchError], cause: str
+    code: str, kind: type[BenchtestError], cause: str
 ) -> None:
     exc = ClientError({"Error": {"Code": code, "Message": "details"}}, "GetParameter")
     error = auth.explain(exc, "SSM parameter /benchtest/api-token")

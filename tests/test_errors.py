@@ -8,7 +8,7 @@ import pytest
 import requests
 
 import benchtest
-from benchtest import BenchError, ConfigError, DataError, FetchError
+from benchtest import BenchtestError, ConfigError, DataError, FetchError
 from benchtest.errors import without_credentials
 from tests.support import free_port, make_pages, record, settings
 
@@ -25,7 +25,7 @@ from tests.support import free_port, make_pages, record, settings
     ],
 )
 def test_the_message_is_built_from_the_attributes(where, message):
-    assert str(BenchError("what", **where)) == message
+    assert str(BenchtestError("what", **where)) == message
 
 
 def test_a_config_error_names_its_origin_first():
@@ -44,7 +44,7 @@ def test_a_config_error_names_its_origin_first():
 )
 def test_credentials_are_removed_from_urls(url, shown):
     assert without_credentials(url) == shown
-    assert BenchError("x", url=url).url == shown
+    assert BenchtestError("x", url=url).url == shown
 
 
 def test_locate_fills_in_only_what_the_raiser_did_not_know():

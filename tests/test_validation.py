@@ -10,7 +10,7 @@ from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
 import benchtest
-from benchtest import BenchError, DataError
+from benchtest import BenchtestError, DataError
 from benchtest.transactions import _diagnose, _parse_records
 from tests.support import make_pages, record, settings
 
@@ -136,7 +136,7 @@ def test_large_amounts_sum_exactly_beyond_default_decimal_precision(serve):
 def test_every_error_message_is_one_line(serve):
     for _, bad, _ in BAD_RECORDS:
         server = serve(pages_with(bad))
-        with pytest.raises(BenchError) as caught:
+        with pytest.raises(BenchtestError) as caught:
             benchtest.run(settings(server.url))
         assert "\n" not in str(caught.value)
 

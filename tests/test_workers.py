@@ -22,7 +22,7 @@ from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
 import benchtest
-from benchtest import BenchError, workers
+from benchtest import BenchtestError, workers
 from tests.ledger_server import serve_ledger
 from tests.support import make_pages, record, settings
 
@@ -107,9 +107,9 @@ def test_a_failing_page_in_a_worker_is_the_same_error_and_leaves_no_process(serv
         else:
             pages[number] = body
     url = serve(pages).url
-    with pytest.raises(BenchError) as alone:
+    with pytest.raises(BenchtestError) as alone:
         run(url, 1)
-    with pytest.raises(BenchError) as shared:
+    with pytest.raises(BenchtestError) as shared:
         run(url, 2)
     assert str(shared.value) == str(alone.value)
     assert type(shared.value) is type(alone.value)
