@@ -102,3 +102,12 @@ def test_an_unknown_format_is_refused_naming_the_choices(sample_report):
         ValueError, match=r"unknown format 'pdf'; choose from table, json, csv, html"
     ):
         benchtest.render(sample_report, "pdf")
+
+
+def test_every_benchtest_name_in_the_contract_exists() -> None:
+    """The contract's API section names only what the package really has."""
+    text = (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
+    names = set(re.findall(r"`benchtest\.([A-Za-z_]+)", text))
+    assert {"run", "render", "load_settings", "Report", "FORMATS"} <= names
+    for name in names:
+        assert hasattr(benchtest, name), name
