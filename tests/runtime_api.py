@@ -230,6 +230,7 @@ def find_python312() -> str | None:
     """A CPython 3.12 (Lambda's python3.12 runtime version) on this machine, if any."""
     candidates = [shutil.which("python3.12")]
     candidates += [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))]
+    candidates += ["/usr/bin/python3.12", "/usr/local/bin/python3.12"]
     for candidate in filter(None, candidates):
         try:
             found = subprocess.run(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that a test interrupts: a shell that started the test run in
+    the background (CI may) ignores SIGINT, children inherit that, and Python then never raises
+    KeyboardInterrupt; restore the default so the child behaves as on a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

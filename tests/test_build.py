@@ -14,7 +14,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import site
 import stat
 import subprocess
@@ -28,6 +27,7 @@ from typing import Any
 import pytest
 
 import benchtest
+from tests.runtime_api import find_python312
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build.sh"
@@ -306,7 +306,7 @@ def test_python312_imports_the_handler_from_the_shipped_bytecode(
     packages: dict[str, tuple[Path, str]], tmp_path: Path
 ) -> None:
     """Every module of the package loads from its pyc, whose hash matches the shipped source."""
-    python = python312()
+    python = find_python312()
     if python is None:
         pytest.skip("no Python 3.12 on this machine (Lambda's python3.12 runtime version)")
     folder = unpack(packages["x86_64"][0], tmp_path / "task")
@@ -366,27 +366,6 @@ def run_unpacked(
     return data
 
 
-def python312() -> str | None:
-    """A CPython 3.12 for this machine (Lambda's version), if one is installed."""
-    candidates = [shutil.which("python3.12")]
-    candidates += [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))]
-    candidates += ["/usr/bin/python3.12", "/usr/local/bin/python3.12"]
-    for candidate in filter(None, candidates):
-        try:
-            found = subprocess.run(
-                [candidate, "-I", "-S", "-c", "import sys; print(sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except OSError:
-            continue
-        if found.returncode == 0 and found.stdout.strip() == "(3, 12)":
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
 def expected_report(sample_report: benchtest.Report) -> dict[str, Any]:
     """The in-repo report as it comes back through JSON (what the unpacked run returns)."""
@@ -426,7 +405,7 @@ def test_unpacked_zip_serves_a_scheduled_event(
     compiled extensions really loads there (the wheels are for Lambda's platform, not a fallback).
     """
     folder = unpack(packages[arch][0], tmp_path / "task")
-    python = (python312() if arch == "x86_64" else None) or sys.executable
+    python = (find_python312() if arch == "x86_64" else None) or sys.executable
     started = time.monotonic()
     data = run_unpacked(python, folder, tmp_path / "out.json", clean_env())
     seconds = time.monotonic() - started

@@ -36,7 +36,7 @@ from tests.hostile_server import (
     redirect,
     silent,
 )
-from tests.support import ROOT, free_port, make_pages, record, settings
+from tests.support import ROOT, default_sigint, free_port, make_pages, record, settings
 
 # 12 transactions, 4 pages of 3.
 PAGES = make_pages([record(Company=f"VENDOR {i}") for i in range(12)], per_page=3)
@@ -252,6 +252,7 @@ def test_ctrl_c_exits_130_at_once_without_a_traceback(page: int, tmp_path: Any) 
             text=True,
             env=env,
             cwd=tmp_path,
+            preexec_fn=default_sigint,
         )
         deadline = time.monotonic() + 10
         while len(server.requests) < (1 if page == 1 else 3) and time.monotonic() < deadline:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import benchtest
 from benchtest import BenchtestError, workers
 from tests.ledger_server import serve_ledger
-from tests.support import make_pages, record, settings
+from tests.support import default_sigint, make_pages, record, settings
 
 RECORDS = [
     record(date=f"2024-01-{day:02d}", amount=amount, Company=company)
@@ -140,6 +140,7 @@ def test_ctrl_c_ends_a_shared_run_with_130_and_no_worker_left(serve, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
+        preexec_fn=default_sigint,
     )
     try:
         started = time.monotonic()
