@@ -13,49 +13,6 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   endpoint  = var.alarm_email
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name        = "${var.name}-errors"
-  alarm_description = "The ${var.name} function failed (any error in the period)."
-
-  namespace   = "AWS/Lambda"
-  metric_name = "Errors"
-  dimensions = {
-    FunctionName = aws_lambda_function.this.function_name
-  }
-
-  statistic           = "Sum"
-  period              = var.alarm_period
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-}
-
-# A message here is a run that failed for good (after all retries).
-resource "aws_cloudwatch_metric_alarm" "failed_runs" {
-  alarm_name        = "${var.name}-failed-runs"
-  alarm_description = "A ${var.name} run failed after all retries and waits in the ${aws_sqs_queue.dlq.name} queue."
-
-  namespace   = "AWS/SQS"
-  metric_name = "ApproximateNumberOfMessagesVisible"
-  dimensions = {
-    QueueName = aws_sqs_queue.dlq.name
-  }
-
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
-}
-
 locals {
   # The schedule's interval: rate(N unit) exactly; cron(...) is assumed to run at least daily.
   schedule_rate     = try(regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression), null)
@@ -97,19 +54,78 @@ resource "aws_cloudwatch_metric_alarm" "no_success" {
   }
 }
 
-# Lambda could not hand a failed run to the failure queue: the run would be lost silently.
-resource "aws_cloudwatch_metric_alarm" "failed_deliveries" {
-  alarm_name        = "${var.name}-failed-deliveries"
-  alarm_description = "Lambda could not deliver a failed ${var.name} run to the ${aws_sqs_queue.dlq.name} queue."
+# Alarms on something that happened: any datapoint above 0 in a period. A period without data
+# is not a failure here (no runs at all is the no-success alarm's case), hence notBreaching.
+locals {
+  function_dimension = { FunctionName = aws_lambda_function.this.function_name }
+  event_alarms = merge(
+    {
+      errors = {
+        description = "The ${var.name} function failed (any error in the period)."
+        namespace   = "AWS/Lambda"
+        metric      = "Errors"
+        dimensions  = local.function_dimension
+        statistic   = "Sum"
+        period      = var.alarm_period
+      }
+      # A message in the failure queue is a run that failed for good (after all retries).
+      failed_runs = {
+        description = "A ${var.name} run failed after all retries and waits in the ${aws_sqs_queue.dlq.name} queue."
+        namespace   = "AWS/SQS"
+        metric      = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = aws_sqs_queue.dlq.name }
+        statistic   = "Maximum"
+        period      = 300
+      }
+      # Lambda could not hand a failed run to the failure queue: it would be lost silently.
+      failed_deliveries = {
+        description = "Lambda could not deliver a failed ${var.name} run to the ${aws_sqs_queue.dlq.name} queue."
+        namespace   = "AWS/Lambda"
+        metric      = "DestinationDeliveryFailures"
+        dimensions  = local.function_dimension
+        statistic   = "Sum"
+        period      = 300
+      }
+      # A balance assertion failed (assert_balances). Not a Lambda error: the run succeeds and
+      # writes its report, so the Errors alarm does not see it. The EMF record carries
+      # AssertionFailures and RestatedDays on every run, 0 when all is well.
+      assertion_failures = {
+        description = "A ${var.name} run's balances contradict a balance assertion (assert_balances). The report is in S3; see its assertions section."
+        namespace   = "benchtest"
+        metric      = "AssertionFailures"
+        dimensions  = local.function_dimension
+        statistic   = "Maximum"
+        period      = var.alarm_period
+      }
+    },
+    # Past days changed since the previous scheduled run: an edited, added or removed past
+    # transaction, or a dropped or doubled page. Not always wrong (late postings), hence its own
+    # switch, alarm_on_restated_days.
+    var.alarm_on_restated_days ? {
+      restated_days = {
+        description = "A ${var.name} run found past days whose balance changed since the previous scheduled run; see the report's changes section."
+        namespace   = "benchtest"
+        metric      = "RestatedDays"
+        dimensions  = local.function_dimension
+        statistic   = "Maximum"
+        period      = var.alarm_period
+      }
+    } : {},
+  )
+}
 
-  namespace   = "AWS/Lambda"
-  metric_name = "DestinationDeliveryFailures"
-  dimensions = {
-    FunctionName = aws_lambda_function.this.function_name
-  }
+resource "aws_cloudwatch_metric_alarm" "event" {
+  for_each = local.event_alarms
 
-  statistic           = "Sum"
-  period              = 300
+  alarm_name        = "${var.name}-${replace(each.key, "_", "-")}"
+  alarm_description = each.value.description
+
+  namespace   = each.value.namespace
+  metric_name = each.value.metric
+  dimensions  = each.value.dimensions
+
+  statistic           = each.value.statistic
+  period              = each.value.period
   evaluation_periods  = 1
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
@@ -119,53 +135,24 @@ resource "aws_cloudwatch_metric_alarm" "failed_deliveries" {
   ok_actions    = [aws_sns_topic.alarms.arn]
 }
 
-# A balance assertion failed: the report contradicts a known balance (assert_balances). Not a
-# Lambda error (the run succeeds and writes its report), so the Errors alarm does not see it.
-# The EMF record carries AssertionFailures and RestatedDays on every run, 0 when all is well;
-# a period without a run is not a failure (no-success covers that), hence notBreaching.
-resource "aws_cloudwatch_metric_alarm" "assertion_failures" {
-  alarm_name        = "${var.name}-assertion-failures"
-  alarm_description = "A ${var.name} run's balances contradict a balance assertion (assert_balances). The report is in S3; see its assertions section."
-
-  namespace   = "benchtest"
-  metric_name = "AssertionFailures"
-  dimensions = {
-    FunctionName = aws_lambda_function.this.function_name
-  }
-
-  statistic           = "Maximum"
-  period              = var.alarm_period
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
+# These alarms were separate resources before; existing states keep them instead of replacing.
+moved {
+  from = aws_cloudwatch_metric_alarm.errors
+  to   = aws_cloudwatch_metric_alarm.event["errors"]
 }
-
-# Past days changed since the previous scheduled run: an edited, added or removed past
-# transaction, or a dropped or doubled page. Not always wrong (late postings), hence its own
-# switch, alarm_on_restated_days.
-resource "aws_cloudwatch_metric_alarm" "restated_days" {
-  count = var.alarm_on_restated_days ? 1 : 0
-
-  alarm_name        = "${var.name}-restated-days"
-  alarm_description = "A ${var.name} run found past days whose balance changed since the previous scheduled run; see the report's changes section."
-
-  namespace   = "benchtest"
-  metric_name = "RestatedDays"
-  dimensions = {
-    FunctionName = aws_lambda_function.this.function_name
-  }
-
-  statistic           = "Maximum"
-  period              = var.alarm_period
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
+moved {
+  from = aws_cloudwatch_metric_alarm.failed_runs
+  to   = aws_cloudwatch_metric_alarm.event["failed_runs"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.failed_deliveries
+  to   = aws_cloudwatch_metric_alarm.event["failed_deliveries"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.assertion_failures
+  to   = aws_cloudwatch_metric_alarm.event["assertion_failures"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.restated_days[0]
+  to   = aws_cloudwatch_metric_alarm.event["restated_days"]
 }

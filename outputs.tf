@@ -71,14 +71,8 @@ output "alarm_topic_arn" {
 output "alarm_names" {
   description = "CloudWatch alarms: function errors, failed runs in the queue, runs that could not be delivered to it, no successful run within the schedule's interval, failed balance assertions and (unless alarm_on_restated_days = false) restated days."
   value = merge(
-    {
-      errors             = aws_cloudwatch_metric_alarm.errors.alarm_name
-      failed_runs        = aws_cloudwatch_metric_alarm.failed_runs.alarm_name
-      failed_deliveries  = aws_cloudwatch_metric_alarm.failed_deliveries.alarm_name
-      no_success         = aws_cloudwatch_metric_alarm.no_success.alarm_name
-      assertion_failures = aws_cloudwatch_metric_alarm.assertion_failures.alarm_name
-    },
-    { for alarm in aws_cloudwatch_metric_alarm.restated_days : "restated_days" => alarm.alarm_name },
+    { for key, alarm in aws_cloudwatch_metric_alarm.event : key => alarm.alarm_name },
+    { no_success = aws_cloudwatch_metric_alarm.no_success.alarm_name },
   )
 }
 
