@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import pty
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +68,23 @@ def default_sigint() -> None:
     the background (CI may) ignores SIGINT, children inherit that, and Python then never raises
     KeyboardInterrupt; restore the default so the child behaves as on a terminal."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def on_terminal(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[bytes], str]:
+    """Run ``python -m benchtest ARGS`` with stderr on a pseudo-terminal (stdout a pipe, no
+    BENCH_* variables); return the process and what the terminal showed."""
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchtest", *args],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+    os.close(terminal)
+    shown = os.read(controller, 65536).decode()
+    os.close(controller)
+    return done, shown

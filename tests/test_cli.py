@@ -15,7 +15,7 @@ import pytest
 
 import benchtest
 from benchtest.source import sample_pages
-from tests.support import ROOT, make_pages, record
+from tests.support import ROOT, make_pages, on_terminal, record
 
 # The bundled sample's figures, worked out by hand from scripts/make_sample.py.
 SAMPLE_DAYS = [
@@ -168,23 +168,7 @@ def test_usage_and_configuration_errors_exit_2(args, env, message, tmp_path):
 
 
 def test_progress_is_shown_on_a_terminal_only(tmp_path):
-    import pty
-
-    controller, terminal = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
-    env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run(
-        [sys.executable, "-m", "benchtest", "--format", "json"],
-        stdout=subprocess.PIPE,
-        stderr=terminal,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
-    os.close(terminal)
-    shown = os.read(controller, 65536).decode()
-    os.close(controller)
+    done, shown = on_terminal(["--format", "json"], tmp_path)
     assert done.returncode == 0
     assert "fetched 3/3 pages" in shown
     assert json.loads(done.stdout)["total_balance"] == "5356.75"  # stdout untouched

@@ -272,6 +272,18 @@ def test_too_little_time_left_fails_before_fetching(
 # --- logs and metrics ---------------------------------------------------------------------
 
 
+# The metrics of every run's EMF record, in order (a failed run's too).
+METRICS = [
+    "Pages",
+    "Transactions",
+    "Retries",
+    "Success",
+    "Seconds",
+    "AssertionFailures",
+    "RestatedDays",
+]
+
+
 def summary_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "benchtest.run"]
 
@@ -298,15 +310,7 @@ def test_one_json_summary_line_and_one_metric_record_per_run(
     [emf] = emf_lines(capsys.readouterr().err)
     definition = emf["_aws"]["CloudWatchMetrics"][0]
     assert definition["Namespace"] == "benchtest"
-    assert [m["Name"] for m in definition["Metrics"]] == [
-        "Pages",
-        "Transactions",
-        "Retries",
-        "Success",
-        "Seconds",
-        "AssertionFailures",
-        "RestatedDays",
-    ]
+    assert [m["Name"] for m in definition["Metrics"]] == METRICS
     assert (emf["FunctionName"], emf["Pages"], emf["Transactions"], emf["Success"]) == (
         "benchtest-test",
         3,
@@ -439,15 +443,7 @@ def test_a_failed_runs_summary_and_metrics_carry_what_happened_so_far(
     [emf] = emf_lines(capsys.readouterr().err)
     assert (emf["Success"], emf["Pages"], emf["Retries"]) == (0, 2, 4)
     assert emf["Transactions"] == summary["transactions"]
-    assert [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == [
-        "Pages",
-        "Transactions",
-        "Retries",
-        "Success",
-        "Seconds",
-        "AssertionFailures",
-        "RestatedDays",
-    ]
+    assert [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == METRICS
 
 
 @pytest.mark.parametrize("pages", [sample_pages(), {}], ids=["success", "failure"])

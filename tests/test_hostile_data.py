@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from benchtest.config import SETTINGS
 from benchtest.money import EXACT, MAX_AMOUNT_DIGITS
 from benchtest.text import for_terminal, quoted
 from benchtest.transactions import MAX_PAGE_RECORDS
-from tests.support import ROOT, make_pages, record, settings
+from tests.support import ROOT, make_pages, on_terminal, record, settings
 
 SECONDS = 20  # each hostile page is refused well within this, on a slow machine too
 
@@ -268,20 +267,7 @@ def test_a_closed_stdout_is_one_line_and_exit_1():
 def test_an_error_on_a_terminal_starts_on_its_own_line(serve, tmp_path):
     pages = make_pages([record(), record(amount="NaN")], per_page=1, total=3)
     url = serve(pages).url
-    controller, terminal = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "benchtest", "--url", url, "--concurrency", "1", "--retries", "0"],
-        stdout=subprocess.PIPE,
-        stderr=terminal,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
-    os.close(terminal)
-    shown = os.read(controller, 65536).decode()
-    os.close(controller)
+    done, shown = on_terminal(["--url", url, "--concurrency", "1", "--retries", "0"], tmp_path)
     assert done.returncode == 1
     assert done.stdout == b""
     last = shown.replace("\r\n", "\n").split("\n")[-2]
