@@ -37,16 +37,36 @@ LEDGERS = ["Office Expense", "Travel Expense, Nonlocal", "Equipment Expense", ""
 COMPANIES = [f"VENDOR {n} #x{n:04d} VANCOUVER BC" for n in range(200)]
 
 
-def make_ledger(pages: int, per_page: int, seed: int = 7) -> dict[int, bytes]:
-    """A deterministic ledger of pages x per_page transactions over ~3 years, newest first."""
+ORDERS = ("random", "ordered", "reversed", "one-date")
+SPAN_DAYS = 3653  # ten years
+
+
+def make_ledger(
+    pages: int, per_page: int, order: str = "random", seed: int = 7
+) -> dict[int, bytes]:
+    """A deterministic ledger of pages x per_page transactions over ten years.
+
+    ``order``: how dates run through the pages: ``random`` (spread at random over the whole
+    span, as an API that pages by id serves them), ``ordered`` (oldest first), ``reversed``
+    (newest first), or ``one-date`` (every transaction on the same day).
+    """
     rng = random.Random(seed)
     count = pages * per_page
-    start = date(2020, 1, 1)
+    start = date(2015, 1, 1)
+    if order == "random":
+        offsets = [rng.randrange(SPAN_DAYS) for _ in range(count)]
+    elif order == "one-date":
+        offsets = [0] * count
+    else:
+        offsets = [(i * SPAN_DAYS) // count for i in range(count)]
+        if order == "reversed":
+            offsets.reverse()
+    days = [(start + timedelta(days=n)).isoformat() for n in range(SPAN_DAYS)]
     body = {}
     for n in range(1, pages + 1):
         records = [
             {
-                "Date": (start + timedelta(days=1095 - (i * 1095) // count)).isoformat(),
+                "Date": days[offsets[i]],
                 "Ledger": rng.choice(LEDGERS),
                 "Amount": f"{rng.randint(-500_000, 300_000) / 100:.2f}",
                 "Company": rng.choice(COMPANIES),
