@@ -20,7 +20,6 @@ from typing import Any
 import benchtest
 from benchtest import auth, observability, s3sink
 from benchtest.events import parse_event
-from benchtest.model import ReportDict
 from benchtest.s3sink import S3Target
 
 # Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout. The
@@ -32,14 +31,9 @@ RESERVE_SECONDS = 5.0
 observability.configure_logging()
 
 
-class StoredReport(ReportDict):
-    """The ``--format json`` object plus where the run wrote it: ``{format: s3 URI}``."""
-
-    s3: dict[str, str]
-
-
-# What the function returns: the report as ``--format json`` prints it, plus ``s3`` with a bucket.
-Response = ReportDict | StoredReport
+# What the function returns: the report as ``--format json`` prints it, plus ``s3`` (``{format:
+# s3 URI}``, where the run wrote it) with a bucket.
+Response = dict[str, Any]
 
 
 def handler(event: dict[str, Any] | None, context: Any) -> Response:
@@ -48,7 +42,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         "%Y%m%dT%H%M%SZ", time.gmtime()
     )
     summary: dict[str, Any] = {"request_id": request_id, "success": False}
-    stats = benchtest.FetchStats()  # filled in as the run goes: a failed run reports it too
+    stats = benchtest.RunStats()  # filled in as the run goes: a failed run reports it too
     reconciliation = {"AssertionFailures": 0, "RestatedDays": 0}
     try:
         invocation = parse_event(event)
@@ -75,7 +69,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
             summary.update(changes=report.changes.status, restated_days=restated)
         if target is not None:
             uris, published = s3sink.deliver(report, target, invocation, request_id, client)
-            response = StoredReport(**response, s3=uris)
+            response["s3"] = uris
             summary["s3"] = uris["json"]
             if published is not None:
                 summary["latest"] = "published" if published else "kept: a newer run is there"

@@ -8,22 +8,35 @@ print(benchtest.render(result.report, "table"))
 __version__ = "1.0.0"
 
 from .config import Settings, load_settings
-from .errors import BenchtestError, ConfigError, DataError, FetchError
-from .fetch import FetchStats
+from .errors import (
+    BenchtestError,
+    ConfigError,
+    DataError,
+    DeadlineError,
+    FetchError,
+    HTTPStatusError,
+    NetworkError,
+    StorageError,
+)
 from .model import Report
 from .pipeline import RunResult, run
 from .renderers import FORMATS, render
+from .stats import RunStats
 
 __all__ = [
     "FORMATS",
     "BenchtestError",
     "ConfigError",
     "DataError",
+    "DeadlineError",
     "FetchError",
-    "FetchStats",
+    "HTTPStatusError",
+    "NetworkError",
     "Report",
     "RunResult",
+    "RunStats",
     "Settings",
+    "StorageError",
     "__version__",
     "load_settings",
     "render",

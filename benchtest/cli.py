@@ -18,13 +18,12 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .config import CONFIG_ENV, SETTINGS, Setting, load_settings, show
+from .config import CONFIG_ENV, SETTINGS, BalanceAssertions, Setting, load_settings, show
 from .errors import BenchtestError
 from .model import BalanceCheck
 from .money import for_people
 from .pipeline import run
 from .reconcile import (
-    BalanceAssertions,
     PreviousReportError,
     compare,
     read_previous_file,

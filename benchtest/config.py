@@ -15,6 +15,8 @@ import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 from urllib.parse import urlsplit
@@ -22,7 +24,6 @@ from urllib.parse import urlsplit
 from .auth import PARAMETER_ENV, TOKEN_ENV, Secret
 from .auth import from_env as token_from_env
 from .errors import ConfigError, without_credentials
-from .reconcile import BalanceAssertions, parse_assertions
 from .text import for_terminal, quoted, shortened
 
 SAMPLE = "sample"
@@ -36,6 +37,67 @@ REPORT_PREFIX_ENV = "REPORT_PREFIX"
 REPORT_KMS_KEY_ID_ENV = "REPORT_KMS_KEY_ID"
 
 _T = TypeVar("_T")
+_ASSERTED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ASSERTED_AMOUNT = re.compile(r"-?\d{1,60}(?:\.\d{1,60})?", re.ASCII)
+_SEPARATORS = re.compile(r"[,;\n]")
+
+
+class BalanceAssertions(tuple[tuple[date, Decimal], ...]):
+    """(date, expected closing balance) pairs in date order: the ``assert_balance`` setting.
+
+    Written ``2013-12-22=18377.16,2013-12-20=17000`` (the form of the flag, the variable and
+    the config file), which is also what ``str`` gives back.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return ",".join(f"{day.isoformat()}={amount:f}" for day, amount in self) or "none"
+
+
+def parse_assertions(value: object) -> BalanceAssertions:
+    """``DATE=AMOUNT`` entries separated by commas, semicolons or new lines; or a list of them.
+
+    Raise `ValueError` naming the entry for an unparsable date or amount, or a date given twice.
+    """
+    if isinstance(value, BalanceAssertions):
+        return value
+    if isinstance(value, str):
+        texts = [value]
+    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        texts = list(value)
+    else:
+        raise ValueError(f"expected DATE=AMOUNT entries, got {value!r}")
+    given: dict[date, tuple[Decimal, str]] = {}
+    for text in texts:
+        for entry in (e.strip() for e in _SEPARATORS.split(text)):
+            if not entry:
+                continue
+            day, amount = _assertion(entry)
+            if day in given:
+                raise ValueError(
+                    f"date {day.isoformat()} given twice ({given[day][1]!r} and {entry!r})"
+                )
+            given[day] = (amount, entry)
+    return BalanceAssertions(sorted((day, amount) for day, (amount, _) in given.items()))
+
+
+def _assertion(entry: str) -> tuple[date, Decimal]:
+    left, equals, right = entry.partition("=")
+    day_text, amount_text = left.strip(), right.strip()
+    if (
+        not equals
+        or not _ASSERTED_DATE.fullmatch(day_text)
+        or not _ASSERTED_AMOUNT.fullmatch(amount_text)
+    ):
+        raise ValueError(f"expected DATE=AMOUNT such as 2013-12-22=18377.16, got {entry!r}")
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise ValueError(f"no such date {day_text!r} in {entry!r}") from None
+    return day, Decimal(amount_text)
+
+
 NO_ASSERTIONS = BalanceAssertions()
 
 

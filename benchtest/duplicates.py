@@ -1,106 +1,116 @@
-"""Possible duplicates: rows seen before, found in memory that stays small as dates go by.
+"""Possible duplicates: records identical as served, found exactly, in any order of dates.
 
-Two rows can only be identical if they share a date, so fingerprints are kept per date. A
-ledger arrives roughly in date order, so most dates stop appearing after a few pages: the dates
-used most recently keep a set (fast to update), up to `OPEN_PRINTS` fingerprints in all
-(~1.2 MB); the others are compacted into a sorted ``array('q')``, 8 bytes a fingerprint instead
-of ~60 in a set (about 8 MB per million transactions; a set of a million ints alone is ~77 MB).
-A date that comes back after it was compacted still finds its earlier fingerprints there
-(binary search), so the answer does not depend on the order pages arrive in: it is exactly
-"seen before", never a guess. (A ledger in random date order reopens dates often; it stays
-exact, only slower.)
+Two records are duplicates when every field is the same as served. Comparing each record with
+every earlier one needs the earlier ones, so the pages are kept, but not in memory: each page's
+body goes to a spool (a temporary file; the first `SPOOL_MEMORY` bytes stay in memory, so a small
+ledger never touches the disk), and what stays in memory is a 64-bit fingerprint per record
+(Python's hash of the frozen record), in one sorted ``array('q')`` per page: 8 bytes a record,
+80 MB for 10 million, however the dates are ordered.
 
-What is exact and what is not: the answer is exact *for the fingerprints*. A fingerprint is
-Python's 64-bit ``hash`` of the row as served (Date, Ledger, Amount, Company), so two
-different rows of one date could share one with odds of about n^2 / 2^65 for n rows that date
-(for 10 million rows on one date, about 1 in 370,000); such a pair would be reported as a
-possible duplicate. Keeping every row to compare instead would grow with the ledger.
+At the end (`Pages.repeats`), the fingerprints are checked for repeats a value range at a time
+(at most `RANGE_PRINTS` in one set, so the check's own memory stays bounded too); only the pages
+holding a repeated fingerprint are decoded again from the spool, and their records grouped by
+the records themselves. A hash collision can therefore never be reported as a duplicate: the
+answer is exact. The work per record is a hash, its place in its page's sort, and one set
+insertion at the end, whether dates come in order, reversed, at random or all on one day.
+
+The spool also gives back every record in ledger order (`Pages.records`), for the report's
+listing of transactions.
 """
 
 from __future__ import annotations
 
+import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+from tempfile import SpooledTemporaryFile
 
-OPEN_PRINTS = 20_000
+from .errors import StorageError
+from .transactions import Page, Record
+
+SPOOL_MEMORY = 8 * 1024 * 1024  # page bodies kept in memory before the spool moves to disk
+RANGE_PRINTS = 1 << 16  # fingerprints in one set at the end: ~5 MB
+
+Decode = Callable[[int, bytes], Page]
+Place = tuple[int, int]  # (page number, index in the page)
 
 
-class Fingerprints:
-    """The fingerprints seen so far, per date; `add` answers which ones repeat."""
+class Pages:
+    """Every page of a run, kept for the end: bodies spooled, fingerprints in memory."""
 
-    def __init__(self, open_prints: int = OPEN_PRINTS) -> None:
-        self._open: dict[str, set[int]] = {}  # least recently used first
-        self._closed: dict[str, array[int]] = {}
-        self._limit = open_prints
-        self._held = 0  # fingerprints in open sets, as of the last `add`
+    def __init__(self, decode: Decode) -> None:
+        self._decode = decode
+        self._spool = SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (closed in close)
+        self._spans: dict[int, tuple[int, int]] = {}  # page number -> (offset, length)
+        self._prints: dict[int, array[int]] = {}  # page number -> sorted fingerprints
+        self._count = 0
 
-    def __len__(self) -> int:
-        return sum(map(len, self._open.values())) + sum(map(len, self._closed.values()))
-
-    def add(self, day: str, prints: Sequence[int]) -> list[int]:
-        """Add one date's ``prints``; return the positions of those seen before, in an earlier
-        call or earlier in ``prints``."""
-        seen = self._open.pop(day, None)
-        if seen is None:
-            seen = set()
-        else:
-            self._held -= len(seen)
-        while self._open and self._held + len(seen) + len(prints) > self._limit:
-            self._close(next(iter(self._open)))
-        self._open[day] = seen
+    def add(self, page: Page, body: bytes) -> None:
+        """Keep ``page`` (decoded from ``body``)."""
         try:
-            return self._add(day, seen, prints)
-        finally:
-            self._held += len(seen)
+            offset = self._spool.tell()
+            self._spool.write(body)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot keep the page for the duplicate check: {exc.strerror or exc} "
+                "(the spool is in TMPDIR; it needs about the size of the ledger's pages)",
+                page=page.number,
+            ) from exc
+        self._spans[page.number] = (offset, len(body))
+        self._prints[page.number] = array("q", sorted(map(hash, page.records)))
+        self._count += len(page)
 
-    def _add(self, day: str, seen: set[int], prints: Sequence[int]) -> list[int]:
-        closed = self._closed.get(day)
-        if closed is None and seen.isdisjoint(prints):
-            before = len(seen)
-            seen.update(prints)
-            if len(seen) - before == len(prints):
-                return []
-            return _repeats_within(prints)
-        repeats = []
-        for position, fingerprint in enumerate(prints):
-            if fingerprint in seen or (closed is not None and _holds(closed, fingerprint)):
-                repeats.append(position)
-            else:
-                seen.add(fingerprint)
-        return repeats
+    def close(self) -> None:
+        self._spool.close()
 
-    def _close(self, day: str) -> None:
-        seen = self._open.pop(day)
-        self._held -= len(seen)
-        earlier = self._closed.get(day)
-        merged = seen if earlier is None else seen.union(earlier)
-        self._closed[day] = array("q", sorted(merged))
+    def page(self, number: int) -> Page:
+        """Page ``number`` again, decoded from the spool."""
+        offset, length = self._spans[number]
+        self._spool.seek(offset)
+        body = self._spool.read(length)
+        self._spool.seek(0, 2)  # back to the end, for the next `add`
+        return self._decode(number, body)
 
+    def records(self) -> Iterator[tuple[int, int, Record]]:
+        """Every record, in ledger order: (page number, index, record)."""
+        for number in sorted(self._spans):
+            for index, record in enumerate(self.page(number).records):
+                yield number, index, record
 
-def _repeats_within(prints: Sequence[int]) -> list[int]:
-    here: set[int] = set()
-    repeats = []
-    for position, fingerprint in enumerate(prints):
-        if fingerprint in here:
-            repeats.append(position)
-        here.add(fingerprint)
-    return repeats
+    def repeats(self) -> dict[Record, list[Place]]:
+        """Each record that occurs more than once, with where it occurs (in ledger order)."""
+        candidates = self._repeated_prints()
+        if not candidates:
+            return {}
+        places: dict[Record, list[Place]] = {}
+        for number in sorted(self._prints):
+            if candidates.isdisjoint(self._prints[number]):
+                continue
+            for index, record in enumerate(self.page(number).records):
+                if hash(record) in candidates:
+                    places.setdefault(record, []).append((number, index))
+        return {record: where for record, where in places.items() if len(where) > 1}
 
-
-def _holds(ordered: array[int], fingerprint: int) -> bool:
-    at = bisect_left(ordered, fingerprint)
-    return at < len(ordered) and ordered[at] == fingerprint
-
-
-def by_date(dates: Sequence[str]) -> list[tuple[str, list[int] | range]]:
-    """The positions of each date in ``dates``: one range when the page holds a single date."""
-    if not dates:
-        return []
-    first = dates[0]
-    if dates[-1] == first and dates.count(first) == len(dates):
-        return [(first, range(len(dates)))]
-    groups: dict[str, list[int]] = {}
-    for position, day in enumerate(dates):
-        groups.setdefault(day, []).append(position)
-    return list(groups.items())
+    def _repeated_prints(self) -> set[int]:
+        """The fingerprints that occur more than once, a value range at a time."""
+        ranges = max(1, math.ceil(self._count / RANGE_PRINTS))
+        bounds = [-(2**63) + (2**64 * k) // ranges for k in range(ranges + 1)]
+        runs = list(self._prints.values())
+        repeated: set[int] = set()
+        for low, high in pairwise(bounds):
+            part = array("q")
+            for run in runs:
+                if ranges == 1:
+                    part.extend(run)
+                else:
+                    part.extend(run[bisect_left(run, low) : bisect_left(run, high)])
+            unique = set(part)
+            if len(unique) < len(part):
+                for fingerprint in part:  # rare: only a range that holds a repeat
+                    if fingerprint in unique:
+                        unique.discard(fingerprint)
+                    else:
+                        repeated.add(fingerprint)
+        return repeated

@@ -1,10 +1,20 @@
-"""Errors a run can end with.
+"""Errors a run can end with, one class per cause; the shells map them at one boundary.
 
 Every expected failure is a `BenchtestError`. Where it happened (page, record, field, URL) is held
-as attributes, not baked into the text, so a caller that knows more (the fetcher knows the
-page) can fill it in, and the one-line message is built from them when printed:
+as attributes, not baked into the text, so a caller that knows more (paging knows the page) can
+fill it in, and the one-line message is built from them when printed:
 ``page 3: transactions[4].Amount: <what is wrong>``. The CLI prints that line without a
-traceback; the cause stays chained (``raise … from``) for ``--debug`` and logs.
+traceback (exit `exit_code`); the Lambda logs it with the class name as ``ErrorType``; the cause
+stays chained (``raise … from``) for ``--debug`` and logs.
+
+    BenchtestError            exit 1
+    ├── ConfigError           exit 2: settings, flags, environment, config file, event
+    ├── FetchError            a page could not be had
+    │   ├── HTTPStatusError   the server answered with an error status (``.status``)
+    │   ├── NetworkError      connect, DNS, TLS, reset, truncated body
+    │   └── DeadlineError     the run's deadline passed, or it was stopped
+    ├── DataError             a page was fetched but its content is wrong
+    └── StorageError          a report could not be stored (S3, a local file)
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ class BenchtestError(Exception):
         self.message = message
         self.origin = origin  # where a bad value came from: an option, a variable, a file
         self.page = page
-        self.index = index  # the record's position in the page's ``transactions``
+        self.index = index  # the record's position in the page's records
         self.field = field
         self.url = url
 
@@ -74,18 +84,34 @@ class BenchtestError(Exception):
 
 
 class ConfigError(BenchtestError):
-    """Bad settings, flags, environment or config file. Exit code 2 (usage).
-
-    ``origin`` names where a bad value came from: ``option``, an environment variable, or
-    ``config file [site]``.
-    """
+    """Bad settings, flags, environment, config file or event. Exit code 2 (usage)."""
 
     exit_code = 2
 
 
 class FetchError(BenchtestError):
-    """A page could not be fetched: HTTP status, network, deadline, size cap."""
+    """A page could not be fetched: redirect refused, body over the cap, and the subclasses."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status (after the retries it allows)."""
+
+    def __init__(self, message: str, *, status: int, **where: int | str | None) -> None:
+        super().__init__(message, **where)  # type: ignore[arg-type]
+        self.status = status
+
+
+class NetworkError(FetchError):
+    """No usable answer: connection refused or reset, DNS, TLS, timeout, truncated body."""
+
+
+class DeadlineError(FetchError):
+    """The run's deadline passed (or the run was stopped) before the page arrived."""
 
 
 class DataError(BenchtestError):
     """A page was fetched but its content is wrong: invalid JSON, record, or counts."""
+
+
+class StorageError(BenchtestError):
+    """A report or a run's working data could not be written or read back."""

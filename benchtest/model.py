@@ -1,106 +1,27 @@
-"""The report: built once from a ledger summary, typed, with exact `Decimal` money inside.
+"""The report: typed, with exact `Decimal` money inside, and its JSON form derived in one place.
 
 Every renderer (table, JSON, CSV, HTML) reads the same `Report`, so the numbers a person reads
 and the numbers a machine reads cannot disagree, and none of them parses money back from text.
-`Report.to_dict` is the JSON form (``--format json`` and the Lambda's return value); its
-`TypedDict` types let mypy check that shape too. The field order of each dataclass is the key
-order of its JSON object, and `docs/CONTRACT.md` is tested against both.
+`to_json` is the one translation to JSON: field order is key order, `Decimal` becomes the plain
+string of `money.plain`, `date` its ISO form, tuples lists; a field may carry another JSON name
+in its metadata (the API's word ``ledger`` for what the code calls a category).
+`docs/CONTRACT.md` is tested against a real report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypedDict
+from typing import Any
 
-from .ledger import Summary
 from .money import plain
-from .vendors import clean_vendor
 
-UNCATEGORIZED = "Uncategorized"  # the name shown for an empty Ledger
+UNCATEGORIZED = "Uncategorized"  # the name shown for an empty category
 
-
-class DailyBalanceDict(TypedDict):
-    date: str
-    change: str
-    balance: str
-    count: int
-
-
-class ListedTransactionDict(TypedDict):
-    page: int
-    index: int
-    date: str
-    amount: str
-    company: str
-    vendor: str
-
-
-class CategoryTotalDict(TypedDict):
-    name: str
-    ledger: str
-    count: int
-    total: str
-    transactions: list[ListedTransactionDict] | None
-
-
-class DuplicateGroupDict(TypedDict):
-    date: str
-    ledger: str
-    amount: str
-    company: str
-    vendor: str
-    count: int
-
-
-class BalanceCheckDict(TypedDict):
-    date: str
-    expected: str
-    actual: str
-    difference: str
-    ok: bool
-
-
-class RestatedDayDict(TypedDict):
-    date: str
-    previous_change: str
-    change: str
-    change_difference: str
-    previous_balance: str
-    balance: str
-    balance_difference: str
-
-
-class ChangesDict(TypedDict):
-    status: str
-    note: str
-    previous: str | None
-    previous_transaction_count: int | None
-    transaction_count_difference: int | None
-    previous_total_balance: str | None
-    total_balance_difference: str | None
-    restated_days: list[RestatedDayDict]
-    new_days: list[DailyBalanceDict]
-
-
-class ReportDict(TypedDict):
-    source: str
-    page_count: int
-    transaction_count: int
-    first_date: str | None
-    last_date: str | None
-    total_balance: str
-    gap_days_filled: bool
-    duplicates_excluded: bool
-    daily_balances: list[DailyBalanceDict]
-    categories: list[CategoryTotalDict]
-    transactions_listed: bool
-    duplicates: list[DuplicateGroupDict]
-    duplicate_count: int
-    duplicate_total: str
-    assertions: list[BalanceCheckDict]
-    changes: ChangesDict | None
+# A field's JSON key when it is not the field's name: the API's word for a category.
+_LEDGER = {"json": "ledger"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +32,6 @@ class DailyBalance:
     change: Decimal
     balance: Decimal
     count: int
-
-    def to_dict(self) -> DailyBalanceDict:
-        return {
-            "date": self.date.isoformat(),
-            "change": plain(self.change),
-            "balance": plain(self.balance),
-            "count": self.count,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,36 +45,18 @@ class ListedTransaction:
     company: str
     vendor: str
 
-    def to_dict(self) -> ListedTransactionDict:
-        return {
-            "page": self.page,
-            "index": self.index,
-            "date": self.date.isoformat(),
-            "amount": plain(self.amount),
-            "company": self.company,
-            "vendor": self.vendor,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class CategoryTotal:
     """One category; ``transactions`` is None when the report does not list them."""
 
-    name: str  # for people: "Uncategorized" for an empty Ledger
-    ledger: str  # the API's Ledger field as served; the JSON keeps the API's word for it
+    name: str  # for people: "Uncategorized" for an empty category
+    category: str = dataclasses.field(
+        metadata=_LEDGER
+    )  # as served; the JSON keeps the API's word for it
     count: int
     total: Decimal
     transactions: tuple[ListedTransaction, ...] | None
-
-    def to_dict(self) -> CategoryTotalDict:
-        listed = self.transactions
-        return {
-            "name": self.name,
-            "ledger": self.ledger,
-            "count": self.count,
-            "total": plain(self.total),
-            "transactions": None if listed is None else [t.to_dict() for t in listed],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,21 +64,11 @@ class DuplicateGroup:
     """Records identical as served; ``count`` occurrences (>= 2)."""
 
     date: date
-    ledger: str  # the category, as the API's Ledger field
+    category: str = dataclasses.field(metadata=_LEDGER)
     amount: Decimal
     company: str
     vendor: str
     count: int
-
-    def to_dict(self) -> DuplicateGroupDict:
-        return {
-            "date": self.date.isoformat(),
-            "ledger": self.ledger,
-            "amount": plain(self.amount),
-            "company": self.company,
-            "vendor": self.vendor,
-            "count": self.count,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +85,6 @@ class BalanceCheck:
     difference: Decimal
     ok: bool
 
-    def to_dict(self) -> BalanceCheckDict:
-        return {
-            "date": self.date.isoformat(),
-            "expected": plain(self.expected),
-            "actual": plain(self.actual),
-            "difference": plain(self.difference),
-            "ok": self.ok,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class RestatedDay:
@@ -224,17 +100,6 @@ class RestatedDay:
     previous_balance: Decimal
     balance: Decimal
     balance_difference: Decimal
-
-    def to_dict(self) -> RestatedDayDict:
-        return {
-            "date": self.date.isoformat(),
-            "previous_change": plain(self.previous_change),
-            "change": plain(self.change),
-            "change_difference": plain(self.change_difference),
-            "previous_balance": plain(self.previous_balance),
-            "balance": plain(self.balance),
-            "balance_difference": plain(self.balance_difference),
-        }
 
 
 # What a `Changes` section says: compared with a previous report, nothing to compare with
@@ -255,23 +120,6 @@ class Changes:
     total_balance_difference: Decimal | None = None
     restated_days: tuple[RestatedDay, ...] = ()
     new_days: tuple[DailyBalance, ...] = ()
-
-    def to_dict(self) -> ChangesDict:
-        previous_total = self.previous_total_balance
-        total_difference = self.total_balance_difference
-        return {
-            "status": self.status,
-            "note": self.note,
-            "previous": self.previous,
-            "previous_transaction_count": self.previous_transaction_count,
-            "transaction_count_difference": self.transaction_count_difference,
-            "previous_total_balance": None if previous_total is None else plain(previous_total),
-            "total_balance_difference": None
-            if total_difference is None
-            else plain(total_difference),
-            "restated_days": [d.to_dict() for d in self.restated_days],
-            "new_days": [d.to_dict() for d in self.new_days],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,70 +145,24 @@ class Report:
     def failed_assertions(self) -> tuple[BalanceCheck, ...]:
         return tuple(a for a in self.assertions if not a.ok)
 
-    def to_dict(self) -> ReportDict:
-        """The JSON form: money as plain strings, dates as ISO strings, lists for tuples."""
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``--format json``, the Lambda's return value)."""
+        result: dict[str, Any] = to_json(self)
+        return result
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as JSON-ready data: dataclasses as objects in field order, money as plain
+    strings, dates in ISO form, tuples as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            "source": self.source,
-            "page_count": self.page_count,
-            "transaction_count": self.transaction_count,
-            "first_date": None if self.first_date is None else self.first_date.isoformat(),
-            "last_date": None if self.last_date is None else self.last_date.isoformat(),
-            "total_balance": plain(self.total_balance),
-            "gap_days_filled": self.gap_days_filled,
-            "duplicates_excluded": self.duplicates_excluded,
-            "daily_balances": [d.to_dict() for d in self.daily_balances],
-            "categories": [c.to_dict() for c in self.categories],
-            "transactions_listed": self.transactions_listed,
-            "duplicates": [d.to_dict() for d in self.duplicates],
-            "duplicate_count": self.duplicate_count,
-            "duplicate_total": plain(self.duplicate_total),
-            "assertions": [a.to_dict() for a in self.assertions],
-            "changes": None if self.changes is None else self.changes.to_dict(),
+            field.metadata.get("json", field.name): to_json(getattr(value, field.name))
+            for field in dataclasses.fields(value)
         }
-
-
-def build_report(summary: Summary, source: str) -> Report:
-    """The report of ``summary``, read from ``source`` (a URL template or the sample's label)."""
-    days = tuple(DailyBalance(d.date, d.change, d.balance, d.count) for d in summary.days)
-    return Report(
-        source=source,
-        page_count=summary.page_count,
-        transaction_count=summary.transaction_count,
-        first_date=days[0].date if days else None,
-        last_date=days[-1].date if days else None,
-        total_balance=summary.total,
-        gap_days_filled=summary.gap_days_filled,
-        duplicates_excluded=summary.duplicates_excluded,
-        daily_balances=days,
-        categories=tuple(
-            CategoryTotal(
-                name=c.name or UNCATEGORIZED,
-                ledger=c.name,
-                count=c.count,
-                total=c.total,
-                transactions=None
-                if c.transactions is None
-                else tuple(
-                    ListedTransaction(
-                        page, index, t.date, t.amount, t.company, clean_vendor(t.company)
-                    )
-                    for page, index, t in c.transactions
-                ),
-            )
-            for c in summary.categories
-        ),
-        transactions_listed=summary.transactions_listed,
-        duplicates=tuple(
-            DuplicateGroup(
-                d.transaction.date,
-                d.transaction.category,
-                d.transaction.amount,
-                d.transaction.company,
-                clean_vendor(d.transaction.company),
-                d.count,
-            )
-            for d in summary.duplicates
-        ),
-        duplicate_count=summary.duplicate_count,
-        duplicate_total=summary.duplicate_total,
-    )
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [to_json(item) for item in value]
+    return value

@@ -1,4 +1,4 @@
-"""One run: source -> pages -> transactions -> ledger -> report. CLI and Lambda both call `run`."""
+"""One run: source -> pages -> transactions -> aggregate -> report. CLI and Lambda call `run`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .aggregate import Aggregator
 from .config import Settings
 from .errors import without_credentials
-from .fetch import FetchStats, fetch_pages
-from .ledger import Ledger
-from .model import Report, build_report
+from .model import Report
+from .paging import fetch_pages
 from .reconcile import check_assertions
-from .workers import Parallel
+from .stats import RunStats
+from .transactions import decode_page
 
 Progress = Callable[[int, int | None], None]
 
@@ -21,7 +22,7 @@ Progress = Callable[[int, int | None], None]
 @dataclass(frozen=True)
 class RunResult:
     report: Report
-    stats: FetchStats
+    stats: RunStats
 
 
 @contextmanager
@@ -42,7 +43,7 @@ def run(
     *,
     deadline: float | None = None,
     progress: Progress | None = None,
-    stats: FetchStats | None = None,
+    stats: RunStats | None = None,
 ) -> RunResult:
     """Fetch, validate and aggregate every page; raise `BenchtestError`, never a partial result.
 
@@ -52,23 +53,23 @@ def run(
     """
     started = time.monotonic()
     until = started + (settings.deadline if deadline is None else deadline)
-    stats = FetchStats() if stats is None else stats
-    ledger = Ledger(
-        settings.detail_limit, max_days=None if settings.active_days_only else settings.max_days
+    stats = RunStats() if stats is None else stats
+    aggregator = Aggregator(
+        decode_page, max_days=None if settings.active_days_only else settings.max_days
     )
     try:
         with _source(settings) as (template, label):
-            parallel = Parallel(template, settings, stats, until, ledger, progress)
-            for page in fetch_pages(template, settings, stats, until, parallel):
-                ledger.add(page)
+            for page, body in fetch_pages(template, settings, stats, until):
+                aggregator.add(page, body)
                 if progress is not None:
                     progress(stats.pages, stats.expected_pages)
+        report = aggregator.report(
+            label,
+            exclude_duplicates=settings.exclude_duplicates,
+            fill_gaps=not settings.active_days_only,
+            detail_limit=settings.detail_limit,
+        )
     finally:
-        stats.seconds = time.monotonic() - started
-    summary = ledger.summarize(
-        exclude_duplicates=settings.exclude_duplicates,
-        fill_gaps=not settings.active_days_only,
-    )
-    report = check_assertions(build_report(summary, label), settings.assert_balance)
-    stats.seconds = time.monotonic() - started
-    return RunResult(report, stats)
+        aggregator.close()
+        stats.finish(time.monotonic() - started)
+    return RunResult(check_assertions(report, settings.assert_balance), stats)

@@ -43,64 +43,10 @@ ZERO = Decimal(0)
 _T = TypeVar("_T")
 MAX_PREVIOUS_BYTES = 64 * 1024 * 1024  # a report of 10 years of days with details is ~2 MB
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_AMOUNT = re.compile(r"-?\d{1,60}(?:\.\d{1,60})?", re.ASCII)
 _MONEY = re.compile(r"-?\d{1,60}\.\d{2,60}", re.ASCII)  # as `money.plain` writes it
-_SEPARATORS = re.compile(r"[,;\n]")
 
 
 # --------------------------------------------------------------------------- assertions
-
-
-class BalanceAssertions(tuple[tuple[date, Decimal], ...]):
-    """(date, expected closing balance) pairs in date order: the ``assert_balance`` setting.
-
-    Written ``2013-12-22=18377.16,2013-12-20=17000`` (the form of the flag, the variable and
-    the config file), which is also what ``str`` gives back.
-    """
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        return ",".join(f"{day.isoformat()}={amount:f}" for day, amount in self) or "none"
-
-
-def parse_assertions(value: object) -> BalanceAssertions:
-    """``DATE=AMOUNT`` entries separated by commas, semicolons or new lines; or a list of them.
-
-    Raise `ValueError` naming the entry for an unparsable date or amount, or a date given twice.
-    """
-    if isinstance(value, BalanceAssertions):
-        return value
-    if isinstance(value, str):
-        texts = [value]
-    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        texts = list(value)
-    else:
-        raise ValueError(f"expected DATE=AMOUNT entries, got {value!r}")
-    given: dict[date, tuple[Decimal, str]] = {}
-    for text in texts:
-        for entry in (e.strip() for e in _SEPARATORS.split(text)):
-            if not entry:
-                continue
-            day, amount = _assertion(entry)
-            if day in given:
-                raise ValueError(
-                    f"date {day.isoformat()} given twice ({given[day][1]!r} and {entry!r})"
-                )
-            given[day] = (amount, entry)
-    return BalanceAssertions(sorted((day, amount) for day, (amount, _) in given.items()))
-
-
-def _assertion(entry: str) -> tuple[date, Decimal]:
-    left, equals, right = entry.partition("=")
-    day_text, amount_text = left.strip(), right.strip()
-    if not equals or not _DATE.fullmatch(day_text) or not _AMOUNT.fullmatch(amount_text):
-        raise ValueError(f"expected DATE=AMOUNT such as 2013-12-22=18377.16, got {entry!r}")
-    try:
-        day = date.fromisoformat(day_text)
-    except ValueError:
-        raise ValueError(f"no such date {day_text!r} in {entry!r}") from None
-    return day, Decimal(amount_text)
 
 
 def balance_at(days: Sequence[DailyBalance], day: date) -> Decimal:

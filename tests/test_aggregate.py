@@ -9,8 +9,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchtest.ledger import Ledger
-from benchtest.transactions import parse_page
+from benchtest.aggregate import Aggregator
+from benchtest.transactions import decode_page
 
 amounts = st.decimals(
     min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=2, allow_nan=False
@@ -31,10 +31,21 @@ records = st.lists(
 def pages_of(items, per_page):
     count = len(items)
     chunks = [items[i : i + per_page] for i in range(0, count, per_page)] or [[]]
-    return [
-        parse_page(n, json.dumps({"totalCount": count, "page": n, "transactions": c}).encode())
+    bodies = [
+        (n, json.dumps({"totalCount": count, "page": n, "transactions": c}).encode())
         for n, c in enumerate(chunks, start=1)
     ]
+    return [(decode_page(n, body), body) for n, body in bodies]
+
+
+def aggregate(pages, **options):
+    aggregator = Aggregator(decode_page)
+    for page, body in pages:
+        aggregator.add(page, body)
+    try:
+        return aggregator.report("test", **options)
+    finally:
+        aggregator.close()
 
 
 @settings(max_examples=150, deadline=None)
@@ -42,38 +53,30 @@ def pages_of(items, per_page):
 def test_daily_changes_sum_to_the_total_whatever_the_page_order(items, per_page, data):
     pages = pages_of(items, per_page)
     order = data.draw(st.permutations(pages))
-    ledger = Ledger()
-    for page in order:
-        ledger.add(page)
-    summary = ledger.summarize()
+    report = aggregate(order)
     expected = sum((Decimal(r["Amount"]) for r in items), Decimal(0))
-    assert summary.total == expected
-    assert sum((d.change for d in summary.days), Decimal(0)) == expected
-    if summary.days:
-        assert summary.days[-1].balance == expected
-        assert [d.date for d in summary.days] == [
-            summary.days[0].date + timedelta(days=n) for n in range(len(summary.days))
+    assert report.total_balance == expected
+    days = report.daily_balances
+    assert sum((d.change for d in days), Decimal(0)) == expected
+    if days:
+        assert days[-1].balance == expected
+        assert [d.date for d in days] == [
+            days[0].date + timedelta(days=n) for n in range(len(days))
         ]
-    assert sum(c.total for c in summary.categories) == expected
-    assert sum(d.count for d in summary.days) == len(items)
-
-    in_order = Ledger()
-    for page in pages:
-        in_order.add(page)
-    assert in_order.summarize() == summary
+    assert sum(c.total for c in report.categories) == expected
+    assert sum(d.count for d in days) == len(items)
+    assert aggregate(pages) == report
 
 
 @settings(max_examples=100, deadline=None)
 @given(items=records, per_page=st.integers(1, 12))
 def test_excluding_duplicates_removes_exactly_their_extra_occurrences(items, per_page):
-    ledger = Ledger()
-    for page in pages_of(items, per_page):
-        ledger.add(page)
-    kept = ledger.summarize(exclude_duplicates=True)
-    unique = {(r["Date"], r["Ledger"], Decimal(r["Amount"]), r["Company"]) for r in items}
-    assert kept.total == sum((key[2] for key in unique), Decimal(0))
+    pages = pages_of(items, per_page)
+    kept = aggregate(pages, exclude_duplicates=True)
+    unique = {(r["Date"], r["Ledger"], r["Amount"], r["Company"]) for r in items}
+    assert kept.total_balance == sum((Decimal(key[2]) for key in unique), Decimal(0))
     assert sum(c.count for c in kept.categories) == len(unique)
     listed = [t for c in kept.categories for t in c.transactions or []]
     assert len(listed) == len(unique)
-    everything = ledger.summarize()
-    assert everything.total - kept.total == everything.duplicate_total
+    everything = aggregate(pages)
+    assert everything.total_balance - kept.total_balance == everything.duplicate_total

@@ -137,14 +137,14 @@ def test_detail_limit_flag_caps_the_transactions_listed(tmp_path):
 
 def test_debug_adds_the_traceback_with_its_cause_to_the_one_line_error(serve, tmp_path):
     server = serve({1: b'{"page": 1, "transactions": [}'})
-    line = "benchtest: error: page 1: invalid or truncated JSON: Expecting value"
+    line = "benchtest: error: page 1: invalid or truncated JSON: JSON is malformed: invalid"
     plain = cli("--url", server.url, cwd=tmp_path)
     debug = cli("--url", server.url, "--debug", cwd=tmp_path)
     assert (plain.returncode, debug.returncode) == (1, 1)
     assert plain.stderr.startswith(line)
     assert plain.stderr.count("\n") == 1
     assert "Traceback" in debug.stderr
-    assert "json.decoder.JSONDecodeError" in debug.stderr
+    assert "msgspec.DecodeError" in debug.stderr
     assert "The above exception was the direct cause" in debug.stderr
     assert debug.stderr.splitlines()[-1] == plain.stderr.strip()
 

@@ -9,8 +9,7 @@ import pytest
 
 from benchtest import ConfigError, Settings, load_settings
 from benchtest.cli import _parser
-from benchtest.config import SETTINGS, Setting, show
-from benchtest.reconcile import BalanceAssertions, parse_assertions
+from benchtest.config import SETTINGS, BalanceAssertions, Setting, parse_assertions, show
 from scripts.settings_table import END, README, START, markdown_table
 
 URL = "https://ledger.example/transactions/{page}.json"

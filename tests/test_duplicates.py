@@ -1,34 +1,140 @@
-"""Per-date fingerprints: exactly "seen before", whichever dates are compacted."""
+"""Possible duplicates are exactly the records seen more than once: whatever the page order,
+however the fingerprints are split into value ranges, and even when fingerprints collide."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchtest.duplicates import Fingerprints, by_date
+from benchtest import duplicates
+from benchtest.duplicates import Pages
+from benchtest.transactions import Page, decode_page
+from tests.support import make_pages
 
-BATCHES = st.lists(
-    st.tuples(st.sampled_from(["d1", "d2", "d3", "d4"]), st.lists(st.integers(-5, 5), max_size=6)),
-    max_size=30,
+ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "Date": st.sampled_from(["2024-01-01", "2024-01-02"]),
+            "Ledger": st.sampled_from(["", "A"]),
+            "Amount": st.sampled_from(["1.00", "1.0", "-2.50"]),
+            "Company": st.sampled_from(["X", "Y"]),
+        }
+    ),
+    max_size=40,
 )
 
 
-@given(BATCHES, st.integers(0, 8))
-def test_repeats_are_exactly_those_seen_before_whatever_is_compacted(batches, open_prints):
-    prints = Fingerprints(open_prints)
-    reference: dict[str, set[int]] = {}
-    for day, batch in batches:
-        seen = reference.setdefault(day, set())
-        expected = []
-        for position, fingerprint in enumerate(batch):
-            if fingerprint in seen:
-                expected.append(position)
-            seen.add(fingerprint)
-        assert prints.add(day, batch) == expected
-    assert len(prints) == sum(map(len, reference.values()))
+def expected(
+    rows: list[dict[str, str]], per_page: int
+) -> dict[tuple[str, ...], list[tuple[int, int]]]:
+    places: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    for position, row in enumerate(rows):
+        key = (row["Date"], row["Ledger"], row["Amount"], row["Company"])
+        places.setdefault(key, []).append((position // per_page + 1, position % per_page))
+    return {key: where for key, where in places.items() if len(where) > 1}
 
 
-def test_dates_group_positions_and_a_single_date_is_one_range():
-    assert by_date(["a", "a", "a"]) == [("a", range(3))]
-    assert by_date(["a", "b", "a"]) == [("a", [0, 2]), ("b", [1])]
-    assert by_date([]) == []
+def found(pages: Pages) -> dict[tuple[str, ...], list[tuple[int, int]]]:
+    return {
+        (r.date.isoformat(), r.category, r.amount, r.company): where
+        for r, where in pages.repeats().items()
+    }
+
+
+@given(ROWS, st.integers(1, 7), st.randoms(), st.sampled_from([1, 2, 5, 1 << 16]))
+def test_repeats_are_exactly_the_records_seen_twice_in_any_order(rows, per_page, rng, limit):
+    bodies = make_pages(rows, per_page)
+    order = list(bodies)
+    rng.shuffle(order)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(duplicates, "RANGE_PRINTS", limit)  # many value ranges, or one
+        pages = Pages(decode_page)
+        for number in order:
+            pages.add(decode_page(number, bodies[number]), bodies[number])
+        assert found(pages) == expected(rows, per_page)
+        listed = [(n, i) for n, i, _ in pages.records()]
+        assert listed == [(p // per_page + 1, p % per_page) for p in range(len(rows))]
+        pages.close()
+
+
+@dataclass(frozen=True)
+class Colliding:
+    """A record whose fingerprint is the same for every value: only equality tells them apart."""
+
+    text: str
+
+    def __hash__(self) -> int:
+        return 42
+
+
+def colliding_decode(number: int, body: bytes) -> Page:
+    texts = json.loads(body)
+    records: list[Any] = [Colliding(t) for t in texts]
+    return Page(number, None, records, [Decimal(0)] * len(texts))
+
+
+def test_a_fingerprint_collision_is_never_reported_as_a_duplicate():
+    bodies = {1: b'["a", "b"]', 2: b'["c", "a"]', 3: b'["d"]'}
+    pages = Pages(colliding_decode)
+    for number, body in bodies.items():
+        pages.add(colliding_decode(number, body), body)
+    assert pages.repeats() == {Colliding("a"): [(1, 0), (2, 1)]}
+    pages.close()
+
+
+def test_pages_past_the_spool_memory_go_to_disk_and_come_back(monkeypatch):
+    monkeypatch.setattr(duplicates, "SPOOL_MEMORY", 100)
+    rows = [
+        {"Date": "2024-01-02", "Ledger": "L", "Amount": f"{n}.00", "Company": "C"}
+        for n in range(30)
+    ]
+    bodies = make_pages([*rows, rows[0]], per_page=4)
+    pages = Pages(decode_page)
+    for number, body in bodies.items():
+        pages.add(decode_page(number, body), body)
+    assert pages._spool._rolled  # type: ignore[attr-defined]  # the spool is a real file now
+    assert [r.amount for _, _, r in pages.records()][-2:] == ["29.00", "0.00"]
+    assert list(pages.repeats().values()) == [[(1, 0), (8, 2)]]
+    pages.close()
+
+
+def test_a_spool_that_cannot_be_written_is_one_line_naming_the_page(monkeypatch):
+    class Full:
+        def tell(self) -> int:
+            return 0
+
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+    pages = Pages(decode_page)
+    monkeypatch.setattr(pages, "_spool", Full())
+    body = make_pages([{"Date": "2024-01-02", "Ledger": "", "Amount": "1", "Company": "C"}], 1)[1]
+    with pytest.raises(
+        duplicates.StorageError,
+        match=r"^page 1: cannot keep the page for the "
+        r"duplicate check: No space left on device",
+    ):
+        pages.add(decode_page(1, body), body)
+
+
+def test_counts_of_one_date_for_everything_stay_exact():
+    rows = [
+        {"Date": "2024-01-02", "Ledger": "", "Amount": "1.00", "Company": f"C{n % 5}"}
+        for n in range(200)
+    ]
+    bodies = make_pages(rows, per_page=9)
+    pages = Pages(decode_page)
+    for number, body in bodies.items():
+        pages.add(decode_page(number, body), body)
+    counts = Counter({r.company: len(where) for r, where in pages.repeats().items()})
+    assert counts == {f"C{k}": 40 for k in range(5)}
+    assert all(r.date == date(2024, 1, 2) for r in pages.repeats())
+    pages.close()

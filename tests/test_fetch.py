@@ -180,7 +180,7 @@ def test_the_deadline_bounds_the_whole_run(serve):
 
 
 def test_a_response_body_over_the_cap_is_refused(serve, monkeypatch):
-    monkeypatch.setattr("benchtest.fetch.MAX_PAGE_BYTES", 100)
+    monkeypatch.setattr("benchtest.paging.MAX_PAGE_BYTES", 100)
     server = serve(PAGES)
     with pytest.raises(FetchError, match=r"^page 1: response of \d+ bytes exceeds the page cap"):
         run(server.url)

@@ -409,11 +409,11 @@ def test_a_stalled_source_with_17s_left_fails_in_time_with_its_summary(
     summary = json.loads(line.getMessage())
     assert (summary["success"], summary["error_type"], summary["pages"]) == (
         False,
-        "FetchError",
+        "DeadlineError",
         0,
     )
     [emf] = emf_lines(capsys.readouterr().err)
-    assert (emf["Success"], emf["ErrorType"]) == (0, "FetchError")
+    assert (emf["Success"], emf["ErrorType"]) == (0, "DeadlineError")
 
 
 def test_a_failed_runs_summary_and_metrics_carry_what_happened_so_far(
@@ -435,7 +435,7 @@ def test_a_failed_runs_summary_and_metrics_carry_what_happened_so_far(
     assert {k: summary[k] for k in ("pages", "retries", "error_type")} == {
         "pages": 2,
         "retries": 4,
-        "error_type": "FetchError",
+        "error_type": "HTTPStatusError",
     }
     # Attempts started: the end-marker request may be cut by the abort before the server reads it.
     assert summary["requests"] in {server.requests, server.requests + 1}

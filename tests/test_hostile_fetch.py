@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from benchtest import FetchError, cli
-from benchtest.fetch import MAX_BYTES_IN_FLIGHT
+from benchtest.paging import MAX_BYTES_IN_FLIGHT, page_cap
 from tests.hostile_server import (
     Behaviour,
     RawServer,
@@ -133,13 +133,8 @@ def test_a_same_origin_redirect_is_followed(
 
 
 def test_the_page_cap_shrinks_with_concurrency_to_hold_the_bytes_in_flight() -> None:
-    from benchtest.fetch import FetchStats, _Fetcher
-
     for concurrency in (1, 8, 64):
-        config = settings("http://127.0.0.1:1/{page}", concurrency=concurrency)
-        fetcher = _Fetcher(config.url, config, 0.0, FetchStats())
-        assert 2 * concurrency * fetcher.page_cap <= MAX_BYTES_IN_FLIGHT
-        fetcher.close()
+        assert 2 * concurrency * page_cap(concurrency) <= MAX_BYTES_IN_FLIGHT
 
 
 # --- unreachable sources name the host and the cause -----------------------------------------

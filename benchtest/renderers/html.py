@@ -440,7 +440,7 @@ def _duplicates(report: Report) -> str:
             '<th class="num">Times</th>',
             (
                 f"<tr><td>{d.date.isoformat()}</td>{_vendor(d)}"
-                f"<td>{_e(d.ledger or UNCATEGORIZED)}</td>{_num(d.amount)}"
+                f"<td>{_e(d.category or UNCATEGORIZED)}</td>{_num(d.amount)}"
                 f'<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
                 for d in groups
             ),

@@ -53,7 +53,7 @@ def render(report: Report) -> str:
             (
                 d.date.isoformat(),
                 d.vendor,
-                d.ledger or UNCATEGORIZED,
+                d.category or UNCATEGORIZED,
                 for_people(d.amount),
                 f"x{d.count}",
             )

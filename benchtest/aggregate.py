@@ -1,0 +1,216 @@
+"""Add up pages into the report's numbers: exact, in any page order, memory bounded by days.
+
+Pages arrive in any order when fetched concurrently, so every number here is a sum that does not
+care about order: per day and per category, exact (`money.EXACT` traps any rounding), plus the
+transaction counts of each. Two flat sums rather than one per (day, category): a day's key is a
+`date`, whose hash is cached, and the days of a ledger fit in a small dict, so a ledger in
+random date order costs what an ordered one does (a (day, category) key cost 1.5x as much in
+random order). Daily balances, category totals and the listing are derived once, at the end.
+Possible duplicates are kept by `duplicates.Pages`, which also gives the records back for the
+listing of transactions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+from operator import attrgetter
+
+from .duplicates import Decode, Pages
+from .errors import DataError
+from .model import (
+    UNCATEGORIZED,
+    CategoryTotal,
+    DailyBalance,
+    DuplicateGroup,
+    ListedTransaction,
+    Report,
+)
+from .money import EXACT
+from .transactions import Page, Record
+from .vendors import clean_vendor
+
+ZERO = Decimal(0)
+MAX_CATEGORIES = 10_000  # distinct categories in one ledger (README "Limits (data)")
+_date, _category = attrgetter("date"), attrgetter("category")
+
+
+class Aggregator:
+    """Running sums over validated pages: call `add` per page, then `report` once."""
+
+    def __init__(self, decode: Decode, *, max_days: int | None = None) -> None:
+        """``max_days``: the longest span of calendar days a report will fill (None: no limit,
+        for reports of active days only, whose length the transactions already bound)."""
+        self._day_sums: dict[date, Decimal] = {}
+        self._day_counts: Counter[date] = Counter()
+        self._category_sums: dict[str, Decimal] = {}
+        self._category_counts: Counter[str] = Counter()
+        self._pages = Pages(decode)
+        self._numbers: set[int] = set()
+        self._count = 0
+        self._max_days = max_days
+        self._first: tuple[date, int] | None = None  # (earliest date, its page)
+        self._last: tuple[date, int] | None = None
+
+    def close(self) -> None:
+        self._pages.close()
+
+    def add(self, page: Page, body: bytes) -> None:
+        """Add page ``page`` (decoded from ``body``, which is kept for the end)."""
+        if page.number in self._numbers:
+            raise DataError("page received twice", page=page.number)
+        self._numbers.add(page.number)
+        records, amounts = page.records, page.amounts
+        dates = list(map(_date, records))
+        categories = list(map(_category, records))
+        if dates:
+            self._check_span(page.number, min(dates), max(dates))
+        new = set(categories).difference(self._category_sums)
+        if new and len(self._category_sums) + len(new) > MAX_CATEGORIES:
+            raise DataError(
+                f"more than {MAX_CATEGORIES:,} distinct categories (Ledger values) in the ledger",
+                page=page.number,
+            )
+        days, day = self._day_sums, self._day_sums.get
+        totals, total = self._category_sums, self._category_sums.get
+        with localcontext(EXACT):
+            for when, name, amount in zip(dates, categories, amounts, strict=True):
+                days[when] = day(when, ZERO) + amount
+                totals[name] = total(name, ZERO) + amount
+        self._day_counts.update(dates)
+        self._category_counts.update(categories)
+        self._count += len(page)
+        self._pages.add(page, body)
+
+    def _check_span(self, number: int, low: date, high: date) -> None:
+        """Refuse, as soon as a page shows it, a span of days too long to fill in: two dates
+        centuries apart would otherwise make a report of every day between them."""
+        if self._first is None or low < self._first[0]:
+            self._first = (low, number)
+        if self._last is None or high > self._last[0]:
+            self._last = (high, number)
+        if self._max_days is None:
+            return
+        (first, first_page), (last, last_page) = self._first, self._last
+        span = (last - first).days + 1
+        if span > self._max_days:
+            raise DataError(
+                f"the dates span {span:,} days ({first} on page {first_page} to {last} on "
+                f"page {last_page}), more than the {self._max_days:,} days a report lists; "
+                "use --active-days-only to list only days with transactions, or raise --max-days",
+                page=number,
+            )
+
+    def report(
+        self,
+        source: str,
+        *,
+        exclude_duplicates: bool = False,
+        fill_gaps: bool = True,
+        detail_limit: int = 10_000,
+    ) -> Report:
+        """The report of every page added (no assertions or changes yet)."""
+        repeats = self._pages.repeats()
+        day_sums, day_counts = dict(self._day_sums), Counter(self._day_counts)
+        category_sums, category_counts = dict(self._category_sums), Counter(self._category_counts)
+        duplicates = []
+        with localcontext(EXACT):
+            for record, places in repeats.items():
+                amount = Decimal(record.amount)
+                duplicates.append(_duplicate(record, amount, len(places)))
+                if exclude_duplicates:
+                    extra = len(places) - 1
+                    day_sums[record.date] -= extra * amount
+                    day_counts[record.date] -= extra
+                    category_sums[record.category] -= extra * amount
+                    category_counts[record.category] -= extra
+            days = _daily(day_sums, day_counts, fill_gaps)
+            duplicate_total = sum(((d.count - 1) * d.amount for d in duplicates), ZERO)
+        listed = self._count <= detail_limit
+        later = {place for places in repeats.values() for place in places[1:]}
+        listing = self._listing(later if exclude_duplicates else set()) if listed else None
+        return Report(
+            source=source,
+            page_count=len(self._numbers),
+            transaction_count=self._count,
+            first_date=days[0].date if days else None,
+            last_date=days[-1].date if days else None,
+            total_balance=days[-1].balance if days else ZERO,
+            gap_days_filled=fill_gaps,
+            duplicates_excluded=exclude_duplicates,
+            daily_balances=tuple(days),
+            categories=_categories(category_sums, category_counts, listing),
+            transactions_listed=listed,
+            duplicates=tuple(sorted(duplicates, key=lambda d: (d.date, d.category, d.company))),
+            duplicate_count=sum(d.count - 1 for d in duplicates),
+            duplicate_total=duplicate_total,
+        )
+
+    def _listing(self, leave_out: set[tuple[int, int]]) -> Iterator[tuple[str, ListedTransaction]]:
+        """(category, transaction) for every record in ledger order, but those left out."""
+        for number, index, record in self._pages.records():
+            if (number, index) not in leave_out:
+                yield record.category, _listed(number, index, record)
+
+
+def _listed(number: int, index: int, record: Record) -> ListedTransaction:
+    return ListedTransaction(
+        number,
+        index,
+        record.date,
+        Decimal(record.amount),
+        record.company,
+        clean_vendor(record.company),
+    )
+
+
+def _duplicate(record: Record, amount: Decimal, count: int) -> DuplicateGroup:
+    return DuplicateGroup(
+        record.date, record.category, amount, record.company, clean_vendor(record.company), count
+    )
+
+
+def _daily(sums: dict[date, Decimal], counts: Counter[date], fill_gaps: bool) -> list[DailyBalance]:
+    if not sums:
+        return []
+    active = sorted(sums)
+    dates: Iterable[date] = active
+    if fill_gaps:
+        first, last = active[0], active[-1]
+        dates = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    balance = ZERO
+    days = []
+    for day in dates:
+        change = sums.get(day, ZERO)
+        balance += change
+        days.append(DailyBalance(day, change, balance, counts[day]))
+    return days
+
+
+def _categories(
+    sums: dict[str, Decimal],
+    counts: Counter[str],
+    listing: Iterable[tuple[str, ListedTransaction]] | None,
+) -> tuple[CategoryTotal, ...]:
+    members: dict[str, list[ListedTransaction]] = {name: [] for name in sums}
+    for name, transaction in listing or ():
+        members[name].append(transaction)
+    return tuple(
+        sorted(
+            (
+                CategoryTotal(
+                    name or UNCATEGORIZED,
+                    name,
+                    counts[name],
+                    total,
+                    None
+                    if listing is None
+                    else tuple(sorted(members[name], key=lambda t: (t.date, t.page, t.index))),
+                )
+                for name, total in sums.items()
+            ),
+            key=lambda c: (c.total, c.category),
+        )
+    )
