@@ -720,7 +720,11 @@ def check_logs_queue_schedule(endpoint: str, out: dict[str, Any]) -> None:
     target = schedule["Target"]
     assert target["Arn"] == out["function_arn"]
     assert target["RoleArn"] == out["scheduler_role_arn"]
-    assert json.loads(target["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+    # The raw text, not its decoding: Scheduler finds its keywords only as text (schedule.tf).
+    assert target["Input"] == (
+        '{"scheduled_time": "<aws.scheduler.scheduled-time>", '
+        '"execution_id": "<aws.scheduler.execution-id>"}'
+    )
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 7200}
     assert target["DeadLetterConfig"] == {"Arn": out["dlq_arn"]}
 
