@@ -372,7 +372,7 @@ variable "alarm_email" {
 }
 
 variable "success_alarm_period" {
-  description = "Seconds without a successful run (EMF metric Success) before the no-success alarm fires. null: the schedule's interval plus one hour (rate(...) schedules) or 25 hours (cron(...), assumed to run at least daily; set this for rarer cron schedules)."
+  description = "Seconds without a successful scheduled run (EMF metric ScheduledSuccess) before the no-success alarm fires. null: the longest time between two scheduled runs plus 2 hours (one for the run and its metric, one for a daylight-saving day), computed for rate(...) and for cron(...) on every day or on days of the week; required for a cron whose days depend on the month or year. Rounded up to whole hours."
   type        = number
   default     = null
 
