@@ -368,6 +368,8 @@ def test_one_json_summary_line_and_one_metric_record_per_run(
     )
     assert summary["seconds"] >= 0
     [emf] = emf_lines(capsys.readouterr().err)
+    # No "level" key: Lambda files the line as INFO (docs/aws-behaviour.md).
+    assert "level" not in emf
     definition = emf["_aws"]["CloudWatchMetrics"][0]
     assert definition["Namespace"] == "benchtest"
     assert [m["Name"] for m in definition["Metrics"]] == METRICS
