@@ -14,42 +14,88 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 }
 
 locals {
-  # The schedule's interval: rate(N unit) exactly; cron(...) is assumed to run at least daily.
-  schedule_rate     = try(regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression), null)
-  schedule_interval = local.schedule_rate == null ? 86400 : tonumber(local.schedule_rate[0]) * { minute = 60, hour = 3600, day = 86400 }[local.schedule_rate[1]]
-  # One hour of slack covers the run itself, metric delivery and a daylight-saving shift.
-  success_alarm_period = coalesce(var.success_alarm_period, min(local.schedule_interval + 3600, 604800))
+  # The longest time between two scheduled runs, in seconds: exact for rate(...); for a
+  # cron(...) that runs on every day of every month, or on some days of the week, the longest
+  # gap between its days (a bound: it runs at the same times on each of them). null when the
+  # days depend on the month or the year (day-of-month, L, W, #, month or year fields): the
+  # plan then needs success_alarm_period.
+  schedule_rate = try(regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression), null)
+  cron_fields   = try(split(" ", regex("^cron\\((.*)\\)$", var.schedule_expression)[0]), [])
+  week_days     = { SUN = 1, MON = 2, TUE = 3, WED = 4, THU = 5, FRI = 6, SAT = 7 }
+  # The day-of-week field's parts (MON-FRI, 2, SAT) as [first, last] or [day]; null for L or #.
+  cron_day_ranges = try([
+    for part in split(",", upper(local.cron_fields[4])) : [for end in split("-", part) : try(tonumber(end), local.week_days[end])]
+  ], null)
+  # Days of the week the cron runs on, 1 (SUN) to 7 (SAT), in order (a range may wrap: FRI-MON).
+  cron_days = try(
+    local.cron_fields[3] == "*" && local.cron_fields[5] == "*" && contains(["*", "?"], local.cron_fields[2]) ? (
+      contains(["*", "?"], local.cron_fields[4]) ? range(1, 8) : [
+        for day in range(1, 8) : day if anytrue([
+          for r in local.cron_day_ranges : r[0] <= r[length(r) - 1] ? day >= r[0] && day <= r[length(r) - 1] : day >= r[0] || day <= r[length(r) - 1]
+        ])
+      ]
+    ) : null,
+    null,
+  )
+  schedule_gap = (
+    local.schedule_rate != null ? tonumber(local.schedule_rate[0]) * { minute = 60, hour = 3600, day = 86400 }[local.schedule_rate[1]] :
+    try(86400 * max([for i, day in local.cron_days : (i + 1 < length(local.cron_days) ? local.cron_days[i + 1] : local.cron_days[0] + 7) - day]...), null)
+  )
+  # One hour for the run itself (timeout, Lambda's retries) and metric delivery, one for a
+  # daylight-saving day of 25 hours in the schedule's time zone.
+  success_alarm_period = var.success_alarm_period != null ? var.success_alarm_period : try(local.schedule_gap + 7200, null)
 }
 
-# Fires when no run has succeeded for longer than the schedule's interval: the schedule was
-# disabled or deleted, or every run failed or was killed before its metric record.
+# Fires when no scheduled run has succeeded for longer than the longest gap between scheduled
+# runs: the schedule was disabled or deleted, or every run failed or was killed before its
+# metric record. How it means what it says (docs/aws-behaviour.md):
+# - It counts ScheduledSuccess, which only runs started by Scheduler emit (they carry its
+#   execution id): a test run from the console or the CLI cannot clear it.
+# - Missing data is "missing", not "breaching": a new alarm starts in INSUFFICIENT_DATA and stays
+#   there until the first scheduled run reports, so a fresh deploy is not in ALARM. A failed
+#   scheduled run (ScheduledSuccess = 0, no success since) is ALARM; no record at all for the
+#   whole window (the schedule stopped, runs killed) is INSUFFICIENT_DATA, which notifies too
+#   (insufficient_data_actions). A schedule that never fires after a fresh deploy leaves it in
+#   INSUFFICIENT_DATA without a transition, so without a notification: CloudWatch offers no
+#   documented way to tell "not yet" from "never".
+# - One-hour periods over the window: CloudWatch keeps re-evaluating the last data points for a
+#   while after a metric stops (the evaluation range), for longer with longer periods.
 resource "aws_cloudwatch_metric_alarm" "no_success" {
   alarm_name        = "${var.name}-no-success"
-  alarm_description = "No successful ${var.name} run (EMF metric benchtest/Success) in the last ${local.success_alarm_period} seconds."
+  alarm_description = "No successful scheduled ${var.name} run (EMF metric benchtest/ScheduledSuccess) in the last ${coalesce(local.success_alarm_period, 0)} seconds. INSUFFICIENT_DATA after a first run: no scheduled run reported at all."
 
   namespace   = "benchtest"
-  metric_name = "Success"
+  metric_name = "ScheduledSuccess"
   dimensions = {
     FunctionName = aws_lambda_function.this.function_name
   }
 
   statistic           = "Maximum"
-  period              = local.success_alarm_period
-  evaluation_periods  = 1
+  period              = 3600
+  evaluation_periods  = ceil(coalesce(local.success_alarm_period, 3600) / 3600)
+  datapoints_to_alarm = ceil(coalesce(local.success_alarm_period, 3600) / 3600)
   threshold           = 1
   comparison_operator = "LessThanThreshold"
-  # No record at all is the failure this alarm exists for.
-  treat_missing_data = "breaching"
+  treat_missing_data  = "missing"
   # Pausing through Terraform (schedule_enabled = false) is deliberate; pausing elsewhere is not.
   actions_enabled = var.schedule_enabled
 
-  alarm_actions = [aws_sns_topic.alarms.arn]
-  ok_actions    = [aws_sns_topic.alarms.arn]
+  alarm_actions             = [aws_sns_topic.alarms.arn]
+  ok_actions                = [aws_sns_topic.alarms.arn]
+  insufficient_data_actions = [aws_sns_topic.alarms.arn]
 
   lifecycle {
     precondition {
-      condition     = local.success_alarm_period >= local.schedule_interval
-      error_message = "The no-success alarm's window (success_alarm_period, at most 7 days) must be at least the schedule's interval."
+      condition     = local.success_alarm_period != null
+      error_message = "schedule_expression runs on days that depend on the month or the year, so the plan cannot tell the longest time between two runs: set success_alarm_period to it plus 2 hours (at most 7 days)."
+    }
+    precondition {
+      condition     = local.success_alarm_period == null || try(local.success_alarm_period >= local.schedule_gap, true)
+      error_message = "The no-success alarm's window (success_alarm_period) must be at least the longest time between two scheduled runs."
+    }
+    precondition {
+      condition     = local.success_alarm_period == null || try(local.success_alarm_period <= 604800, false)
+      error_message = "The longest time between two scheduled runs plus 2 hours is over 7 days, the longest window of a CloudWatch alarm: the no-success alarm cannot watch this schedule."
     }
   }
 }
@@ -68,13 +114,16 @@ locals {
         statistic   = "Sum"
         period      = var.alarm_period
       }
-      # A message in the failure queue is a run that failed for good (after all retries).
+      # A message sent to the failure queue is a run that failed for good (after all retries):
+      # Lambda's on-failure destination and Scheduler's dead-letter queue both send it with
+      # SendMessage, which NumberOfMessagesSent counts. Each failure is a new datapoint, so a
+      # second failure notifies again; the queue's depth stays above 0 from the first one on.
       failed_runs = {
-        description = "A ${var.name} run failed after all retries and waits in the ${aws_sqs_queue.dlq.name} queue."
+        description = "A ${var.name} run failed after all retries and was sent to the ${aws_sqs_queue.dlq.name} queue."
         namespace   = "AWS/SQS"
-        metric      = "ApproximateNumberOfMessagesVisible"
+        metric      = "NumberOfMessagesSent"
         dimensions  = { QueueName = aws_sqs_queue.dlq.name }
-        statistic   = "Maximum"
+        statistic   = "Sum"
         period      = 300
       }
       # Lambda could not hand a failed run to the failure queue: it would be lost silently.
@@ -93,6 +142,17 @@ locals {
         description = "A ${var.name} run's balances contradict a balance assertion (assert_balances). The report is in S3; see its assertions section."
         namespace   = "benchtest"
         metric      = "AssertionFailures"
+        dimensions  = local.function_dimension
+        statistic   = "Maximum"
+        period      = var.alarm_period
+      }
+      # latest/ could not be read or used (a 403, a timeout, a corrupt report): the run's
+      # comparison says "unavailable" and restated days cannot be found. A missing latest/ (a
+      # 404: the first run) is not counted.
+      comparison_failures = {
+        description = "A ${var.name} run could not compare with the latest report (latest/ unreadable or unusable); see the report's changes note and the function's log."
+        namespace   = "benchtest"
+        metric      = "ComparisonFailures"
         dimensions  = local.function_dimension
         statistic   = "Maximum"
         period      = var.alarm_period

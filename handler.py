@@ -19,13 +19,16 @@ from typing import Any
 
 import benchtest
 from benchtest import auth, observability, s3sink
+from benchtest.errors import without_credentials
 from benchtest.events import parse_event
+from benchtest.model import UNAVAILABLE
 from benchtest.s3sink import S3Target
 
-# Kept back from the run's deadline for writing to S3 and logging before Lambda's timeout. The
-# fetch ends within ~0.1 s of its deadline (it cuts its sockets); then boto3's import and client
-# (0.9-1.3 s here) and the three report objects (55-135 ms with moto; a real PUT is 30-100 ms)
-# come to ~1.5 s: 5 s leaves room for a slower Lambda CPU and an S3 retry.
+# Kept back from the run's deadline, so that a run ends with its summary line before Lambda's
+# timeout. The fetch ends within ~0.1 s of its deadline (it cuts its sockets); then the report is
+# rendered and logged (5 s leaves room for a large report on a slow Lambda CPU) and, with a
+# bucket, written: s3sink.S3_SECONDS more, the bound of its S3 calls. The S3 client (boto3's
+# import, 0.9-1.3 s here) is made before the fetch, so it is not in the reserve.
 RESERVE_SECONDS = 5.0
 
 observability.configure_logging()
@@ -43,28 +46,40 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
     )
     summary: dict[str, Any] = {"request_id": request_id, "success": False}
     stats = benchtest.RunStats()  # filled in as the run goes: a failed run reports it too
-    reconciliation = {"AssertionFailures": 0, "RestatedDays": 0}
+    reconciliation = {"AssertionFailures": 0, "RestatedDays": 0, "ComparisonFailures": 0}
+    scheduled = False  # started by EventBridge Scheduler (it sent its execution id)
     try:
         invocation = parse_event(event)
         summary["trigger"] = invocation.trigger
         summary["run_time"] = invocation.run_time.isoformat()
+        if invocation.execution_id is not None:
+            summary["execution_id"] = invocation.execution_id
+            scheduled = True
         secret = auth.from_parameter(os.environ)  # read at the first invocation, then cached
         settings = benchtest.load_settings(overrides=invocation.options, secret=secret)
+        summary["source"] = without_credentials(settings.url)
         target = S3Target.from_env(os.environ)
-        deadline = _time_left(context, settings.deadline)
+        # Made before the fetch: a runtime whose SDK cannot write the report fails in seconds.
+        client = None if target is None else s3sink.new_client()
+        reserve = RESERVE_SECONDS + (0 if target is None else s3sink.S3_SECONDS)
+        deadline = _time_left(context, settings.deadline, reserve)
         report = benchtest.run(settings, deadline=deadline, stats=stats).report
-        stats.transactions = report.transaction_count
-        client = None
         if target is not None:
-            client = s3sink.new_client()
             report = s3sink.with_changes_since_latest(report, target, client)
-        failed = len(report.failed_assertions)
+        failed = report.failed_assertions
         restated = 0 if report.changes is None else len(report.changes.restated_days)
-        reconciliation.update(AssertionFailures=failed, RestatedDays=restated)
+        unavailable = report.changes is not None and report.changes.status == UNAVAILABLE
+        reconciliation.update(
+            AssertionFailures=len(failed),
+            RestatedDays=restated,
+            ComparisonFailures=int(unavailable),
+        )
         response: Response = report.to_dict()
         summary.update(source=report.source, total_balance=response["total_balance"])
         if report.assertions:
-            summary["assertion_failures"] = failed
+            summary["assertion_failures"] = len(failed)
+        if failed:
+            summary["failed_assertion_dates"] = [check.date.isoformat() for check in failed]
         if report.changes is not None:
             summary.update(changes=report.changes.status, restated_days=restated)
         if target is not None:
@@ -98,20 +113,23 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
                 "Success": int(summary["success"]),
                 "Seconds": seconds,
                 **reconciliation,
+                # Only scheduled runs count for the no-success alarm: a test run cannot clear it.
+                **({"ScheduledSuccess": int(summary["success"])} if scheduled else {}),
             },
             properties={"ErrorType": summary["error_type"]} if "error_type" in summary else None,
         )
 
 
-def _time_left(context: Any, configured: float) -> float:
-    """The run's deadline: the configured one, shortened to what this invocation has left."""
+def _time_left(context: Any, configured: float, reserve: float) -> float:
+    """The run's deadline: the configured one, shortened to what this invocation has left
+    less ``reserve``."""
     if context is None or not hasattr(context, "get_remaining_time_in_millis"):
         return configured
-    left: float = context.get_remaining_time_in_millis() / 1000 - RESERVE_SECONDS
+    left: float = context.get_remaining_time_in_millis() / 1000 - reserve
     if left <= 0:
-        raise benchtest.FetchError(
-            f"only {left + RESERVE_SECONDS:.1f}s left in this invocation; "
-            f"raise the function timeout above {RESERVE_SECONDS:.0f}s"
+        raise benchtest.DeadlineError(
+            f"only {left + reserve:.1f}s left in this invocation; "
+            f"raise the function timeout above {reserve:.0f}s"
         )
     return min(configured, left)
 

@@ -1,6 +1,6 @@
 # The function's execution role: its own log group, the failure queue, the report prefix (write;
-# read latest/ only; delete in run folders only), and (when set) the report key and the auth
-# parameter.
+# read and list latest/ only; delete in run folders only), and (when set) the report key and the
+# auth parameter.
 
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
@@ -45,8 +45,7 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   # The latest scheduled report: read to compare with, and HeadObject (authorised by
-  # s3:GetObject) for its run and ETag before the compare-and-swap. No s3:ListBucket on purpose:
-  # S3 then answers 403 for a key not written yet, which the function reads as "none yet".
+  # s3:GetObject) for its run and ETag before the compare-and-swap.
   dynamic "statement" {
     for_each = local.reports_enabled ? [1] : []
 
@@ -54,6 +53,25 @@ data "aws_iam_policy_document" "lambda" {
       sid       = "ReadLatestReport"
       actions   = ["s3:GetObject"]
       resources = ["${local.report_objects_arn}/latest/*"]
+    }
+  }
+
+  # For a key not written yet S3 answers 404 to a caller that may list it and 403 otherwise, so
+  # only with this grant does "no latest report yet" differ from a broken grant (a 403 fails
+  # the comparison loudly). Listing is limited to latest/ by the s3:prefix condition.
+  dynamic "statement" {
+    for_each = local.reports_enabled ? [1] : []
+
+    content {
+      sid       = "ListLatestReport"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${local.report_bucket_name}"]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${var.report_prefix}/latest/*"]
+      }
     }
   }
 

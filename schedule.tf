@@ -73,8 +73,12 @@ resource "aws_scheduler_schedule" "this" {
     arn      = aws_lambda_function.this.arn
     role_arn = aws_iam_role.scheduler.arn
 
-    # Tells the handler which run this is (the scheduled, not the actual, time).
-    input = jsonencode({ scheduled_time = "<aws.scheduler.scheduled-time>" })
+    # Which run this is (the scheduled, not the actual, time) and Scheduler's execution id,
+    # which marks a run as scheduled for the no-success alarm. Scheduler replaces these
+    # keywords as text in the raw input, so they are written out here: jsonencode() would
+    # escape "<" and ">" as \u003c and \u003e, Scheduler would find no keyword, and every run
+    # would receive the literal keyword (docs/aws-behaviour.md).
+    input = "{\"scheduled_time\": \"<aws.scheduler.scheduled-time>\", \"execution_id\": \"<aws.scheduler.execution-id>\"}"
 
     retry_policy {
       maximum_retry_attempts       = var.schedule_maximum_retry_attempts

@@ -164,7 +164,7 @@ class Settings:
         300.0, "BENCH_DEADLINE", "seconds for the whole run", bounds=(0.1, 86_400), metavar="S"
     )
     max_pages: int = _setting(
-        10_000, "BENCH_MAX_PAGES", "refuse longer ledgers", bounds=(1, 1_000_000), metavar="N"
+        100_000, "BENCH_MAX_PAGES", "refuse longer ledgers", bounds=(1, 1_000_000), metavar="N"
     )
     detail_limit: int = _setting(
         10_000,

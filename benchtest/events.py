@@ -1,13 +1,16 @@
 """What a Lambda invocation asks for: which run it is, and the few options an event may set.
 
 A schedule says which run it is by its scheduled time, so a retried run of the same schedule
-writes the same S3 keys. An event can only choose how the report is computed: it can never
-point the function at another URL or bucket, so the function cannot be used to reach other
-hosts.
+writes the same S3 keys. EventBridge Scheduler also sends its execution id, which only its own
+invocations carry: that is how a scheduled run is told from a test run that imitates one (the
+no-success alarm counts the former only). An event can only choose how the report is computed:
+it can never point the function at another URL or bucket, so the function cannot be used to
+reach other hosts.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +26,10 @@ MAX_AHEAD = timedelta(minutes=15)
 _RULE_ENVELOPE = frozenset(
     {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
 )
+# Scheduler's <aws.scheduler.execution-id> (documented example: d32c5kddcf5bb8c3); it is logged.
+_EXECUTION_ID = re.compile(r"[A-Za-z0-9-]{1,128}", re.ASCII)
+# A context-attribute keyword that reached the function unsubstituted.
+_KEYWORD = "<aws.scheduler."
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class Invocation:
     trigger: str  # "schedule" (Scheduler), "rule" (classic EventBridge) or "manual"
     run_time: datetime  # the scheduled time, or now for a manual run (UTC)
     options: dict[str, bool] = field(default_factory=dict)
+    execution_id: str | None = None  # set by EventBridge Scheduler only
 
     @property
     def scheduled(self) -> bool:
@@ -43,8 +51,17 @@ def parse_event(event: object, now: datetime | None = None) -> Invocation:
     if not isinstance(event, Mapping):
         raise ConfigError(f"event must be a JSON object, got {type(event).__name__}")
     fields = dict(event)
+    for name, value in fields.items():
+        if isinstance(value, str) and value.startswith(_KEYWORD):
+            raise ConfigError(
+                f"event {name!r} is {value!r}: EventBridge Scheduler replaces that keyword only "
+                "where the schedule's input holds it as text (not JSON-escaped)"
+            )
+    execution_id = None
     if "scheduled_time" in fields:
         trigger, run_time = "schedule", _timestamp(fields.pop("scheduled_time"), "scheduled_time")
+        if "execution_id" in fields:
+            execution_id = _execution_id(fields.pop("execution_id"))
     elif "time" in fields and fields.get("source") == "aws.events":
         trigger, run_time = "rule", _timestamp(fields.pop("time"), "time")
         for name in _RULE_ENVELOPE:
@@ -63,7 +80,13 @@ def parse_event(event: object, now: datetime | None = None) -> Invocation:
         if not isinstance(value, bool):
             raise ConfigError(f"event option {name!r} must be true or false, got {value!r}")
         options[name] = value
-    return Invocation(trigger, run_time.astimezone(UTC), options)
+    return Invocation(trigger, run_time.astimezone(UTC), options, execution_id)
+
+
+def _execution_id(value: object) -> str:
+    if not isinstance(value, str) or not _EXECUTION_ID.fullmatch(value):
+        raise ConfigError(f"event 'execution_id' is not a Scheduler execution id: {value!r}")
+    return value
 
 
 def _timestamp(value: object, name: str) -> datetime:

@@ -62,9 +62,27 @@ RUN_ID, SCHEDULED_TIME = "run-id", "scheduled-time"
 # Compare-and-swap rounds on one latest object before giving up (each is a newer writer winning).
 CAS_ATTEMPTS = 8
 _RETRY_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409"}
-# A missing key: 404 with s3:ListBucket on the bucket, 403 without it (the function's role has
-# s3:GetObject on latest/ only, not ListBucket, so 403 there means "not written yet").
-_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "AccessDenied", "403"}
+# A missing key is a 404 only for a caller that may s3:ListBucket (the role may, for latest/);
+# S3 answers 403 otherwise, so a 403 is a permission or key problem, never "not written yet".
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+# Every S3 call is bounded (botocore's Config): connecting, each read of the answer, and at most
+# S3_ATTEMPTS attempts in botocore's standard retry mode, whose wait before its first retry is
+# rand(0, 1) s (docs/aws-behaviour.md). A run makes S3_CALLS calls when no other run races it
+# (GetObject latest; a PutObject per object; HeadObject and PutObject per latest object), so
+# S3_SECONDS bounds them all: the handler keeps that much of the invocation back for them.
+S3_CONNECT_SECONDS = 1.0
+S3_READ_SECONDS = 2.0
+S3_ATTEMPTS = 2
+S3_BACKOFF_SECONDS = 1.0
+S3_CALLS = 1 + 3 * len(OBJECTS)
+S3_SECONDS = S3_CALLS * (
+    S3_ATTEMPTS * (S3_CONNECT_SECONDS + S3_READ_SECONDS) + (S3_ATTEMPTS - 1) * S3_BACKOFF_SECONDS
+)
+# PutObject's conditions, modelled since botocore 1.35.2 (IfNoneMatch) and 1.35.69 (IfMatch).
+# The Lambda runtime provides boto3, and its version is not promised.
+CONDITIONS = ("IfNoneMatch", "IfMatch")
+BOTOCORE_NEEDED = "1.35.69"
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -177,10 +195,34 @@ def new_run(invocation: Invocation, request_id: str, started: datetime | None = 
 
 
 def new_client() -> Any:
-    """An S3 client of its own (a session per call: boto3's default session is not threadsafe)."""
+    """An S3 client of its own (a session per call: boto3's default session is not threadsafe),
+    with bounded calls; `ConfigError` when its SDK cannot send the conditional writes."""
     import boto3  # the Lambda runtime provides it
+    from botocore.config import Config
 
-    return boto3.session.Session().client("s3")
+    config = Config(
+        connect_timeout=S3_CONNECT_SECONDS,
+        read_timeout=S3_READ_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": S3_ATTEMPTS},
+    )
+    client = boto3.session.Session().client("s3", config=config)
+    check_conditional_writes(client.meta.service_model)
+    return client
+
+
+def check_conditional_writes(service_model: Any) -> None:
+    """Refuse an S3 model whose PutObject lacks a condition: botocore would reject the call
+    with ParamValidationError before sending it, after the whole fetch."""
+    members = service_model.operation_model("PutObject").input_shape.members
+    missing = [name for name in CONDITIONS if name not in members]
+    if missing:
+        import botocore
+
+        raise ConfigError(
+            f"the runtime's botocore {botocore.__version__} cannot send PutObject "
+            f"{' or '.join(missing)} (conditional writes need botocore >= {BOTOCORE_NEEDED}): "
+            f"add a Lambda layer with boto3 >= {BOTOCORE_NEEDED}, or use a runtime that has it"
+        )
 
 
 def _code(exc: Exception) -> str:

@@ -36,7 +36,7 @@ class LambdaContext:
     """What the handler reads from Lambda's context object."""
 
     aws_request_id: str = "8f5e2b1c-0000-4000-8000-000000000001"
-    remaining_ms: int = 60_000
+    remaining_ms: int = 900_000  # the function timeout (variables.tf)
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
@@ -125,6 +125,65 @@ def test_events_that_would_change_more_than_safe_options_are_rejected(
     with pytest.raises(ConfigError, match=message):
         invoke(event)
     assert server.requests == 0  # rejected before any request is made
+
+
+# What EventBridge Scheduler sends once it has replaced the schedule's keywords (schedule.tf).
+FROM_SCHEDULER = {**SCHEDULED, "execution_id": "d32c5kddcf5bb8c3"}
+
+
+@pytest.mark.parametrize(
+    ("event", "scheduled_success"),
+    [
+        (FROM_SCHEDULER, 1),
+        (SCHEDULED, None),  # a test run imitating a schedule (README)
+        ({}, None),  # a manual run
+    ],
+)
+def test_only_scheduler_runs_count_for_the_no_success_alarm(
+    event: dict[str, str],
+    scheduled_success: int | None,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.INFO)
+    invoke(event)
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert emf.get("ScheduledSuccess") == scheduled_success
+    names = [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    assert ("ScheduledSuccess" in names) is (scheduled_success is not None)
+    summary = json.loads(summary_lines(caplog)[0].getMessage())
+    assert summary.get("execution_id") == event.get("execution_id")
+
+
+def test_a_scheduler_run_that_fails_counts_as_no_scheduled_success(
+    serve: Callable[..., LedgerServer],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BENCH_API_URL", serve({}).url)
+    with pytest.raises(FetchError):
+        invoke(FROM_SCHEDULER)
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["ScheduledSuccess"], emf["Success"]) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            {"scheduled_time": "<aws.scheduler.scheduled-time>"},
+            r"'scheduled_time' is '<aws\.scheduler\.scheduled-time>': EventBridge Scheduler",
+        ),
+        ({**SCHEDULED, "execution_id": "<aws.scheduler.execution-id>"}, "replaces that keyword"),
+        ({**SCHEDULED, "execution_id": "a b"}, "not a Scheduler execution id"),
+        ({"execution_id": "d32c5kddcf5bb8c3"}, "'execution_id' is not allowed"),
+    ],
+)
+def test_an_unsubstituted_keyword_or_a_bad_execution_id_is_refused(
+    event: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_event(event)
 
 
 def test_scheduled_event_returns_the_same_report_as_the_cli(
@@ -281,6 +340,7 @@ METRICS = [
     "Seconds",
     "AssertionFailures",
     "RestatedDays",
+    "ComparisonFailures",
 ]
 
 
@@ -308,6 +368,8 @@ def test_one_json_summary_line_and_one_metric_record_per_run(
     )
     assert summary["seconds"] >= 0
     [emf] = emf_lines(capsys.readouterr().err)
+    # No "level" key: Lambda files the line as INFO (docs/aws-behaviour.md).
+    assert "level" not in emf
     definition = emf["_aws"]["CloudWatchMetrics"][0]
     assert definition["Namespace"] == "benchtest"
     assert [m["Name"] for m in definition["Metrics"]] == METRICS
@@ -336,7 +398,8 @@ def test_a_failed_run_is_logged_and_counted_as_a_failure(
     serve: Callable[..., LedgerServer],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("BENCH_API_URL", serve({}).url)
+    server = serve({})
+    monkeypatch.setenv("BENCH_API_URL", server.url.replace("http://", "http://user:s3cret@"))
     caplog.set_level(logging.INFO)
     with pytest.raises(FetchError):
         invoke(SCHEDULED)
@@ -345,6 +408,7 @@ def test_a_failed_run_is_logged_and_counted_as_a_failure(
     assert line.levelno == logging.ERROR
     assert summary["success"] is False
     assert summary["error"].startswith("FetchError: ")
+    assert summary["source"] == server.url  # which ledger failed, without its credentials
     [emf] = emf_lines(capsys.readouterr().err)
     assert (emf["Success"], emf["Pages"]) == (0, 0)
 

@@ -3,16 +3,21 @@ backward, the comparison with the previous scheduled run, and names checked befo
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
 
 import handler
@@ -158,6 +163,7 @@ def test_a_failed_assertion_writes_the_report_logs_an_error_and_does_not_raise(
     assert line.levelno == logging.ERROR
     summary = json.loads(line.getMessage())
     assert (summary["success"], summary["assertion_failures"]) == (True, 1)
+    assert summary["failed_assertion_dates"] == ["2026-03-05"]  # the one that failed
     [emf] = emf_lines(capsys.readouterr().err)
     assert (emf["AssertionFailures"], emf["Success"]) == (1, 1)
 
@@ -329,24 +335,127 @@ def test_a_scheduled_time_in_the_future_is_refused(ledger: LedgerServer) -> None
     assert ledger.requests == 0
 
 
-def test_without_list_permission_a_missing_latest_is_a_first_run(
-    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
+def answer_missing_keys_as_s3_does(
+    monkeypatch: pytest.MonkeyPatch, s3: Any, may_list: bool, operations: tuple[str, ...]
 ) -> None:
-    """The role has no s3:ListBucket, so S3 answers 403, not 404, for a key not written yet."""
+    """For a key not written yet, GetObject and HeadObject answer 404 to a caller that may
+    s3:ListBucket and 403 otherwise (S3 API Reference, GetObject and HeadObject, Permissions;
+    docs/aws-behaviour.md). moto always answers 404, so the 403 is raised here, before sending."""
     make = s3sink.new_client
 
-    def denied(params: dict[str, Any], **_: Any) -> None:
+    def missing(params: dict[str, Any], **_: Any) -> None:
         found = s3.list_objects_v2(Bucket=BUCKET, Prefix=params["Key"]).get("KeyCount", 0)
-        if not found:
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Denied"}}, "Get")
+        if not found and not may_list:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "x")
 
     def client() -> Any:
         real = make()
-        for operation in ("HeadObject", "GetObject"):
-            real.meta.events.register(f"before-parameter-build.s3.{operation}", denied)
+        for operation in operations:
+            real.meta.events.register(f"before-parameter-build.s3.{operation}", missing)
         return real
 
     monkeypatch.setattr(s3sink, "new_client", client)
+
+
+@pytest.mark.parametrize(
+    ("may_list", "status", "comparison_failures"),
+    [(True, "first_run", 0), (False, "unavailable", 1)],
+    ids=["with-list-bucket-404", "without-list-bucket-403"],
+)
+def test_only_a_404_for_latest_is_a_first_run_any_other_failure_is_counted(
+    s3: Any,
+    ledger: LedgerServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    may_list: bool,
+    status: str,
+    comparison_failures: int,
+) -> None:
+    """The role may s3:ListBucket latest/ (iam.tf), so a missing latest is a 404; a 403 (a
+    broken policy or key grant) is a comparison that failed, never a first run."""
+    answer_missing_keys_as_s3_does(monkeypatch, s3, may_list, ("GetObject",))
     report = invoke(scheduled(24))
-    assert report["changes"]["status"] == "first_run"
+    assert report["changes"]["status"] == status
+    if not may_list:
+        assert "cannot read: AccessDenied" in report["changes"]["note"]
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert emf["ComparisonFailures"] == comparison_failures
     assert latest(s3)[0] == "2026-11-24T06:00:00Z"
+
+
+def test_a_403_before_publishing_latest_is_not_read_as_absent(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A HeadObject refused with 403 fails the run (Lambda retries it, the errors alarm sees
+    it): taken as "absent", the run would create latest with If-None-Match over a newer one."""
+    answer_missing_keys_as_s3_does(monkeypatch, s3, False, ("HeadObject",))
+    with pytest.raises(ClientError, match="AccessDenied"):
+        invoke(scheduled(24))
+    assert not [key for key in keys(s3) if "/latest/" in key]
+
+
+# --- the runtime's SDK and a stalled S3 ---------------------------------------------------------
+
+
+def test_an_sdk_without_conditional_writes_fails_before_the_fetch(
+    ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A runtime whose botocore predates If-Match (1.35.69): its S3 model has no IfMatch on
+    PutObject, and botocore would refuse the call only at the end of the run."""
+    original = botocore.loaders.Loader.load_service_model
+
+    def older(self: Any, service_name: str, type_name: str, api_version: Any = None) -> Any:
+        model = original(self, service_name, type_name, api_version)
+        if (service_name, type_name) == ("s3", "service-2"):
+            model = copy.deepcopy(model)
+            request = model["operations"]["PutObject"]["input"]["shape"]
+            del model["shapes"][request]["members"]["IfMatch"]
+        return model
+
+    monkeypatch.setattr(botocore.loaders.Loader, "load_service_model", older)
+    monkeypatch.setattr(botocore, "__version__", "1.35.68")
+    caplog.set_level(logging.INFO)
+    with pytest.raises(
+        ConfigError,
+        match=r"^the runtime's botocore 1\.35\.68 cannot send PutObject IfMatch \(conditional "
+        r"writes need botocore >= 1\.35\.69\): add a Lambda layer with boto3 >= 1\.35\.69",
+    ):
+        invoke(scheduled(24))
+    assert ledger.requests == 0
+    summary = json.loads(summary_lines(caplog)[0].getMessage())
+    assert (summary["success"], summary["error_type"]) == (False, "ConfigError")
+
+
+def test_the_installed_sdk_has_the_conditional_writes() -> None:
+    """The check passes on a real model (the same botocore the tests write to moto with)."""
+    s3sink.check_conditional_writes(
+        botocore.session.get_session().get_service_model("s3", api_version=None)
+    )
+
+
+def test_a_stalled_s3_ends_within_the_reserve_with_one_error_and_the_summary(
+    ledger: LedgerServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """S3 accepts connections and never answers: every call ends at its read timeout, the run
+    fails with one line and logs its summary, well within what the handler keeps back for S3."""
+    with socket.socket() as stalled:
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(16)  # the kernel completes each connection; nothing ever answers
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{stalled.getsockname()[1]}")
+        caplog.set_level(logging.INFO)
+        started = time.monotonic()
+        with pytest.raises(ReadTimeoutError) as caught:
+            invoke(scheduled(24))
+        elapsed = time.monotonic() - started
+    assert elapsed < s3sink.S3_SECONDS
+    assert "\n" not in str(caught.value)
+    summary = json.loads(summary_lines(caplog)[0].getMessage())
+    assert summary["success"] is False
+    assert summary["error"].startswith("ReadTimeoutError: Read timeout on endpoint URL")
+    assert summary["changes"] == "unavailable"  # the read of latest timed out first
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["Success"], emf["ComparisonFailures"]) == (0, 1)
+    print(f"stalled S3: the run failed after {elapsed:.1f} s (bound {s3sink.S3_SECONDS:.0f} s)")

@@ -420,7 +420,23 @@ REFUSED_PLANS: list[tuple[dict[str, str], list[str]]] = [
         {"report_prefix": "r" * 513, "assert_balances": '{"2013-12-22"="1e3"}'},
         ["report_prefix must be at most 512 characters", "assert_balances keys must be"],
     ),
+    # The no-success alarm's window: days that depend on the month need it stated; a weekly
+    # cron's gap plus slack is over CloudWatch's 7 days; a stated window under the gap.
+    ({"schedule_expression": "cron(0 6 1 * ? *)"}, ["plan cannot tell the longest time"]),
+    ({"schedule_expression": "cron(0 6 ? * MON *)"}, ["is over 7 days"]),
+    (
+        {"schedule_expression": "cron(0 7 ? * MON-FRI *)", "success_alarm_period": "90000"},
+        ["must be at least the longest time between two scheduled runs"],
+    ),
 ]
+
+# The no-success alarm's window in whole hours: the longest gap between runs plus 2 hours.
+ALARM_WINDOWS = {
+    "cron(0 7 ? * MON-FRI *)": 3 * 24 + 2,  # Friday to Monday
+    "cron(0 7 ? * FRI-MON *)": 4 * 24 + 2,  # a range over the weekend: Monday to Friday
+    "rate(6 hours)": 6 + 2,
+    "cron(0/15 * * * ? *)": 24 + 2,  # every day: a bound, not the 15 minutes
+}
 
 
 @pytest.mark.slow
@@ -443,6 +459,35 @@ def test_further_refused_values(terraform: str, tf_env: dict[str, str], moto_wor
         errors = " ".join(result.stderr.split())
         for expected in messages:
             assert expected in errors, f"{variables}: {expected!r} not reported:\n{errors}"
+
+
+@pytest.mark.slow
+def test_no_success_window_follows_the_longest_gap_of_the_schedule(
+    terraform: str, tf_env: dict[str, str], moto_workdir: Path, tmp_path: Path
+) -> None:
+    def planned_hours(expression: str) -> int:
+        plan = tmp_path / f"{abs(hash(expression))}.tfplan"
+        run_tf(
+            terraform,
+            moto_workdir,
+            tf_env,
+            *("plan", "-no-color", "-lock=false", "-refresh=false", f"-out={plan}"),
+            *("-var", f"schedule_expression={expression}"),
+            timeout=PLAN_TIMEOUT,
+        )
+        shown = run_tf(terraform, moto_workdir, tf_env, "show", "-json", str(plan), timeout=120)
+        (alarm,) = [
+            rc["change"]["after"]
+            for rc in json.loads(shown.stdout)["resource_changes"]
+            if rc["address"] == "aws_cloudwatch_metric_alarm.no_success"
+        ]
+        assert alarm["period"] == 3600
+        assert alarm["datapoints_to_alarm"] == alarm["evaluation_periods"]
+        return int(alarm["evaluation_periods"])
+
+    with ThreadPoolExecutor(max_workers=len(ALARM_WINDOWS)) as pool:
+        hours = dict(zip(ALARM_WINDOWS, pool.map(planned_hours, ALARM_WINDOWS), strict=True))
+    assert hours == ALARM_WINDOWS
 
 
 @pytest.mark.slow
@@ -628,12 +673,14 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
         ("sqs:SendMessage",): [out["dlq_arn"]],
         ("s3:PutObject",): [f"{reports}/*"],
         ("s3:GetObject",): [f"{reports}/latest/*"],
+        ("s3:ListBucket",): [f"arn:aws:s3:::{bucket}"],
         ("s3:DeleteObject",): sorted(reports + p for p in RUN_FOLDER_PATTERNS),
         ("kms:Decrypt", "kms:GenerateDataKey"): [REPORT_KEY],
         ("ssm:GetParameter",): [AUTH_PARAMETER],
         ("kms:Decrypt",): [AUTH_KEY],
     }
-    check_report_grants_fit_s3sink_keys(lambda_grants, bucket)
+    (listing,) = [s for s in inline_policy(iam, lambda_role) if s["Action"] == "s3:ListBucket"]
+    check_report_grants_fit_s3sink_keys(lambda_grants, bucket, listing["Condition"])
     (auth_key,) = [s for s in inline_policy(iam, lambda_role) if s["Resource"] == AUTH_KEY]
     assert auth_key["Condition"] == {
         "StringEquals": {"kms:EncryptionContext:PARAMETER_ARN": AUTH_PARAMETER}
@@ -664,9 +711,18 @@ def iam_match(pattern: str, arn: str) -> bool:
 
 
 def check_report_grants_fit_s3sink_keys(
-    lambda_grants: dict[tuple[str, ...], list[str]], bucket: str
+    lambda_grants: dict[tuple[str, ...], list[str]], bucket: str, listing: dict[str, Any]
 ) -> None:
-    """The granted patterns against the keys benchtest.s3sink really writes, reads and deletes."""
+    """The granted patterns against the keys benchtest.s3sink really writes, reads and deletes.
+
+    ``listing`` is the s3:ListBucket condition: S3 answers 404 for a missing key only to a
+    caller that may list it, so it must cover the latest/ keys (and nothing else). How S3
+    applies an s3:prefix condition to that check is not in AWS's documentation; Ceph's S3
+    gateway, matching AWS, evaluates it with the object's key as the prefix (docs/aws-behaviour.md).
+    """
+    assert list(listing) == ["StringLike"]
+    (prefix_patterns,) = listing["StringLike"].values()
+    assert list(listing["StringLike"]) == ["s3:prefix"]
     from benchtest.events import parse_event
     from benchtest.s3sink import LATEST, OBJECTS, S3Target, new_run
 
@@ -688,10 +744,16 @@ def check_report_grants_fit_s3sink_keys(
         assert allowed("s3:PutObject", key), key
         assert allowed("s3:DeleteObject", key), key
         assert not allowed("s3:GetObject", key), key
+
+    def listed(key: str) -> bool:
+        return any(iam_match(p, key) for p in as_list(prefix_patterns))
+
     for key in latest_keys:
         assert allowed("s3:PutObject", key), key
         assert allowed("s3:GetObject", key), key
         assert not allowed("s3:DeleteObject", key), key
+        assert listed(key), key
+    assert not any(listed(key) for key in run_keys), run_keys
     for outside in ("other/latest/balances.json", f"{PREFIX}-x/latest/balances.json"):
         assert not any(allowed(a, outside) for a in ("s3:PutObject", "s3:GetObject")), outside
 
@@ -720,7 +782,11 @@ def check_logs_queue_schedule(endpoint: str, out: dict[str, Any]) -> None:
     target = schedule["Target"]
     assert target["Arn"] == out["function_arn"]
     assert target["RoleArn"] == out["scheduler_role_arn"]
-    assert json.loads(target["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+    # The raw text, not its decoding: Scheduler finds its keywords only as text (schedule.tf).
+    assert target["Input"] == (
+        '{"scheduled_time": "<aws.scheduler.scheduled-time>", '
+        '"execution_id": "<aws.scheduler.execution-id>"}'
+    )
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 7200}
     assert target["DeadLetterConfig"] == {"Arn": out["dlq_arn"]}
 
@@ -741,11 +807,15 @@ def check_alarms(endpoint: str, out: dict[str, Any]) -> None:
     assert errors["ComparisonOperator"] == "GreaterThanThreshold"
     assert errors["Threshold"] == 0
     assert errors["AlarmActions"] == [topic]
+    # Each message sent (not the depth, which stays above 0 after the first): every failure.
     failed = by_name[f"{NAME}-failed-runs"]
-    assert (failed["Namespace"], failed["MetricName"]) == (
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"]) == (
         "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
+        "NumberOfMessagesSent",
+        "Sum",
     )
+    assert (failed["ComparisonOperator"], failed["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert failed["TreatMissingData"] == "notBreaching"
     assert failed["Dimensions"] == [{"Name": "QueueName", "Value": f"{NAME}-failed-runs"}]
     assert failed["AlarmActions"] == [topic]
     delivery = by_name[names["failed_deliveries"]]
@@ -758,26 +828,32 @@ def check_alarms(endpoint: str, out: dict[str, Any]) -> None:
     assert (delivery["ComparisonOperator"], delivery["Threshold"]) == ("GreaterThanThreshold", 0)
     assert delivery["AlarmActions"] == [topic]
     # The EMF record the handler writes: namespace benchtest, dimension FunctionName.
+    # The EMF metric only Scheduler's runs emit; "missing" so that a new alarm stays in
+    # INSUFFICIENT_DATA (not ALARM) until the first scheduled run, and that state notifies when
+    # runs stop reporting later (docs/aws-behaviour.md).
     silent = by_name[f"{NAME}-no-success"]
     assert (silent["Namespace"], silent["MetricName"], silent["Statistic"]) == (
         "benchtest",
-        "Success",
+        "ScheduledSuccess",
         "Maximum",
     )
     assert silent["Dimensions"] == [{"Name": "FunctionName", "Value": NAME}]
     assert (silent["ComparisonOperator"], silent["Threshold"]) == ("LessThanThreshold", 1)
-    assert silent["TreatMissingData"] == "breaching"
-    # The daily cron schedule plus an hour's slack: never shorter than the schedule's interval.
-    assert silent["Period"] * silent["EvaluationPeriods"] == 86400 + 3600
-    assert out["no_success_alarm_period"] == silent["Period"]
+    assert silent["TreatMissingData"] == "missing"
+    # The daily cron's gap plus 2 hours, in one-hour periods, all of them needed to alarm.
+    assert (silent["Period"], silent["EvaluationPeriods"]) == (3600, 26)
+    assert silent["DatapointsToAlarm"] == 26
+    assert out["no_success_alarm_period"] == 26 * 3600
     assert silent["ActionsEnabled"] is True
-    assert silent["AlarmActions"] == [topic]
+    assert silent["AlarmActions"] == silent["OKActions"] == [topic]
+    assert silent["InsufficientDataActions"] == [topic]
     # Reconciliation: failed balance assertions and restated days, from the same EMF record.
     assert names["assertion_failures"] == f"{NAME}-assertion-failures"
     assert names["restated_days"] == f"{NAME}-restated-days"
     for key, metric in [
         ("assertion_failures", "AssertionFailures"),
         ("restated_days", "RestatedDays"),
+        ("comparison_failures", "ComparisonFailures"),
     ]:
         alarm = by_name[names[key]]
         assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
