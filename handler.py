@@ -6,7 +6,7 @@ record, and return the report. Any failure raises, so Lambda marks the invocatio
 its retries, failure destination and alarms see it.
 
 With a bucket, the report is compared with the latest scheduled run's (``changes``), and a
-scheduled run then becomes ``latest`` (see `benchtest.s3sink`). A failed balance assertion does
+scheduled run then becomes ``latest`` (see `benchtest.storage`). A failed balance assertion does
 not raise (a retry cannot fix a mismatch): the report is written, the summary is logged at
 ERROR and the ``AssertionFailures`` metric counts it.
 """
@@ -18,16 +18,17 @@ import time
 from typing import Any
 
 import benchtest
-from benchtest import auth, observability, s3sink
+from benchtest import auth, observability, storage
 from benchtest.errors import without_credentials
 from benchtest.events import parse_event
 from benchtest.model import UNAVAILABLE
-from benchtest.s3sink import S3Target
+from benchtest.reconcile import MAX_PREVIOUS_BYTES, changes_since
+from benchtest.storage import S3Target
 
 # Kept back from the run's deadline, so that a run ends with its summary line before Lambda's
 # timeout. The fetch ends within ~0.1 s of its deadline (it cuts its sockets); then the report is
 # rendered and logged (5 s leaves room for a large report on a slow Lambda CPU) and, with a
-# bucket, written: s3sink.S3_SECONDS more, the bound of its S3 calls. The S3 client (boto3's
+# bucket, written: storage.S3_SECONDS more, the bound of its S3 calls. The S3 client (boto3's
 # import, 0.9-1.3 s here) is made before the fetch, so it is not in the reserve.
 RESERVE_SECONDS = 5.0
 
@@ -60,12 +61,16 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         summary["source"] = without_credentials(settings.url)
         target = S3Target.from_env(os.environ)
         # Made before the fetch: a runtime whose SDK cannot write the report fails in seconds.
-        client = None if target is None else s3sink.new_client()
-        reserve = RESERVE_SECONDS + (0 if target is None else s3sink.S3_SECONDS)
+        client = None if target is None else storage.new_client()
+        reserve = RESERVE_SECONDS + (0 if target is None else storage.S3_SECONDS)
         deadline = _time_left(context, settings.deadline, reserve)
         report = benchtest.run(settings, deadline=deadline, stats=stats).report
         if target is not None:
-            report = s3sink.with_changes_since_latest(report, target, client)
+            report = changes_since(
+                report,
+                lambda: storage.read_latest(target, client, MAX_PREVIOUS_BYTES),
+                "previous report",
+            )
         failed = report.failed_assertions
         restated = 0 if report.changes is None else len(report.changes.restated_days)
         unavailable = report.changes is not None and report.changes.status == UNAVAILABLE
@@ -83,7 +88,11 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         if report.changes is not None:
             summary.update(changes=report.changes.status, restated_days=restated)
         if target is not None:
-            uris, published = s3sink.deliver(report, target, invocation, request_id, client)
+            bodies = [
+                (fmt, name, ctype, benchtest.render(report, fmt).encode())
+                for fmt, name, ctype in storage.OBJECTS
+            ]
+            uris, published = storage.deliver(bodies, target, invocation, request_id, client)
             response["s3"] = uris
             summary["s3"] = uris["json"]
             if published is not None:

@@ -76,7 +76,7 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   # A failed attempt deletes what it wrote in its own run folder: YYYY/MM/DD/run-…/ (scheduled)
-  # or manual/run-…/ (benchtest.s3sink.new_run). "?" is one character, so neither pattern can
+  # or manual/run-…/ (benchtest.storage.new_run). "?" is one character, so neither pattern can
   # match a latest/ key.
   dynamic "statement" {
     for_each = local.reports_enabled ? [1] : []

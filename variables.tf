@@ -430,7 +430,7 @@ variable "report_prefix" {
     error_message = "report_prefix must be non-empty path segments of letters, digits, '_', '.', '-' separated by '/', without leading or trailing '/'."
   }
 
-  # The function's own check (benchtest.s3sink.check_prefix) refuses these at start-up, so
+  # The function's own check (benchtest.storage.check_prefix) refuses these at start-up, so
   # every invocation would fail.
   validation {
     condition     = alltrue([for part in split("/", var.report_prefix) : !contains([".", ".."], part)])

@@ -10,7 +10,6 @@ for a tool ended by SIGPIPE.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import errno
 import logging
 import os
@@ -24,12 +23,11 @@ from .model import BalanceCheck
 from .money import for_people
 from .pipeline import run
 from .reconcile import (
-    PreviousReportError,
-    compare,
-    read_previous_file,
-    unavailable,
+    MAX_PREVIOUS_BYTES,
+    changes_since,
 )
 from .renderers import FORMATS, render
+from .storage import read_file
 from .text import for_terminal
 
 log = logging.getLogger("benchtest")
@@ -117,12 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run(settings, progress=progress)
         report = result.report
         if args.compare is not None:
-            try:
-                report = compare(report, read_previous_file(args.compare))
-            except PreviousReportError as exc:
-                report = dataclasses.replace(report, changes=unavailable(str(exc)))
-            if report.changes is not None and report.changes.status == "unavailable":
-                log.warning("warning: --compare: %s", report.changes.note)
+            path = args.compare
+            report = changes_since(report, lambda: read_file(path, MAX_PREVIOUS_BYTES), "--compare")
         text = render(report, args.format)
     except BenchtestError as exc:
         log.debug("the error, with its causes:", exc_info=exc)

@@ -30,7 +30,7 @@ SAMPLE = "sample"
 DEFAULT_CONFIG_FILE = "sites.conf"
 
 # Environment variables that are not settings of a run: where the settings file is, and the
-# Lambda's report bucket (read by `s3sink.S3Target.from_env`; an event can never change them).
+# Lambda's report bucket (read by `storage.S3Target.from_env`; an event can never change them).
 CONFIG_ENV = "BENCH_CONFIG"
 REPORT_BUCKET_ENV = "REPORT_BUCKET"
 REPORT_PREFIX_ENV = "REPORT_PREFIX"

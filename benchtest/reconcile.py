@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from pathlib import Path
 from typing import Any, TypeVar
 
+from .errors import StorageError
 from .model import (
     COMPARED,
     FIRST_RUN,
@@ -38,6 +39,8 @@ from .model import (
     RestatedDay,
 )
 from .money import EXACT
+
+log = logging.getLogger("benchtest")
 
 ZERO = Decimal(0)
 _T = TypeVar("_T")
@@ -83,16 +86,6 @@ class Previous:
     total_balance: Decimal
     duplicates_excluded: bool
     days: tuple[DailyBalance, ...]
-
-
-def read_previous_file(path: str) -> Previous:
-    """Read and validate a JSON report file (``--compare``); at most `MAX_PREVIOUS_BYTES`."""
-    try:
-        with Path(path).open("rb") as file:
-            data = file.read(MAX_PREVIOUS_BYTES + 1)
-    except OSError as exc:
-        raise PreviousReportError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return parse_previous(data, path)
 
 
 def parse_previous(data: bytes, where: str) -> Previous:
@@ -184,6 +177,28 @@ def _day(item: object, i: int) -> DailyBalance:
 
 
 # --------------------------------------------------------------------------- changes
+
+
+# Reads the previous report: (its bytes, where it is), or None when there is none yet. It
+# raises `StorageError` when the report is there but cannot be read.
+Load = Callable[[], tuple[bytes, str] | None]
+
+
+def changes_since(report: Report, load: Load, asked_by: str) -> Report:
+    """``report`` with what changed since the previous report ``load`` reads; the one policy of
+    both shells. None from ``load`` is a first run; a previous report that cannot be read or
+    used is a note in the report and a warning naming ``asked_by`` (``--compare``), never a
+    failed run (a retry would not fix it)."""
+    try:
+        found = load()
+        if found is None:
+            return dataclasses.replace(report, changes=first_run())
+        previous = parse_previous(*found)
+    except (StorageError, PreviousReportError) as exc:
+        changes = unavailable(str(exc))
+        log.warning("warning: %s: %s", asked_by, changes.note)
+        return dataclasses.replace(report, changes=changes)
+    return compare(report, previous)
 
 
 def first_run() -> Changes:

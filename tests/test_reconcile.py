@@ -21,9 +21,9 @@ from benchtest.reconcile import (
     PreviousReportError,
     compare,
     parse_previous,
-    read_previous_file,
 )
 from benchtest.source import sample_pages
+from benchtest.storage import read_file
 from tests.ledger_server import LedgerServer
 from tests.support import make_pages, settings
 from tests.test_cli import cli
@@ -313,8 +313,8 @@ def test_a_hostile_previous_report_is_refused_saying_why(
 
 
 def test_a_previous_report_file_that_is_missing_is_named(tmp_path: Any) -> None:
-    with pytest.raises(PreviousReportError, match=r"missing\.json: cannot read: No such file"):
-        read_previous_file(str(tmp_path / "missing.json"))
+    with pytest.raises(benchtest.StorageError, match=r"missing\.json: cannot read: No such file"):
+        read_file(str(tmp_path / "missing.json"), MAX_PREVIOUS_BYTES)
 
 
 # --- in every format --------------------------------------------------------------------------

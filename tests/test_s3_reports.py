@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from moto import mock_aws
 
 import handler
-from benchtest import ConfigError, s3sink
+from benchtest import ConfigError, storage
 from benchtest.source import sample_pages
 from tests.ledger_server import LedgerServer
 from tests.test_handler import LambdaContext, emf_lines, summary_lines
@@ -74,7 +74,7 @@ def hook_puts(monkeypatch: pytest.MonkeyPatch, on_put: Callable[[dict[str, Any]]
     A botocore event hook on a real client (it sees the API parameters, e.g. ``Key``): the
     request path stays boto3's own.
     """
-    make = s3sink.new_client
+    make = storage.new_client
 
     def client() -> Any:
         real = make()
@@ -83,7 +83,7 @@ def hook_puts(monkeypatch: pytest.MonkeyPatch, on_put: Callable[[dict[str, Any]]
         )
         return real
 
-    monkeypatch.setattr(s3sink, "new_client", client)
+    monkeypatch.setattr(storage, "new_client", client)
 
 
 def keys(s3: Any) -> list[str]:
@@ -243,7 +243,7 @@ def test_a_corrupt_latest_report_is_noted_and_replaced(
         f"not compared: s3://{BUCKET}/{LATEST} (scheduled run unknown time): not a JSON report"
     )
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("previous report not compared" in r.getMessage() for r in warnings)
+    assert any("warning: previous report: not compared" in r.getMessage() for r in warnings)
     assert latest(s3)[0] == "2026-11-24T06:00:00Z"
 
 
@@ -315,7 +315,7 @@ def test_a_bad_prefix_or_bucket_is_refused_before_any_request(
 ) -> None:
     monkeypatch.setenv(variable, value)
     called: list[str] = []
-    monkeypatch.setattr(s3sink, "new_client", lambda: called.append("s3"))
+    monkeypatch.setattr(storage, "new_client", lambda: called.append("s3"))
     with pytest.raises(ConfigError, match=message):
         invoke(scheduled(24))
     assert (ledger.requests, called) == (0, [])
@@ -326,7 +326,7 @@ def test_a_bad_prefix_or_bucket_is_refused_before_any_request(
     [("reports/daily/", "reports/daily"), ("", ""), (" team-a/reports ", "team-a/reports")],
 )
 def test_good_prefixes_are_kept(prefix: str, expected: str) -> None:
-    assert s3sink.check_prefix(prefix) == expected
+    assert storage.check_prefix(prefix) == expected
 
 
 def test_a_scheduled_time_in_the_future_is_refused(ledger: LedgerServer) -> None:
@@ -341,7 +341,7 @@ def answer_missing_keys_as_s3_does(
     """For a key not written yet, GetObject and HeadObject answer 404 to a caller that may
     s3:ListBucket and 403 otherwise (S3 API Reference, GetObject and HeadObject, Permissions;
     docs/aws-behaviour.md). moto always answers 404, so the 403 is raised here, before sending."""
-    make = s3sink.new_client
+    make = storage.new_client
 
     def missing(params: dict[str, Any], **_: Any) -> None:
         found = s3.list_objects_v2(Bucket=BUCKET, Prefix=params["Key"]).get("KeyCount", 0)
@@ -354,7 +354,7 @@ def answer_missing_keys_as_s3_does(
             real.meta.events.register(f"before-parameter-build.s3.{operation}", missing)
         return real
 
-    monkeypatch.setattr(s3sink, "new_client", client)
+    monkeypatch.setattr(storage, "new_client", client)
 
 
 @pytest.mark.parametrize(
@@ -428,7 +428,7 @@ def test_an_sdk_without_conditional_writes_fails_before_the_fetch(
 
 def test_the_installed_sdk_has_the_conditional_writes() -> None:
     """The check passes on a real model (the same botocore the tests write to moto with)."""
-    s3sink.check_conditional_writes(
+    storage.check_conditional_writes(
         botocore.session.get_session().get_service_model("s3", api_version=None)
     )
 
@@ -450,7 +450,7 @@ def test_a_stalled_s3_ends_within_the_reserve_with_one_error_and_the_summary(
         with pytest.raises(ReadTimeoutError) as caught:
             invoke(scheduled(24))
         elapsed = time.monotonic() - started
-    assert elapsed < s3sink.S3_SECONDS
+    assert elapsed < storage.S3_SECONDS
     assert "\n" not in str(caught.value)
     summary = json.loads(summary_lines(caplog)[0].getMessage())
     assert summary["success"] is False
@@ -458,4 +458,4 @@ def test_a_stalled_s3_ends_within_the_reserve_with_one_error_and_the_summary(
     assert summary["changes"] == "unavailable"  # the read of latest timed out first
     [emf] = emf_lines(capsys.readouterr().err)
     assert (emf["Success"], emf["ComparisonFailures"]) == (0, 1)
-    print(f"stalled S3: the run failed after {elapsed:.1f} s (bound {s3sink.S3_SECONDS:.0f} s)")
+    print(f"stalled S3: the run failed after {elapsed:.1f} s (bound {storage.S3_SECONDS:.0f} s)")

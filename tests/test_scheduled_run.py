@@ -17,7 +17,7 @@ documents it (docs/aws-behaviour.md), never taken from moto:
 
 What moto cannot enforce, so this test does not show:
 - IAM: moto's server does not evaluate the role's policy (the handler uses moto's fake
-  credentials, not the role). test_terraform.py checks the grants against s3sink's real keys.
+  credentials, not the role). test_terraform.py checks the grants against storage's real keys.
 - S3 answering 403 rather than 404 for a missing key without s3:ListBucket (moto answers 404):
   test_s3_reports.py encodes the documented rule.
 - Lambda's asynchronous retries, its on-failure destination and CloudWatch's alarm evaluation.

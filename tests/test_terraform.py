@@ -400,7 +400,7 @@ def test_bad_variables_are_rejected(
 
 
 # Further refused values, one per variable and plan, so each message is known to come from that
-# value. The report prefix rules are benchtest.s3sink.check_prefix's (the first regex refuses
+# value. The report prefix rules are benchtest.storage.check_prefix's (the first regex refuses
 # empty segments and a leading or trailing "/"); the assertion forms are benchtest.reconcile's.
 REFUSED_PLANS: list[tuple[dict[str, str], list[str]]] = [
     (
@@ -680,7 +680,7 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
         ("kms:Decrypt",): [AUTH_KEY],
     }
     (listing,) = [s for s in inline_policy(iam, lambda_role) if s["Action"] == "s3:ListBucket"]
-    check_report_grants_fit_s3sink_keys(lambda_grants, bucket, listing["Condition"])
+    check_report_grants_fit_storage_keys(lambda_grants, bucket, listing["Condition"])
     (auth_key,) = [s for s in inline_policy(iam, lambda_role) if s["Resource"] == AUTH_KEY]
     assert auth_key["Condition"] == {
         "StringEquals": {"kms:EncryptionContext:PARAMETER_ARN": AUTH_PARAMETER}
@@ -710,10 +710,10 @@ def iam_match(pattern: str, arn: str) -> bool:
     return re.fullmatch(regex, arn) is not None
 
 
-def check_report_grants_fit_s3sink_keys(
+def check_report_grants_fit_storage_keys(
     lambda_grants: dict[tuple[str, ...], list[str]], bucket: str, listing: dict[str, Any]
 ) -> None:
-    """The granted patterns against the keys benchtest.s3sink really writes, reads and deletes.
+    """The granted patterns against the keys benchtest.storage really writes, reads and deletes.
 
     ``listing`` is the s3:ListBucket condition: S3 answers 404 for a missing key only to a
     caller that may list it, so it must cover the latest/ keys (and nothing else). How S3
@@ -724,7 +724,7 @@ def check_report_grants_fit_s3sink_keys(
     (prefix_patterns,) = listing["StringLike"].values()
     assert list(listing["StringLike"]) == ["s3:prefix"]
     from benchtest.events import parse_event
-    from benchtest.s3sink import LATEST, OBJECTS, S3Target, new_run
+    from benchtest.storage import LATEST, OBJECTS, S3Target, new_run
 
     target = S3Target(bucket=bucket, prefix=PREFIX)
     runs = [

@@ -1,4 +1,9 @@
-"""Write a report to S3 so that readers never see a partial or backward report set.
+"""Where reports are kept: S3 (run folders and ``latest``), read and written as bytes and keys.
+
+This module stores and reads; it does not decide. What a report says, and what a previous
+report means for this one, is `reconcile`'s; the handler renders the bodies.
+
+S3 is written so that readers never see a partial or backward report set.
 
 S3 has no multi-object transaction, so the layout is built from single-object guarantees:
 
@@ -19,7 +24,7 @@ S3 has no multi-object transaction, so the layout is built from single-object gu
   a newer run anywhere in ``latest`` stops publishing (the newer run publishes its own set).
 - Manual runs never write ``latest`` or a dated folder.
 
-boto3 is imported here only, so the CLI and a run without a bucket never pay for it.
+boto3 is imported here only (at the first S3 call), so a run without a bucket never pays for it.
 """
 
 from __future__ import annotations
@@ -29,29 +34,18 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .config import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
-from .errors import ConfigError
+from .errors import ConfigError, StorageError
 from .events import Invocation
-from .model import Report
-from .reconcile import (
-    MAX_PREVIOUS_BYTES,
-    Previous,
-    PreviousReportError,
-    compare,
-    first_run,
-    parse_previous,
-    unavailable,
-)
-from .renderers import render
 
 log = logging.getLogger("benchtest.s3")
 
 # (format, file name, content type), in write order: JSON last, as the completion marker.
-OBJECTS = (
+OBJECTS: tuple[tuple[str, str, str], ...] = (
     ("csv", "balances.csv", "text/csv; charset=utf-8"),
     ("html", "balances.html", "text/html; charset=utf-8"),
     ("json", "balances.json", "application/json"),
@@ -240,14 +234,11 @@ def _encryption(target: S3Target) -> dict[str, str]:
     return encryption
 
 
-def render_bodies(report: Report) -> list[tuple[str, str, str, bytes]]:
-    """Every object's body, rendered before anything is written."""
-    return [(fmt, name, ctype, render(report, fmt).encode()) for fmt, name, ctype in OBJECTS]
+# Each object of `OBJECTS` with its body: (format, file name, content type, body).
+Bodies = list[tuple[str, str, str, bytes]]
 
 
-def write_run(
-    bodies: list[tuple[str, str, str, bytes]], target: S3Target, run: Run, client: Any
-) -> dict[str, str]:
+def write_run(bodies: Bodies, target: S3Target, run: Run, client: Any) -> dict[str, str]:
     """Create the run's objects in its own folder, JSON last; return ``{format: s3 URI}``.
 
     On a failed write, delete what this attempt wrote and raise the error.
@@ -283,9 +274,7 @@ def _put(
     )
 
 
-def publish_latest(
-    bodies: list[tuple[str, str, str, bytes]], target: S3Target, run: Run, client: Any
-) -> bool:
+def publish_latest(bodies: Bodies, target: S3Target, run: Run, client: Any) -> bool:
     """Make ``latest`` this run's report unless a newer run is there; True when published."""
     for _, name, ctype, body in bodies:
         key = target.key(LATEST, name)
@@ -301,7 +290,7 @@ def publish_latest(
                 if _code(exc) not in _RETRY_CODES:
                     raise
         else:
-            raise RuntimeError(
+            raise StorageError(
                 f"{target.uri(key)}: {CAS_ATTEMPTS} conditional writes refused (a newer writer "
                 "each time, or the function may not s3:GetObject it)"
             )
@@ -320,10 +309,11 @@ def _head(client: Any, bucket: str, key: str) -> tuple[tuple[str, str], str] | N
     return (meta.get(SCHEDULED_TIME, ""), meta.get(RUN_ID, "")), str(head["ETag"])
 
 
-def read_latest(target: S3Target, client: Any) -> Previous | None:
-    """The latest scheduled run's report, or None when there is none yet (a first run).
+def read_latest(target: S3Target, client: Any, limit: int) -> tuple[bytes, str] | None:
+    """The latest scheduled run's report and where it is, or None when there is none yet.
 
-    Raise `PreviousReportError` when it cannot be read or used; never anything else for S3.
+    Only a 404 is "none yet" (the role may s3:ListBucket ``latest/``; see `_MISSING_CODES`);
+    any other failure is a `StorageError`. At most ``limit`` bytes are read.
     """
     key = target.key(LATEST, "balances.json")
     uri = target.uri(key)
@@ -332,30 +322,27 @@ def read_latest(target: S3Target, client: Any) -> Previous | None:
     except Exception as exc:
         if _code(exc) in _MISSING_CODES:
             return None
-        raise PreviousReportError(f"{uri}: cannot read: {_code(exc) or exc}") from exc
+        raise StorageError(f"{uri}: cannot read: {_code(exc) or exc}") from exc
     with answer["Body"] as body:
-        if int(answer.get("ContentLength", 0)) > MAX_PREVIOUS_BYTES:
-            raise PreviousReportError(f"{uri}: larger than {MAX_PREVIOUS_BYTES:,} bytes")
-        data = body.read(MAX_PREVIOUS_BYTES + 1)
+        if int(answer.get("ContentLength", 0)) > limit:
+            raise StorageError(f"{uri}: larger than {limit:,} bytes")
+        data: bytes = body.read(limit + 1)
     scheduled = answer.get("Metadata", {}).get(SCHEDULED_TIME) or "unknown time"
-    return parse_previous(data, f"{uri} (scheduled run {scheduled})")
+    return data, f"{uri} (scheduled run {scheduled})"
 
 
-def with_changes_since_latest(report: Report, target: S3Target, client: Any) -> Report:
-    """``report`` with its changes since the latest scheduled run; one that cannot be used is
-    a note in the report and a warning, never a failed run (a retry could not fix it)."""
+def read_file(path: str, limit: int) -> tuple[bytes, str]:
+    """A local file's bytes (``limit`` and one more at most) and its name; `StorageError` when
+    it cannot be read."""
     try:
-        previous = read_latest(target, client)
-    except PreviousReportError as exc:
-        log.warning("previous report not compared: %s", exc)
-        return replace(report, changes=unavailable(str(exc)))
-    if previous is None:
-        return replace(report, changes=first_run())
-    return compare(report, previous)
+        with open(path, "rb") as file:
+            return file.read(limit + 1), path
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def deliver(
-    report: Report, target: S3Target, invocation: Invocation, request_id: str, client: Any
+    bodies: Bodies, target: S3Target, invocation: Invocation, request_id: str, client: Any
 ) -> tuple[dict[str, str], bool | None]:
     """Write the run's folder, then (scheduled runs only) publish it as ``latest``.
 
@@ -363,7 +350,6 @@ def deliver(
     a newer run already holds ``latest``.
     """
     run = new_run(invocation, request_id)
-    bodies = render_bodies(report)
     uris = write_run(bodies, target, run, client)
     published = publish_latest(bodies, target, run, client) if invocation.scheduled else None
     return uris, published
