@@ -151,7 +151,7 @@ find "$APP" -type f \( -name '*.py[co]' -o -name '*~' -o -name '*.swp' -o -name 
 
 # --------------------------------------------------------------------------------------------
 # Bytecode for the runtime's Python: /var/task is read-only, so without it every cold start
-# compiles requests and urllib3 again. unchecked-hash pycs hold no mtime and are never
+# compiles urllib3 again. unchecked-hash pycs hold no mtime and are never
 # rechecked against their source; PYTHONHASHSEED=0 orders set constants the same every build.
 # --------------------------------------------------------------------------------------------
 runtime_python() { # PYTHON_RUNTIME, else the first Python $PYTHON_VERSION on PATH or in pyenv

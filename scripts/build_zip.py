@@ -4,8 +4,7 @@
 
 Refuses a folder holding a distribution the Lambda runtime provides (RUNTIME_PROVIDED, the one
 list that build.sh and the tests share): a bundled copy would shadow the runtime's own. Leaves
-out the distributions in NOT_SHIPPED (installed as dependencies, never used by the function)
-and pip's per-install records.
+out pip's per-install records.
 
 Entries are sorted by path, every timestamp is 1980-01-01 00:00:00, permissions are fixed
 (files 0644, folders 0755, created on "Unix"), data is deflated at level 9 and no extra fields
@@ -21,7 +20,6 @@ import base64
 import hashlib
 import os
 import re
-import shutil
 import stat
 import sys
 import zipfile
@@ -35,14 +33,6 @@ MSDOS_DIRECTORY = 0x10
 UNIX = 3
 # Distributions (PEP 503 names) in Lambda's Python runtime: boto3 and what it depends on.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil"})
-
-
-# Dependencies of a dependency that the function never uses, with the reason. Each import costs
-# every cold start (Lambda's /var/task is read-only, nothing is cached between them).
-NOT_SHIPPED = {
-    "charset-normalizer": "requests imports it to guess the encoding of Response.text, 30-40 ms "
-    "of init; benchtest decodes page bytes as JSON and never asks requests for text",
-}
 
 
 class BuildError(Exception):
@@ -75,23 +65,10 @@ INSTALL_RECORDS = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
 
 
 def trim(root: Path) -> None:
-    """Delete the NOT_SHIPPED distributions (every file their RECORD lists, and the folders it
-    leaves empty), then pip's per-install records of the others."""
+    """Delete pip's per-install records."""
     for info in sorted(root.glob("*.dist-info")):
-        dist = metadata.PathDistribution(info)
-        if canonical(dist.metadata["Name"]) in NOT_SHIPPED:
-            tops = {Path(str(file)).parts[0] for file in dist.files or ()}
-            for top in sorted(tops - {".."}):
-                path = root / top
-                if path.is_dir():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink(missing_ok=True)
-                    for compiled in root.glob(f"__pycache__/{path.stem}.*.pyc"):
-                        compiled.unlink()
-        else:
-            for name in INSTALL_RECORDS:
-                (info / name).unlink(missing_ok=True)
+        for name in INSTALL_RECORDS:
+            (info / name).unlink(missing_ok=True)
 
 
 def collect(root: Path) -> tuple[list[str], list[str]]:

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 import benchtest
 from benchtest import Settings
 from tests.ledger_server import LedgerServer, serve_ledger
+from tests.runtime_api import RuntimeUnavailable, find_python312, runtime_venv
 from tests.support import BENCH_SAMPLE, free_port
 
 
@@ -79,3 +81,15 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def runtime_python(request: pytest.FixtureRequest) -> Path:
+    """Python 3.12 with awslambdaric and boto3: Lambda's python3.12 runtime, minus Lambda."""
+    python = find_python312()
+    if python is None:
+        pytest.skip("no Python 3.12 on this machine (Lambda's python3.12 runtime version)")
+    try:
+        return runtime_venv(python, request.config.cache.mkdir("runtime"))
+    except RuntimeUnavailable as exc:
+        pytest.skip(f"awslambdaric could not be installed for Python 3.12: {exc}")

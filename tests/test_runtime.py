@@ -22,12 +22,9 @@ from typing import Any
 import pytest
 from runtime_api import (
     Function,
-    RuntimeUnavailable,
-    find_python312,
     json_lines,
     launch,
     make_readonly,
-    runtime_venv,
 )
 from test_build import build, unpack
 
@@ -41,18 +38,6 @@ pytestmark = pytest.mark.slow
 SCHEDULED = {"scheduled_time": "2026-11-25T06:00:00Z"}
 SUMMARY = "benchtest run"  # the message of the handler's one summary line
 MAX_INIT_SECONDS = 2.0  # a robust bound; benchmarks/cold_start.py measures the real figure
-
-
-@pytest.fixture(scope="session")
-def runtime_python(request: pytest.FixtureRequest) -> Path:
-    """Python 3.12 with awslambdaric and boto3: Lambda's python3.12 runtime, minus Lambda."""
-    python = find_python312()
-    if python is None:
-        pytest.skip("no Python 3.12 on this machine (Lambda's python3.12 runtime version)")
-    try:
-        return runtime_venv(python, request.config.cache.mkdir("runtime"))
-    except RuntimeUnavailable as exc:
-        pytest.skip(f"awslambdaric could not be installed for Python 3.12: {exc}")
 
 
 @pytest.fixture(scope="module")
