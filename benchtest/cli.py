@@ -21,6 +21,7 @@ from .config import CONFIG_ENV, SETTINGS, BalanceAssertions, Setting, load_setti
 from .errors import BenchtestError
 from .model import BalanceCheck
 from .money import for_people
+from .observability import quiet_urllib3
 from .pipeline import run
 from .reconcile import (
     MAX_PREVIOUS_BYTES,
@@ -106,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.DEBUG if args.debug else logging.ERROR if args.quiet else logging.WARNING
     logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr)
+    quiet_urllib3(debug=args.debug)
     if sys.stdout is None:  # started with stdout closed (``>&-``): no fetch for nothing
         return _cannot_write(os.strerror(errno.EBADF))
     flags = {setting.name: getattr(args, setting.name) for setting in SETTINGS}
