@@ -12,8 +12,9 @@ import dataclasses
 import math
 import os
 import re
+import string
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -245,6 +246,9 @@ _WHOLE = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 # An HTTP header name (RFC 9110 token).
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+# The fields a page URL template may hold, and DNS's longest host name (RFC 1035 2.3.4).
+URL_FIELDS = frozenset({"page"})
+MAX_HOST_CHARS = 253
 # A settings file larger than this is not one (``--config /dev/urandom``, a log file).
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -266,25 +270,74 @@ def normalize_url(url: str) -> str:
     url = url.strip()
     if url == SAMPLE:
         return url
-    shown = without_credentials(url)
+    try:
+        shown: str = without_credentials(url)
+        located: str | None = shown
+    except ValueError:  # urlsplit refused it (``http://[::1/x``): remove credentials as text
+        shown, located = re.sub(r"//[^/?#]*@", "//", url), None
+
+    def refused(reason: str) -> ConfigError:
+        return ConfigError(f"{reason}, got {quoted(shown, 200)}", field="url", url=located)
+
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"must be 'sample' or an http(s) URL, got {shown!r}", field="url", url=url
-        )
+        raise refused("must be 'sample' or an http(s) URL")
     if url.endswith("/") and "{page}" not in url:
         url += "{page}.json"
-        shown += "{page}.json"
-    if "{page}" not in url:
-        raise ConfigError(
-            f"must contain '{{page}}' or end with '/', got {shown!r}", field="url", url=url
-        )
     try:
-        url.format(page=1)
-    except (IndexError, KeyError, ValueError) as exc:
-        raise ConfigError(
-            f"only '{{page}}' may be in braces, got {shown!r}", field="url", url=url
-        ) from exc
+        fields = template_fields(url, URL_FIELDS)
+    except ValueError as exc:
+        raise refused(str(exc)) from None
+    if "page" not in fields:
+        raise refused("must contain '{page}' or end with '/'")
     return url
+
+
+def template_fields(url: str, allowed: Collection[str]) -> set[str]:
+    """The fields of the URL template ``url``, all of ``allowed``; ValueError saying what is
+    wrong with it.
+
+    A field is a bare ``{name}`` in the path or query: no attribute or index
+    (``{page.__class__}``), conversion (``{page!r}``) or format spec (``{page:>999999999}``
+    makes a 1 GB URL). No whitespace or control character anywhere (an indented line in
+    sites.conf continues the value), a host within DNS's lengths, a port from 1 to 65535.
+    """
+    bad = next((i for i, c in enumerate(url) if c.isspace() or not c.isprintable()), None)
+    if bad is not None:
+        raise ValueError(f"whitespace or a control character at position {bad + 1}")
+    fields: set[str] = set()
+    try:
+        parsed = list(string.Formatter().parse(url))
+    except ValueError:
+        raise ValueError("unbalanced braces ('{{' and '}}' are braces as text)") from None
+    for _, name, spec, conversion in parsed:
+        if name is not None and (name not in allowed or spec or conversion):
+            named = " or ".join(f"'{{{field}}}'" for field in sorted(allowed))
+            raise ValueError(f"only {named} may be in braces")
+        if name is not None:
+            fields.add(name)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # the only complaint of urlsplit
+        raise ValueError("the host in brackets is not an IPv6 address") from None
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("the port must be a number from 1 to 65535")
+    if "{" in parts.netloc or "}" in parts.netloc:
+        raise ValueError("braces in the host or port: requests go to one origin")
+    host = parts.hostname
+    if not host:
+        raise ValueError("no host")
+    if ":" not in host:  # a name, not an IPv6 address
+        try:
+            dns = host.encode("idna")  # checks each label: 1 to 63 characters, IDNA's rules
+        except UnicodeError:
+            raise ValueError("a host name label is empty, over 63 characters or not IDNA") from None
+        if len(dns.rstrip(b".")) > MAX_HOST_CHARS:
+            raise ValueError(f"host name over {MAX_HOST_CHARS} characters")
+    return fields
 
 
 def _coerce(setting: Setting, value: object, origin: str) -> object:
