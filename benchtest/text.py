@@ -8,6 +8,9 @@ visible escape (``\\x1b``, ``\\r``, ``\\u202e``), so the text stays readable and
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 # C0 controls (tab and newline too: a cell or an error line is one line), DEL and C1 controls,
 # and the characters that reorder or hide text: bidi marks, embeddings, overrides, isolates,
 # and the Unicode line and paragraph separators.
@@ -27,6 +30,12 @@ _VISIBLE[ord("\r")] = "\\r"
 _VISIBLE[ord("\n")] = "\\n"
 _VISIBLE[ord("\t")] = "\\t"
 
+# The same characters but tab and newline, which JSON and HTML use for layout and which a terminal
+# only moves past: what a machine format must write as a reference (`referenced`).
+_REFERENCED = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in _UNSAFE if c not in (9, 10)) + "]"
+)
+
 # Attacker text quoted in a message is cut to this many characters.
 QUOTE_LIMIT = 60
 
@@ -44,3 +53,9 @@ def shortened(text: str, limit: int = QUOTE_LIMIT) -> str:
 def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     """``text`` for an error message: shortened, then quoted and escaped by `repr`."""
     return repr(shortened(text, limit))
+
+
+def referenced(text: str, reference: Callable[[int], str]) -> str:
+    """``text`` with each character a terminal acts on (but tab and newline) replaced by
+    ``reference(code point)``, such as JSON's ``\\u001b``: the same data, inert on a terminal."""
+    return _REFERENCED.sub(lambda match: reference(ord(match.group())), text)

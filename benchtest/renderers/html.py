@@ -4,8 +4,9 @@
   images, so the file opens offline, from disk or from an S3 object, and looks the same.
 - Inert: a Content-Security-Policy ``<meta>`` (``default-src 'none'``) forbids every script and
   every fetch, and all text from the API (Company, Ledger, vendor, source) goes through
-  `html.escape` with ``quote=True``. Escaping is what keeps an injected ``<script>`` as text; the
-  policy is a second wall should a future change forget to escape.
+  `html.escape` with ``quote=True`` (and its control and bidi characters become references, so
+  the page printed to a terminal is inert too). Escaping is what keeps an injected ``<script>``
+  as text; the policy is a second wall should a future change forget to escape.
 - Money is formatted for people by `money.for_people`: thousands separators, at least two
   decimals, never rounded, negatives with U+2212 MINUS SIGN (as in -1,874.75). It is computed from
   the report's exact Decimals; floats only ever become pixel coordinates.
@@ -31,6 +32,7 @@ from ..model import (
     Report,
 )
 from ..money import MINUS, for_people
+from ..text import for_terminal, referenced
 from .chart import Chart, Point, balance_chart
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -130,8 +132,16 @@ def render(report: Report) -> str:
 
 
 def _e(text: object) -> str:
-    """Escape any text for HTML content and attribute values (quotes included)."""
-    return escape(str(text), quote=True)
+    """Escape any text for HTML content and attribute values (quotes included), and write each
+    character a terminal acts on as a reference (`_reference`): `html.escape` leaves them raw."""
+    return referenced(escape(str(text), quote=True), _reference)
+
+
+def _reference(code: int) -> str:
+    """A numeric reference (``&#x1b;``), the same character in the DOM; but for C1 controls,
+    which HTML cannot hold (raw they are a parse error, and the HTML parser reads ``&#x85;`` as
+    the windows-1252 character, "…"), their visible escape (``\\x85``), as on a terminal."""
+    return for_terminal(chr(code)) if 0x80 <= code <= 0x9F else f"&#x{code:x};"
 
 
 def _money(amount: Decimal) -> str:
