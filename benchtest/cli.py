@@ -106,7 +106,8 @@ EXIT_PIPE_CLOSED = 128 + 13
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.DEBUG if args.debug else logging.ERROR if args.quiet else logging.WARNING
-    logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr)
+    # force: a second run in one process (the tests) logs to its own stderr, not the first's.
+    logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr, force=True)
     quiet_urllib3(debug=args.debug)
     if sys.stdout is None:  # started with stdout closed (``>&-``): no fetch for nothing
         return _cannot_write(os.strerror(errno.EBADF))
