@@ -8,7 +8,7 @@ and are handed on as they arrive, so memory holds a few pages however long the l
 Without a ``totalCount`` the pages are fetched in order until the 404. Any gap, a page that
 repeats another, a count that changes or does not add up, fails the run naming the page.
 
-Limits (the README's "Limits (fetch)" lists them):
+Limits (docs/limits.md lists them):
 
 - ``MAX_PAGE_BYTES``: one page's body.
 - ``MAX_BYTES_IN_FLIGHT``: bodies held at once. At most 2 x concurrency pages are in flight

@@ -32,7 +32,7 @@ from .money import MAX_AMOUNT_DIGITS
 from .text import quoted, shortened
 
 FIELDS = ("Date", "Ledger", "Amount", "Company")
-# Limits on one page (README "Limits (data)"). Each keeps a hostile page's cost bounded; each is
+# Limits on one page (docs/limits.md). Each keeps a hostile page's cost bounded; each is
 # far above what a real ledger uses, and a violation is an error naming the page and record.
 MAX_PAGE_RECORDS = 100_000
 MAX_TEXT_CHARS = {"Ledger": 200, "Company": 1_000}
