@@ -56,8 +56,7 @@ def parse_event(event: object, now: datetime | None = None) -> Invocation:
         if isinstance(value, str) and value.startswith(_KEYWORD):
             raise ConfigError(
                 f"event {_shown(name)} is {_shown(value)}: EventBridge Scheduler replaces that "
-                "keyword only "
-                "where the schedule's input holds it as text (not JSON-escaped)"
+                "keyword only where the schedule's input holds it as text (not JSON-escaped)"
             )
     execution_id = None
     if "scheduled_time" in fields:

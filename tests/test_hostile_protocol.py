@@ -115,6 +115,21 @@ def test_an_endless_protocol_line_is_one_line_naming_the_page(
     assert sent[0] < BUFFERED
 
 
+@pytest.mark.parametrize("status", [b"SSH-2.0-OpenSSH_9.6", b"HTTP/2.0 200 OK", b"\x1b[2J"])
+def test_an_answer_that_is_not_http_1_is_one_line(
+    cli: Callable[..., CliRun], status: bytes
+) -> None:
+    head = status + b"\r\nContent-Length: 2\r\n\r\n[]"
+    with RawServer(PAGES, 1, lambda conn, server: conn.sendall(head)) as server:
+        run = fetch(cli, server, "--retries", "1")
+    assert (run.code, run.out) == (1, "")
+    assert re.fullmatch(
+        r"benchtest: error: page 1: 127\.0\.0\.1:\d+ did not answer with an HTTP/1 status line "
+        r"\(after 2 attempts\)",
+        "\n".join(run.err),
+    ), run.err
+
+
 ENDLESS_503 = [
     (
         "chunked",
