@@ -96,9 +96,21 @@ def test_csv_format_lists_daily_balances(tmp_path):
     done = cli("--format", "csv", "--active-days-only", "--exclude-duplicates", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(done.stdout)))
-    assert rows[0] == ["date", "change", "balance", "count", "asserted_balance", "previous_balance"]
+    assert rows[0][:7] == [
+        "date",
+        "change",
+        "balance",
+        "count",
+        "asserted_balance",
+        "previous_balance",
+        "transactions_changed",
+    ]
+    assert rows[0][7:] == ["generated_at", "generated_by"]
     assert len(rows) == 1 + 9  # 2026-03-07 had no activity
-    assert rows[-1] == ["2026-03-11", "-82.40", "5402.50", "2", "", ""]  # 5356.75 + 31.50 + 14.25
+    assert rows[-1][:7] == ["2026-03-11", "-82.40", "5402.50", "2", "", "", ""]  # +31.50 +14.25
+    assert {tuple(row[7:]) for row in rows[1:]} == {
+        (rows[1][7], f"benchtest {benchtest.__version__}")
+    }
 
 
 def test_environment_configures_the_run(serve, tmp_path):
