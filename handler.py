@@ -73,6 +73,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
                 report,
                 lambda: storage.read_latest(target, client, MAX_PREVIOUS_BYTES),
                 "previous report",
+                settings.detail_limit,
             )
         failed = report.failed_assertions
         restated = 0 if report.changes is None else len(report.changes.restated_days)

@@ -134,7 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = result.report
         if args.compare is not None:
             path = args.compare
-            report = changes_since(report, lambda: read_file(path, MAX_PREVIOUS_BYTES), "--compare")
+            report = changes_since(
+                report,
+                lambda: read_file(path, MAX_PREVIOUS_BYTES),
+                "--compare",
+                settings.detail_limit,
+            )
         if outputs:
             write_files([(path, render(report, fmt).encode()) for path, fmt in outputs])
         else:

@@ -61,9 +61,10 @@ ZERO = Decimal(0)
 # A report of 10 years of days listing 10,000 transactions (the default limits) is ~4 MB.
 MAX_PREVIOUS_BYTES = 32 * 1024 * 1024
 # JSON values (commas plus containers) a previous report may hold, counted before decoding: a
-# day is 5, a listed transaction 7, so this is room for 10 years of days and 250,000 listed
-# transactions. It bounds what the decoded structs can cost (see tests/test_hostile_compare.py).
-MAX_PREVIOUS_VALUES = 2_000_000
+# day is 5, a listed transaction 6, so this is room for 10 years of days and over 75,000
+# listed transactions. It bounds what the decoded structs cost: ~70 MB at worst (100,000 days;
+# tests/test_hostile_compare.py measures it).
+MAX_PREVIOUS_VALUES = 500_000
 _MONEY = re.compile(r"-?[0-9]{1,60}\.[0-9]{2,60}")  # as `money.plain` writes it
 
 
@@ -212,11 +213,12 @@ def _listed(doc: _Report) -> list[Transaction]:
 Load = Callable[[], tuple[bytes, str] | None]
 
 
-def changes_since(report: Report, load: Load, asked_by: str) -> Report:
+def changes_since(report: Report, load: Load, asked_by: str, detail_limit: int) -> Report:
     """``report`` with what changed since the previous report ``load`` reads; the one policy of
     both shells. None from ``load`` is a first run; a previous report that cannot be read or
     used (or is of another source) is a note in the report and a warning naming ``asked_by``
-    (``--compare``), never a failed run (a retry would not fix it)."""
+    (``--compare``), never a failed run (a retry would not fix it). ``detail_limit`` (the
+    setting) is the most transactions of the previous report that are compared one by one."""
     try:
         found = load()
         if found is None:
@@ -225,7 +227,7 @@ def changes_since(report: Report, load: Load, asked_by: str) -> Report:
     except (StorageError, PreviousReportError) as exc:
         report = dataclasses.replace(report, changes=unavailable(str(exc)))
     else:
-        report = compare(report, previous)
+        report = compare(report, previous, detail_limit)
     if report.changes is not None and report.changes.status == UNAVAILABLE:
         log.warning("warning: %s: %s", asked_by, for_terminal(report.changes.note))
     return report
@@ -239,13 +241,15 @@ def unavailable(reason: str) -> Changes:
     return Changes(UNAVAILABLE, f"not compared: {reason}")
 
 
-def compare(report: Report, previous: Previous) -> Report:
+def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> Report:
     """``report`` with its ``changes`` section: what differs from ``previous``.
 
     Days up to the previous report's last day are compared on their change (either report may
     list only active days: a day missing from one has change 0); a difference is a restated
     day, whose balance difference holds for every day after it up to the next one. Days after
-    it are new. Transactions on the days both cover are compared when both reports list them.
+    it are new. Transactions on the days both cover are compared when both reports list them
+    and the previous one lists at most ``detail_limit``: so the changes listed cost no more than
+    this report's own listing, whatever a previous report holds.
     """
     if previous.source != report.source:
         reason = f"{previous.where} is a report of another source ({quoted(previous.source)})"
@@ -281,6 +285,15 @@ def compare(report: Report, previous: Previous) -> Report:
         total_difference = report.total_balance - previous.total_balance
     note = f"compared with {previous.where}: {len(restated)} restated day(s), {len(new)} new day(s)"
     listed = previous.transactions is not None and report.transactions_listed
+    if previous.transactions is not None and len(previous.transactions) > detail_limit:
+        listed = False
+        note += (
+            f"; transactions not compared: the previous report lists {len(previous.transactions):,}"
+            f", more than the detail limit ({detail_limit:,})"
+        )
+    elif not listed:
+        which = "the previous report does" if report.transactions_listed else "this report does"
+        note += f"; transactions not compared: {which} not list them (the detail limit)"
     transactions: tuple[TransactionChange, ...] = ()
     if listed and cutoff is not None:
         assert previous.transactions is not None  # for mypy: listed says so
@@ -288,9 +301,6 @@ def compare(report: Report, previous: Previous) -> Report:
             [t for t in previous.transactions if t.date <= cutoff],
             [t for t in listing(report) if t.date <= cutoff],
         )
-    if not listed:
-        which = "the previous report does" if report.transactions_listed else "this report does"
-        note += f"; transactions not compared: {which} not list them (the detail limit)"
     changes = Changes(
         COMPARED,
         note,
