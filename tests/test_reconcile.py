@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 import benchtest
 from benchtest import ConfigError, load_settings
+from benchtest.cli import main
 from benchtest.model import Transaction, to_json, utc
 from benchtest.money import plain
 from benchtest.reconcile import (
@@ -36,7 +38,7 @@ from benchtest.reconcile import (
 from benchtest.source import sample_pages
 from benchtest.storage import read_file
 from tests.ledger_server import LedgerServer
-from tests.support import make_pages, record, settings
+from tests.support import ROOT, make_pages, record, settings
 from tests.test_cli import cli
 
 Serve = Callable[..., LedgerServer]
@@ -873,3 +875,26 @@ def test_cli_reports_an_unusable_previous_report_and_exits_5(
     assert changes["status"] == "unavailable"
     assert note in changes["note"]
     assert f"benchtest: warning: --compare: not compared: {note}" in done.stderr
+
+
+def test_the_readmes_two_run_example_is_what_the_cli_prints(
+    serve: Serve,
+    bench_pages: dict[int, bytes],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme[readme.index('$ benchtest --url "$LEDGER" -o yesterday.json') :]
+    example = example[: example.index("\n```")]
+    shown = example[example.index("Changes since the previous run") : example.index("$ echo $?")]
+    server = serve(bench_pages)
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "--url", server.url, "-o", "yesterday.json"]) == 0
+    server.pages = edited(bench_pages, 2, 7, Amount="-742.79")
+    code = main(["-q", "--url", server.url, "--compare", "yesterday.json", "--fail-on-changes"])
+    out, err = capsys.readouterr()
+    printed = out[out.index("Changes since the previous run") :] + err
+    generated = re.compile(r"^Generated \S+ by", re.MULTILINE)
+    assert generated.sub("Generated TIME by", printed) == generated.sub("Generated TIME by", shown)
+    assert (code, example.splitlines()[-1]) == (4, "4")
