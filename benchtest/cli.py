@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from . import __version__
 from .config import CONFIG_ENV, SETTINGS, BalanceAssertions, Setting, load_settings, show
 from .errors import BenchtestError, ConfigError
-from .model import UNAVAILABLE, BalanceCheck, Changes, Report
+from .model import UNAVAILABLE, BalanceCheck, Report
 from .money import for_people
 from .pipeline import run
 from .reconcile import MAX_PREVIOUS_BYTES, changes_since
@@ -183,18 +183,24 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def _verdict(report: Report, *, fail_on_changes: bool) -> int:
     """The exit code of a written report, with one stderr line for each thing that sets it."""
+    changes = report.changes
+    changed = fail_on_changes and changes is not None and changes.found
     for check in report.failed_assertions:
         print(f"benchtest: {failed(check)}", file=sys.stderr)
-    changes = report.changes
-    if changes is not None and fail_on_changes and changes.found:
-        print(f"benchtest: {changed(changes)}", file=sys.stderr)
+    if changed:
+        assert changes is not None  # for mypy: changed says so
+        counts = ", ".join(f"{n} {kind}" for kind, n in changes.counts().items() if n)
+        print(
+            "benchtest: changes since the previous report: "
+            f"{len(changes.restated_days)} restated day(s)"
+            + (f"; transactions: {counts}" if counts else ""),
+            file=sys.stderr,
+        )
     if report.failed_assertions:
         return ASSERTION_FAILED
-    if changes is not None and changes.found and fail_on_changes:
+    if changed:
         return CHANGES_FOUND
-    if changes is not None and changes.status == UNAVAILABLE:
-        return NOT_COMPARED
-    return 0
+    return NOT_COMPARED if changes is not None and changes.status == UNAVAILABLE else 0
 
 
 def _write(text: str) -> int:
@@ -230,12 +236,4 @@ def failed(check: BalanceCheck) -> str:
         f"balance assertion failed: {check.date.isoformat()}: expected "
         f"{for_people(check.expected)}, actual {for_people(check.actual)}, "
         f"difference {for_people(check.difference)}"
-    )
-
-
-def changed(changes: Changes) -> str:
-    """One line for past data that changed: how many restated days and transactions."""
-    counts = ", ".join(f"{n} {kind}" for kind, n in changes.counts().items() if n)
-    return f"changes since the previous report: {len(changes.restated_days)} restated day(s)" + (
-        f"; transactions: {counts}" if counts else ""
     )

@@ -268,17 +268,10 @@ def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> R
         for day in dates:
             old_change, new_change = changes_before.get(day, ZERO), changes_now.get(day, ZERO)
             if old_change != new_change:
-                old_balance, new_balance = balance_at(before, day), balance_at(now, day)
+                was, is_now = balance_at(before, day), balance_at(now, day)
+                difference = new_change - old_change
                 restated.append(
-                    RestatedDay(
-                        day,
-                        old_change,
-                        new_change,
-                        new_change - old_change,
-                        old_balance,
-                        new_balance,
-                        new_balance - old_balance,
-                    )
+                    RestatedDay(day, old_change, new_change, difference, was, is_now, is_now - was)
                 )
         new = tuple(d for d in now if cutoff is None or d.date > cutoff)
         count_difference = report.transaction_count - previous.transaction_count
