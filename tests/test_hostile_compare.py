@@ -204,7 +204,6 @@ def fifo(tmp_path: Path) -> str:
 def test_only_a_regular_file_is_read(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     where: Callable[[Path], str],
 ) -> None:
@@ -212,12 +211,12 @@ def test_only_a_regular_file_is_read(
     path = where(tmp_path)
     started = time.monotonic()
     code = cli.main(["--compare", path, "--format", "json"])
-    out, _ = capsys.readouterr()
+    out, err = capsys.readouterr()
     assert time.monotonic() - started < SECONDS
     assert code == NOT_COMPARED
     note = f"not compared: {path}: cannot read: not a regular file"
     assert json.loads(out)["changes"]["note"] == note
-    assert f"warning: --compare: {note}" in caplog.messages
+    assert err.endswith(f"\nbenchtest: warning: --compare: {note}\n")
 
 
 # --- text quoted from the previous report -----------------------------------------------------
@@ -228,15 +227,13 @@ ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202egnp.exe\u2066"
 def test_a_previous_reports_source_reaches_no_terminal_raw(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     doc = HEAD.replace(json.dumps(SAMPLE_SOURCE).encode(), json.dumps(ESCAPES).encode())
     (tmp_path / "prev.json").write_bytes(doc + b'"categories":[],"daily_balances":[]}')
     code = cli.main(["--compare", "prev.json"])
-    out, _ = capsys.readouterr()
-    err = "\n".join(caplog.messages)
+    out, err = capsys.readouterr()
     assert code == NOT_COMPARED
     shown = r"'\x1b]0;owned\x07\x1b[2J\x9b31m\u202egnp.exe\u2066'"
     for text in (out, err):
