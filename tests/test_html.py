@@ -276,3 +276,12 @@ def test_bundled_sample_report_renders_the_same_way(sample_report):
     assert "<td>Hardware</td>" in page
     assert "sample (bundled ledger, served on 127.0.0.1)" in page
     parse(page)
+
+
+def test_the_page_says_when_and_by_what_it_was_made():
+    page = render_html(synthetic_report(3))
+    made = '<time datetime="2026-03-12T06:00:03Z">2026-03-12 06:00:03 UTC</time>'
+    by = f"benchtest {benchtest.__version__}"
+    assert f"<dt>Generated</dt><dd>{made} by {by}</dd>" in page
+    assert f"Generated {made} by {by}.</footer>" in page
+    assert render_html(synthetic_report(3)) == page  # the report's own time: the same bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -142,3 +142,15 @@ def test_every_benchtest_name_in_the_contract_exists() -> None:
     assert {"run", "render", "load_settings", "Report", "FORMATS"} <= names
     for name in names:
         assert hasattr(benchtest, name), name
+
+
+def test_a_report_says_when_in_utc_to_the_second_and_by_what():
+    at = datetime(2026, 3, 12, 7, 0, 3, 999_999, tzinfo=timezone(timedelta(hours=1)))
+    report = benchtest.run(benchtest.Settings(url="sample"), generated_at=at).report
+    assert report.to_dict()["generated_at"] == "2026-03-12T06:00:03Z"
+    assert report.to_dict()["generated_by"] == f"benchtest {benchtest.__version__}"
+    again = benchtest.run(benchtest.Settings(url="sample"), generated_at=at).report
+    assert benchtest.render(again, "json") == benchtest.render(report, "json")
+    now = benchtest.run(benchtest.Settings(url="sample")).report.generated_at
+    assert (now.tzinfo, now.microsecond) == (UTC, 0)
+    assert abs(datetime.now(UTC) - now) < timedelta(minutes=1)
