@@ -158,12 +158,13 @@ locals {
         period      = var.alarm_period
       }
     },
-    # Past days changed since the previous scheduled run: an edited, added or removed past
-    # transaction, or a dropped or doubled page. Not always wrong (late postings), hence its own
-    # switch, alarm_on_restated_days.
+    # Past days whose own activity changed since the previous scheduled run (RestatedDays counts
+    # them; the later days that only carry the difference are not counted): an edited, added or
+    # removed past transaction, or a dropped or doubled page. Not always wrong (late postings),
+    # hence its own switch, alarm_on_restated_days.
     var.alarm_on_restated_days ? {
       restated_days = {
-        description = "A ${var.name} run found past days whose balance changed since the previous scheduled run; see the report's changes section."
+        description = "A ${var.name} run found restated days: past days whose own change differs since the previous scheduled run (an edited, added or removed transaction); see the report's changes section and the run's summary line."
         namespace   = "benchtest"
         metric      = "RestatedDays"
         dimensions  = local.function_dimension

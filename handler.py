@@ -21,9 +21,12 @@ import benchtest
 from benchtest import auth, observability, storage
 from benchtest.errors import without_credentials
 from benchtest.events import parse_event
-from benchtest.model import UNAVAILABLE
+from benchtest.model import UNAVAILABLE, Changes, TransactionChange
+from benchtest.money import plain
 from benchtest.reconcile import MAX_PREVIOUS_BYTES, changes_since
+from benchtest.renderers import change_fields
 from benchtest.storage import S3Target
+from benchtest.text import quoted
 
 # Kept back from the run's deadline, so that a run ends with its summary line before Lambda's
 # timeout. The fetch ends within ~0.1 s of its deadline (it cuts its sockets); then the report is
@@ -70,6 +73,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
                 report,
                 lambda: storage.read_latest(target, client, MAX_PREVIOUS_BYTES),
                 "previous report",
+                settings.detail_limit,
             )
         failed = report.failed_assertions
         restated = 0 if report.changes is None else len(report.changes.restated_days)
@@ -87,6 +91,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
             summary["failed_assertion_dates"] = [check.date.isoformat() for check in failed]
         if report.changes is not None:
             summary.update(changes=report.changes.status, restated_days=restated)
+            summary.update(_changes(report.changes))
         if target is not None:
             bodies = [
                 (fmt, name, ctype, benchtest.render(report, fmt).encode())
@@ -127,6 +132,34 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
             },
             properties={"ErrorType": summary["error_type"]} if "error_type" in summary else None,
         )
+
+
+# Restated days and transaction changes named in the summary line; the report has them all.
+SUMMARY_ITEMS = 5
+
+
+def _changes(changes: Changes) -> dict[str, Any]:
+    """The summary's account of what changed: the first restated days and transaction changes
+    (one short, quoted line each), with their counts."""
+    found: dict[str, Any] = {}
+    if changes.restated_days:
+        first = changes.restated_days[:SUMMARY_ITEMS]
+        found["restated_dates"] = [d.date.isoformat() for d in first]
+    if changes.transactions_compared:
+        found["transaction_change_counts"] = changes.counts()
+        found["transaction_changes"] = [
+            _change_line(c) for c in changes.transaction_changes[:SUMMARY_ITEMS]
+        ]
+    return found
+
+
+def _change_line(change: TransactionChange) -> str:
+    """``changed 2013-12-18 'Office Expense' 'COSTCO …' -642.79 -> -742.79``: the text quoted
+    (short, escaped), a changed field as ``previous -> current``."""
+    day, category, company, amount = (
+        f"{was} -> {now}" if was else now for was, now in change_fields(change, plain)
+    )
+    return f"{change.change} {day} {quoted(category)} {quoted(company)} {amount}"
 
 
 def _time_left(context: Any, configured: float, reserve: float) -> float:

@@ -383,7 +383,7 @@ variable "success_alarm_period" {
 }
 
 variable "alarm_on_restated_days" {
-  description = "Alarm (<name>-restated-days) when a run finds restated days: past days whose balance changed since the previous scheduled run. Often worth a look, not always wrong (late postings), hence its own switch."
+  description = "Alarm (<name>-restated-days) when a run finds restated days: past days whose own change differs since the previous scheduled run (not the later days that only carry it). Often worth a look, not always wrong (late postings), hence its own switch."
   type        = bool
   default     = true
 }

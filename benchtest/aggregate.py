@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from operator import attrgetter
 
@@ -107,6 +107,7 @@ class Aggregator:
         self,
         source: str,
         *,
+        generated_at: datetime,
         exclude_duplicates: bool = False,
         fill_gaps: bool = True,
         detail_limit: int = 10_000,
@@ -132,6 +133,7 @@ class Aggregator:
         later = {place for places in repeats.values() for place in places[1:]}
         listing = self._listing(later if exclude_duplicates else set()) if listed else None
         return Report(
+            generated_at=generated_at,
             source=source,
             page_count=len(self._numbers),
             transaction_count=self._count,

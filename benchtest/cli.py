@@ -1,10 +1,12 @@
 """Command line: ``benchtest [--url TEMPLATE|sample] [--format table|json|csv|html] …``.
 
-stdout carries only the report; logs and progress go to stderr. Exit codes: 0 success,
-1 fetch or data error, or the report could not be written, 2 usage or configuration error,
-3 the report is complete (and printed) but a balance assertion (``--assert-balance``) failed: one
-stderr line per failed assertion, 141 stdout closed by its reader (``benchtest | head -1``), as
-for a tool ended by SIGPIPE.
+stdout carries only the report (unless ``-o`` writes it to files); logs and progress go to
+stderr. Exit codes: 0 success, 1 fetch or data error, or the report could not be written,
+2 usage or configuration error, 141 stdout closed by its reader (``benchtest | head -1``), as
+for a tool ended by SIGPIPE. The report is complete and written, but: 3 a balance assertion
+(``--assert-balance``) failed, one stderr line each; 4 past data changed since the previous
+report and ``--fail-on-changes`` was given; 5 ``--compare`` could not compare (the previous
+report is missing, unreadable or unusable). When several hold, the lowest code wins.
 """
 
 from __future__ import annotations
@@ -18,21 +20,23 @@ from collections.abc import Sequence
 
 from . import __version__
 from .config import CONFIG_ENV, SETTINGS, BalanceAssertions, Setting, load_settings, show
-from .errors import BenchtestError
-from .model import BalanceCheck
+from .errors import BenchtestError, ConfigError
+from .model import UNAVAILABLE, BalanceCheck, Report
 from .money import for_people
 from .observability import quiet_urllib3
 from .pipeline import run
-from .reconcile import (
-    MAX_PREVIOUS_BYTES,
-    changes_since,
-)
+from .reconcile import MAX_PREVIOUS_BYTES, changes_since
 from .renderers import FORMATS, render
-from .storage import read_file
+from .storage import check_target, read_file, write_files
 from .text import for_terminal
 
 log = logging.getLogger("benchtest")
-ASSERTION_FAILED = 3  # exit code: the report is complete, but it contradicts a known balance
+# Exit codes of a complete, written report that a job should still look at.
+ASSERTION_FAILED = 3  # it contradicts a known balance
+CHANGES_FOUND = 4  # past data changed since the previous report (with --fail-on-changes)
+NOT_COMPARED = 5  # --compare was asked for, but the previous report could not be used
+# The format of an -o file, by its extension.
+EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv", ".html": "html", ".htm": "html"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,8 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Precedence: flags > environment > config file > defaults. "
         "With no URL anywhere, the bundled sample ledger is served on 127.0.0.1 and used.",
     )
+    p.add_argument("--format", choices=FORMATS, help="stdout's format (default: table)")
     p.add_argument(
-        "--format", choices=FORMATS, default="table", help="output format (default: table)"
+        "-o",
+        "--output",
+        action="append",
+        metavar="FILE",
+        help="write the report to FILE instead of stdout, atomically, in the format its "
+        "extension names (.txt table, .json, .csv, .html); repeat for several formats of one run",
     )
     for setting in SETTINGS:
         _add_flag(p, setting)
@@ -56,7 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compare",
         metavar="PREVIOUS.json",
-        help="a JSON report of an earlier run: report restated and new days since then",
+        help="a JSON report of an earlier run: report the transactions added, removed or "
+        f"changed, restated and new days since then; exit {NOT_COMPARED} if it cannot be used",
+    )
+    p.add_argument(
+        "--fail-on-changes",
+        action="store_true",
+        help=f"with --compare: exit {CHANGES_FOUND} when past data changed (a restated day, or a "
+        "transaction added, removed or changed)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices on stderr")
     p.add_argument(
@@ -109,18 +126,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     # force: a second run in one process (the tests) logs to its own stderr, not the first's.
     logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr, force=True)
     quiet_urllib3(debug=args.debug)
-    if sys.stdout is None:  # started with stdout closed (``>&-``): no fetch for nothing
+    if sys.stdout is None and not args.output:  # stdout closed (``>&-``): no fetch for nothing
         return _cannot_write(os.strerror(errno.EBADF))
     flags = {setting.name: getattr(args, setting.name) for setting in SETTINGS}
     progress = _ProgressLine() if not args.quiet and sys.stderr.isatty() else None
     try:
+        outputs = _outputs(args)
         settings = load_settings(overrides=flags, config_file=args.config, site=args.site)
         result = run(settings, progress=progress)
         report = result.report
         if args.compare is not None:
             path = args.compare
-            report = changes_since(report, lambda: read_file(path, MAX_PREVIOUS_BYTES), "--compare")
-        text = render(report, args.format)
+            report = changes_since(
+                report,
+                lambda: read_file(path, MAX_PREVIOUS_BYTES),
+                "--compare",
+                settings.detail_limit,
+            )
+        if outputs:
+            write_files([(path, render(report, fmt).encode()) for path, fmt in outputs])
+        else:
+            text = render(report, args.format or "table")
     except BenchtestError as exc:
         log.debug("the error, with its causes:", exc_info=exc)
         if progress is not None:
@@ -133,12 +159,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress is not None:
             progress.end()
-    code = _write(text)
-    if code:
-        return code
+    code = 0 if outputs else _write(text)
+    return code or _verdict(report, fail_on_changes=args.fail_on_changes)
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(path, format) of each ``-o`` file, checked before any fetch; usage errors say why."""
+    if args.fail_on_changes and args.compare is None:
+        raise ConfigError("--fail-on-changes needs --compare PREVIOUS.json")
+    paths: list[str] = args.output or []
+    if paths and args.format is not None:
+        raise ConfigError("--format is stdout's: with -o, each file's extension names its format")
+    outputs = []
+    for path in paths:
+        fmt = EXTENSIONS.get(os.path.splitext(path)[1].lower())
+        if fmt is None:
+            known = ", ".join(EXTENSIONS)
+            raise ConfigError(f"{path}: no format for this extension (use {known})", origin="-o")
+        check_target(path)
+        outputs.append((path, fmt))
+    targets = [os.path.realpath(path) for path in paths]
+    if len(set(targets)) < len(targets):
+        raise ConfigError("the same file given twice", origin="-o")
+    return outputs
+
+
+def _verdict(report: Report, *, fail_on_changes: bool) -> int:
+    """The exit code of a written report, with one stderr line for each thing that sets it."""
+    changes = report.changes
+    changed = fail_on_changes and changes is not None and changes.found
     for check in report.failed_assertions:
         print(f"benchtest: {failed(check)}", file=sys.stderr)
-    return ASSERTION_FAILED if report.failed_assertions else 0
+    if changed:
+        assert changes is not None  # for mypy: changed says so
+        counts = ", ".join(f"{n} {kind}" for kind, n in changes.counts().items() if n)
+        print(
+            "benchtest: changes since the previous report: "
+            f"{len(changes.restated_days)} restated day(s)"
+            + (f"; transactions: {counts}" if counts else ""),
+            file=sys.stderr,
+        )
+    if report.failed_assertions:
+        return ASSERTION_FAILED
+    if changed:
+        return CHANGES_FOUND
+    return NOT_COMPARED if changes is not None and changes.status == UNAVAILABLE else 0
 
 
 def _write(text: str) -> int:

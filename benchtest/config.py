@@ -40,7 +40,12 @@ REPORT_KMS_KEY_ID_ENV = "REPORT_KMS_KEY_ID"
 _T = TypeVar("_T")
 _ASSERTED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _ASSERTED_AMOUNT = re.compile(r"-?\d{1,60}(?:\.\d{1,60})?", re.ASCII)
-_SEPARATORS = re.compile(r"[,;\n]")
+# With thousands separators, as the reports write amounts (2,500.00; -1,874.75 or U+2212 in the
+# HTML). Decimals are required: "1,000" could be a European 1.000, and is refused.
+_GROUPED_AMOUNT = re.compile(r"[-\N{MINUS SIGN}]?\d{1,3}(?:,\d{3})+\.\d{1,60}", re.ASCII)
+# Entries are separated by a semicolon, a new line, or a comma before the next entry's date: a
+# comma inside an amount (2,500.00) separates nothing.
+_SEPARATORS = re.compile(r"[;\n]|,(?=\s*\d{4}-)", re.ASCII)
 
 
 class BalanceAssertions(tuple[tuple[date, Decimal], ...]):
@@ -86,12 +91,18 @@ def parse_assertions(value: object) -> BalanceAssertions:
 def _assertion(entry: str) -> tuple[date, Decimal]:
     left, equals, right = entry.partition("=")
     day_text, amount_text = left.strip(), right.strip()
+    if _GROUPED_AMOUNT.fullmatch(amount_text):
+        amount_text = amount_text.replace(",", "").replace("\N{MINUS SIGN}", "-")
     if (
         not equals
         or not _ASSERTED_DATE.fullmatch(day_text)
         or not _ASSERTED_AMOUNT.fullmatch(amount_text)
     ):
-        raise ValueError(f"expected DATE=AMOUNT such as 2013-12-22=18377.16, got {entry!r}")
+        hint = " (a comma may only separate thousands, with decimals: 1,000.00)"
+        raise ValueError(
+            "expected DATE=AMOUNT such as 2013-12-22=18377.16 or 2013-12-22=18,377.16, "
+            f"got {entry!r}" + (hint if "," in amount_text else "")
+        )
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
@@ -191,8 +202,8 @@ class Settings:
     assert_balance: BalanceAssertions = _setting(  # noqa: RUF009
         NO_ASSERTIONS,
         "BENCH_ASSERT_BALANCE",
-        "closing balances to check, e.g. 2013-12-22=18377.16; repeat the flag or separate "
-        "with commas; a mismatch exits 3",
+        "closing balances to check, e.g. 2013-12-22=18377.16 (or 18,377.16); repeat the flag "
+        "or separate with commas; a mismatch exits 3",
         metavar="DATE=AMOUNT",
     )
     auth_header: str = _setting(

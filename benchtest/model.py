@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from . import __version__
 from .money import plain
 
 UNCATEGORIZED = "Uncategorized"  # the name shown for an empty category
+GENERATED_BY = f"benchtest {__version__}"
 
 # A field's JSON key when it is not the field's name: the API's word for a category.
 _LEDGER = {"json": "ledger"}
@@ -88,9 +90,10 @@ class BalanceCheck:
 
 @dataclass(frozen=True, slots=True)
 class RestatedDay:
-    """A day the previous report also covered whose change or closing balance is now different.
+    """A day the previous report also covered whose own activity changed: its change differs.
 
-    Differences are ``current - previous``.
+    Differences are ``current - previous``; ``balance_difference`` is what every balance from
+    this day on is shifted by, up to the next restated day.
     """
 
     date: date
@@ -100,6 +103,32 @@ class RestatedDay:
     previous_balance: Decimal
     balance: Decimal
     balance_difference: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """A transaction as a comparison names it: where it was served, and its four fields."""
+
+    page: int
+    index: int
+    date: date
+    category: str = dataclasses.field(metadata=_LEDGER)
+    amount: Decimal
+    company: str
+
+
+# What happened to a transaction between two reports.
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionChange:
+    """A transaction added, removed, or changed in one of its four fields; ``previous`` as the
+    previous report listed it (None when added), ``current`` as now (None when removed)."""
+
+    change: str  # ADDED, REMOVED or CHANGED
+    previous: Transaction | None
+    current: Transaction | None
 
 
 # What a `Changes` section says: compared with a previous report, nothing to compare with
@@ -118,12 +147,37 @@ class Changes:
     transaction_count_difference: int | None = None
     previous_total_balance: Decimal | None = None
     total_balance_difference: Decimal | None = None
+    transactions_compared: bool = False  # both reports list their transactions
+    transaction_changes: tuple[TransactionChange, ...] = ()
     restated_days: tuple[RestatedDay, ...] = ()
     new_days: tuple[DailyBalance, ...] = ()
 
+    @property
+    def found(self) -> bool:
+        """Past data changed: a restated day, or a transaction added, removed or changed."""
+        return bool(self.restated_days or self.transaction_changes)
 
-@dataclass(frozen=True, slots=True)
+    def counts(self) -> dict[str, int]:
+        """How many transactions were changed, added and removed."""
+        kinds = [c.change for c in self.transaction_changes]
+        return {kind: kinds.count(kind) for kind in (CHANGED, ADDED, REMOVED)}
+
+    def shifts(self) -> list[tuple[date, date | None, Decimal]]:
+        """(first day, last day or None for "on", amount): the runs of days whose balance
+        differs, each starting at a restated day; runs that came back to 0 are left out."""
+        days = self.restated_days
+        ends: list[date | None] = [d.date - timedelta(days=1) for d in days[1:]]
+        return [
+            (d.date, end, d.balance_difference)
+            for d, end in zip(days, [*ends, None], strict=True)
+            if d.balance_difference
+        ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
+    generated_at: datetime  # UTC, to the second
+    generated_by: str = GENERATED_BY  # the tool and its version
     source: str
     page_count: int
     transaction_count: int
@@ -153,7 +207,7 @@ class Report:
 
 def to_json(value: Any) -> Any:
     """``value`` as JSON-ready data: dataclasses as objects in field order, money as plain
-    strings, dates in ISO form, tuples as lists."""
+    strings, dates in ISO form (times as `utc`), tuples as lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             field.metadata.get("json", field.name): to_json(getattr(value, field.name))
@@ -161,8 +215,15 @@ def to_json(value: Any) -> Any:
         }
     if isinstance(value, Decimal):
         return plain(value)
+    if isinstance(value, datetime):
+        return utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [to_json(item) for item in value]
     return value
+
+
+def utc(moment: datetime) -> str:
+    """An aware time in UTC, ISO 8601 to the second: ``2026-03-12T06:00:03Z``."""
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z"

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from .aggregate import Aggregator
 from .config import Settings
@@ -44,12 +45,14 @@ def run(
     deadline: float | None = None,
     progress: Progress | None = None,
     stats: RunStats | None = None,
+    generated_at: datetime | None = None,
 ) -> RunResult:
     """Fetch, validate and aggregate every page; raise `BenchtestError`, never a partial result.
 
     ``deadline`` (seconds from now) overrides ``settings.deadline``, e.g. a Lambda's remaining time.
     ``stats``, when given, is filled in as the run goes, so a caller still knows how far a
-    failed run got (pages, requests, retries) for its logs and metrics.
+    failed run got (pages, requests, retries) for its logs and metrics. ``generated_at`` is
+    the report's time (aware; default: now, UTC), given by tests that compare bytes.
     """
     started = time.monotonic()
     until = started + (settings.deadline if deadline is None else deadline)
@@ -65,6 +68,7 @@ def run(
                     progress(stats.pages, stats.expected_pages)
         report = aggregator.report(
             label,
+            generated_at=(generated_at or datetime.now(UTC)).replace(microsecond=0),
             exclude_duplicates=settings.exclude_duplicates,
             fill_gaps=not settings.active_days_only,
             detail_limit=settings.detail_limit,

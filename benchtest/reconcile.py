@@ -1,52 +1,71 @@
 """Reconciliation: balance assertions, and what changed since a previous report.
 
 A daily job is trusted when it can say "this matches what we know" (assertions: closing
-balances from a statement) and "this is what changed since the last run" (restated days: a
-dropped, doubled or edited past transaction shifts every running balance after it). Both are
-checks on a finished report; neither can make a run fail to produce its report.
+balances from a statement) and "this is what changed since the last run": the transactions
+added, removed or changed, and the restated days, days whose own activity (their change)
+differs; the balances after a restated day carry its difference forward, which is one shift,
+not a restatement of every later day. Both are checks on a finished report; neither can make a
+run fail to produce its report.
 
 Both read the running balance at the end of any date the same way (`balance_at`): 0 before the
 first day, the last listed day's balance on or before the date (so with active days only, a
 quiet day has the previous active day's balance), the total after the last day.
 
-A previous report is untrusted input (a file someone gave, an object in a bucket): it is read
-with a size cap, decoded without floats, constants or duplicate keys, and every field used is
-checked, so a bad one becomes a note in the report, never a crash.
+A previous report is untrusted input (a file someone gave, an object in a bucket). Its work is
+bounded before it is decoded (a byte cap, then a count of its JSON values, as for a page), then
+msgspec decodes only the fields a comparison uses into typed structs, which refuses a wrong
+shape at its first value (a list of `{}` where days belong) and skips the rest without building
+it; every amount and date is then checked, and the running balances must add up. A bad one
+becomes a note in the report, never a crash. A key given twice in one object is not refused
+(the last one counts, as msgspec decodes it).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Any, TypeVar
+from typing import Annotated
+
+import msgspec
 
 from .errors import StorageError
 from .model import (
+    ADDED,
+    CHANGED,
     COMPARED,
     FIRST_RUN,
+    REMOVED,
     UNAVAILABLE,
     BalanceCheck,
     Changes,
     DailyBalance,
     Report,
     RestatedDay,
+    Transaction,
+    TransactionChange,
 )
 from .money import EXACT
+from .text import for_terminal, quoted
+from .transactions import MAX_TEXT_CHARS
 
 log = logging.getLogger("benchtest")
 
 ZERO = Decimal(0)
-_T = TypeVar("_T")
-MAX_PREVIOUS_BYTES = 64 * 1024 * 1024  # a report of 10 years of days with details is ~2 MB
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_MONEY = re.compile(r"-?\d{1,60}\.\d{2,60}", re.ASCII)  # as `money.plain` writes it
+# A report of 10 years of days listing 10,000 transactions (the default limits) is ~4 MB.
+MAX_PREVIOUS_BYTES = 32 * 1024 * 1024
+# JSON values (commas plus containers) a previous report may hold, counted before decoding: a
+# day is 5, a listed transaction 6, so this is room for 10 years of days and over 75,000
+# listed transactions. It bounds what the decoded structs cost: ~70 MB at worst (100,000 days;
+# tests/test_hostile_compare.py measures it).
+MAX_PREVIOUS_VALUES = 500_000
+_MONEY = re.compile(r"-?[0-9]{1,60}\.[0-9]{2,60}")  # as `money.plain` writes it
 
 
 # --------------------------------------------------------------------------- assertions
@@ -86,94 +105,104 @@ class Previous:
     total_balance: Decimal
     duplicates_excluded: bool
     days: tuple[DailyBalance, ...]
+    transactions: list[Transaction] | None  # None when it did not list them
+
+
+# Only the fields a comparison uses; msgspec skips the others without building them.
+_Count = Annotated[int, msgspec.Meta(ge=0)]
+_Money = Annotated[str, msgspec.Meta(max_length=130)]  # checked by `_decimal`
+
+
+class _Day(msgspec.Struct, gc=False):
+    date: date
+    change: _Money
+    balance: _Money
+    count: _Count
+
+
+class _Listed(msgspec.Struct, gc=False):
+    page: _Count
+    index: _Count
+    date: date
+    amount: _Money
+    company: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["Company"])]
+
+
+class _Category(msgspec.Struct, gc=False):
+    ledger: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["Ledger"])]
+    transactions: list[_Listed] | None
+
+
+class _Report(msgspec.Struct, gc=False):
+    source: str
+    transaction_count: _Count
+    total_balance: _Money
+    duplicates_excluded: bool
+    daily_balances: list[_Day]
+    categories: list[_Category]
+    transactions_listed: bool
+
+
+_decoder = msgspec.json.Decoder(_Report)
 
 
 def parse_previous(data: bytes, where: str) -> Previous:
     """Validate a previous report's JSON; raise `PreviousReportError` naming what is wrong."""
     if len(data) > MAX_PREVIOUS_BYTES:
         raise PreviousReportError(f"{where}: larger than {MAX_PREVIOUS_BYTES:,} bytes")
-    try:
-        doc = json.loads(
-            data.decode("utf-8"),
-            parse_float=_no_float,
-            parse_constant=_no_float,
-            object_pairs_hook=_unique_keys,
+    values = data.count(b",") + data.count(b"{") + data.count(b"[")
+    if values > MAX_PREVIOUS_VALUES:
+        raise PreviousReportError(
+            f"{where}: not a usable report: {values:,} JSON values, more than the "
+            f"{MAX_PREVIOUS_VALUES:,} a report may hold"
         )
-    except RecursionError:
-        raise PreviousReportError(f"{where}: not a report: JSON nested too deeply") from None
-    except (UnicodeDecodeError, ValueError) as exc:
+    try:
+        doc = _decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise PreviousReportError(f"{where}: not a usable report: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise PreviousReportError(f"{where}: not a JSON report: {exc}") from None
-    if not isinstance(doc, dict):
-        raise PreviousReportError(f"{where}: not a report: expected a JSON object")
     try:
-        days = doc.get("daily_balances")
-        if not isinstance(days, list):
-            raise ValueError("daily_balances: expected a list")
-        parsed = tuple(_day(item, i) for i, item in enumerate(days))
-        for i in range(1, len(parsed)):
-            if parsed[i].date <= parsed[i - 1].date:
-                raise ValueError(f"daily_balances[{i}].date: not after the day before")
-        return Previous(
-            where=where,
-            source=_field(doc, "source", str),
-            transaction_count=_count(doc, "transaction_count"),
-            total_balance=_money(doc, "total_balance"),
-            duplicates_excluded=_field(doc, "duplicates_excluded", bool),
-            days=parsed,
-        )
+        with localcontext(EXACT):
+            days = tuple(_days(doc.daily_balances))
+            total = _decimal(doc.total_balance, "total_balance")
+            if total != (days[-1].balance if days else ZERO):
+                raise ValueError("total_balance: not the last day's balance")
+            transactions = _listed(doc) if doc.transactions_listed else None
     except ValueError as exc:
         raise PreviousReportError(f"{where}: not a usable report: {exc}") from None
+    return Previous(
+        where, doc.source, doc.transaction_count, total, doc.duplicates_excluded, days, transactions
+    )
 
 
-def _no_float(text: str) -> Any:
-    raise ValueError(f"a bare number {text!r} where money must be a string")
+def _decimal(text: str, where: str) -> Decimal:
+    if not _MONEY.fullmatch(text):
+        raise ValueError(f"{where}: expected a decimal string such as '-12.30'")
+    return Decimal(text)
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    doc = dict(pairs)
-    if len(doc) != len(pairs):
-        raise ValueError("a key appears twice in one object")
-    return doc
+def _days(days: list[_Day]) -> Iterable[DailyBalance]:
+    balance = ZERO
+    for i, day in enumerate(days):
+        if i and day.date <= days[i - 1].date:
+            raise ValueError(f"daily_balances[{i}].date: not after the day before")
+        change = _decimal(day.change, f"daily_balances[{i}].change")
+        balance += change
+        if _decimal(day.balance, f"daily_balances[{i}].balance") != balance:
+            raise ValueError(f"daily_balances[{i}].balance: not the day before's plus the change")
+        yield DailyBalance(day.date, change, balance, day.count)
 
 
-def _field(doc: dict[str, Any], name: str, kind: type[_T]) -> _T:
-    value = doc.get(name)
-    if not isinstance(value, kind):
-        raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _count(doc: dict[str, Any], name: str) -> int:
-    value = doc.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name}: expected a count, got {value!r}"[:200])
-    return value
-
-
-def _money(doc: dict[str, Any], name: str) -> Decimal:
-    value = doc.get(name)
-    if not isinstance(value, str) or not _MONEY.fullmatch(value):
-        raise ValueError(f"{name}: expected a decimal string such as '-12.30'")
-    return Decimal(value)
-
-
-def _day(item: object, i: int) -> DailyBalance:
-    if not isinstance(item, dict):
-        raise ValueError(f"daily_balances[{i}]: expected an object")
-    text = item.get("date")
-    try:
-        if not isinstance(text, str) or not _DATE.fullmatch(text):
-            raise ValueError
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"daily_balances[{i}].date: expected YYYY-MM-DD") from None
-    where = f"daily_balances[{i}]."
-    try:
-        return DailyBalance(
-            day, _money(item, "change"), _money(item, "balance"), _count(item, "count")
-        )
-    except ValueError as exc:
-        raise ValueError(where + str(exc)) from None
+def _listed(doc: _Report) -> list[Transaction]:
+    listed = []
+    for i, category in enumerate(doc.categories):
+        if category.transactions is None:
+            raise ValueError(f"categories[{i}].transactions: null, but transactions_listed")
+        for j, t in enumerate(category.transactions):
+            amount = _decimal(t.amount, f"categories[{i}].transactions[{j}].amount")
+            listed.append(Transaction(t.page, t.index, t.date, category.ledger, amount, t.company))
+    return listed
 
 
 # --------------------------------------------------------------------------- changes
@@ -184,21 +213,24 @@ def _day(item: object, i: int) -> DailyBalance:
 Load = Callable[[], tuple[bytes, str] | None]
 
 
-def changes_since(report: Report, load: Load, asked_by: str) -> Report:
+def changes_since(report: Report, load: Load, asked_by: str, detail_limit: int) -> Report:
     """``report`` with what changed since the previous report ``load`` reads; the one policy of
     both shells. None from ``load`` is a first run; a previous report that cannot be read or
-    used is a note in the report and a warning naming ``asked_by`` (``--compare``), never a
-    failed run (a retry would not fix it)."""
+    used (or is of another source) is a note in the report and a warning naming ``asked_by``
+    (``--compare``), never a failed run (a retry would not fix it). ``detail_limit`` (the
+    setting) is the most transactions of the previous report that are compared one by one."""
     try:
         found = load()
         if found is None:
             return dataclasses.replace(report, changes=first_run())
         previous = parse_previous(*found)
     except (StorageError, PreviousReportError) as exc:
-        changes = unavailable(str(exc))
-        log.warning("warning: %s: %s", asked_by, changes.note)
-        return dataclasses.replace(report, changes=changes)
-    return compare(report, previous)
+        report = dataclasses.replace(report, changes=unavailable(str(exc)))
+    else:
+        report = compare(report, previous, detail_limit)
+    if report.changes is not None and report.changes.status == UNAVAILABLE:
+        log.warning("warning: %s: %s", asked_by, for_terminal(report.changes.note))
+    return report
 
 
 def first_run() -> Changes:
@@ -209,15 +241,18 @@ def unavailable(reason: str) -> Changes:
     return Changes(UNAVAILABLE, f"not compared: {reason}")
 
 
-def compare(report: Report, previous: Previous) -> Report:
+def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> Report:
     """``report`` with its ``changes`` section: what differs from ``previous``.
 
-    Days up to the previous report's last day are compared on the change that day and the
-    closing balance (either report may list only active days: a day missing from one has
-    change 0 and the balance before it); a difference is a restated day. Days after it are new.
+    Days up to the previous report's last day are compared on their change (either report may
+    list only active days: a day missing from one has change 0); a difference is a restated
+    day, whose balance difference holds for every day after it up to the next one. Days after
+    it are new. Transactions on the days both cover are compared when both reports list them
+    and the previous one lists at most ``detail_limit``: so the changes listed cost no more than
+    this report's own listing, whatever a previous report holds.
     """
     if previous.source != report.source:
-        reason = f"{previous.where} is a report of another source ({previous.source})"
+        reason = f"{previous.where} is a report of another source ({quoted(previous.source)})"
         return dataclasses.replace(report, changes=unavailable(reason))
     if previous.duplicates_excluded != report.duplicates_excluded:
         how = "excluded" if previous.duplicates_excluded else "included"
@@ -232,23 +267,33 @@ def compare(report: Report, previous: Previous) -> Report:
     with localcontext(EXACT):
         for day in dates:
             old_change, new_change = changes_before.get(day, ZERO), changes_now.get(day, ZERO)
-            old_balance, new_balance = balance_at(before, day), balance_at(now, day)
-            if (old_change, old_balance) != (new_change, new_balance):
+            if old_change != new_change:
+                was, is_now = balance_at(before, day), balance_at(now, day)
+                difference = new_change - old_change
                 restated.append(
-                    RestatedDay(
-                        day,
-                        old_change,
-                        new_change,
-                        new_change - old_change,
-                        old_balance,
-                        new_balance,
-                        new_balance - old_balance,
-                    )
+                    RestatedDay(day, old_change, new_change, difference, was, is_now, is_now - was)
                 )
         new = tuple(d for d in now if cutoff is None or d.date > cutoff)
         count_difference = report.transaction_count - previous.transaction_count
         total_difference = report.total_balance - previous.total_balance
     note = f"compared with {previous.where}: {len(restated)} restated day(s), {len(new)} new day(s)"
+    listed = previous.transactions is not None and report.transactions_listed
+    if previous.transactions is not None and len(previous.transactions) > detail_limit:
+        listed = False
+        note += (
+            f"; transactions not compared: the previous report lists {len(previous.transactions):,}"
+            f", more than the detail limit ({detail_limit:,})"
+        )
+    elif not listed:
+        which = "the previous report does" if report.transactions_listed else "this report does"
+        note += f"; transactions not compared: {which} not list them (the detail limit)"
+    transactions: tuple[TransactionChange, ...] = ()
+    if listed and cutoff is not None:
+        assert previous.transactions is not None  # for mypy: listed says so
+        transactions = transaction_changes(
+            [t for t in previous.transactions if t.date <= cutoff],
+            [t for t in listing(report) if t.date <= cutoff],
+        )
     changes = Changes(
         COMPARED,
         note,
@@ -257,7 +302,82 @@ def compare(report: Report, previous: Previous) -> Report:
         count_difference,
         previous.total_balance,
         total_difference,
+        listed,
+        transactions,
         tuple(restated),
         new,
     )
+    if listed:
+        counts = ", ".join(f"{n} {kind}" for kind, n in changes.counts().items())
+        changes = dataclasses.replace(changes, note=f"{note}; transactions: {counts}")
     return dataclasses.replace(report, changes=changes)
+
+
+def listing(report: Report) -> Iterable[Transaction]:
+    """Every transaction ``report`` lists, with its category (none above the detail limit)."""
+    for c in report.categories:
+        for t in c.transactions or ():
+            yield Transaction(t.page, t.index, t.date, c.category, t.amount, t.company)
+
+
+# The fields of a transaction, in the order an edit of one of them is looked for: an amount
+# corrected, then a date moved, a category or a company changed.
+_FIELDS = ("amount", "date", "category", "company")
+_Key = tuple[object, ...]
+
+
+def transaction_changes(
+    before: Sequence[Transaction], now: Sequence[Transaction]
+) -> tuple[TransactionChange, ...]:
+    """What was added, removed and changed from ``before`` to ``now``, in date order.
+
+    Transactions have no identity as served, and their place (page, index) moves whenever one
+    before them is added or removed, so they are compared by their four fields, as multisets:
+    identical ones pair up first, so n identical transactions before and m now are |n - m|
+    added or removed, never more. Then a removed and an added one that differ in exactly one
+    field are one changed transaction, looked for field by field in `_FIELDS` order; among
+    candidates, in date, page and index order. The rest stay added or removed.
+    """
+    removed, added = sorted(before, key=_place), sorted(now, key=_place)
+    changes = []
+    for field in (None, *_FIELDS):
+        pairs, removed, added = _pair(removed, added, field)
+        if field is not None:
+            changes += [TransactionChange(CHANGED, old, new) for old, new in pairs]
+    changes += [TransactionChange(REMOVED, old, None) for old in removed]
+    changes += [TransactionChange(ADDED, None, new) for new in added]
+    return tuple(sorted(changes, key=_order))
+
+
+def _key(t: Transaction, leave_out: str | None) -> _Key:
+    return tuple(getattr(t, name) for name in _FIELDS if name != leave_out)
+
+
+def _place(t: Transaction) -> tuple[date, int, int]:
+    return t.date, t.page, t.index
+
+
+def _pair(
+    before: Sequence[Transaction], now: Sequence[Transaction], leave_out: str | None
+) -> tuple[list[tuple[Transaction, Transaction]], list[Transaction], list[Transaction]]:
+    """Pairs equal in every field but ``leave_out``, each with the first of ``now`` still
+    free; and what is left of each side, in order. Linear in the number given."""
+    waiting: dict[_Key, deque[int]] = defaultdict(deque)
+    for j, t in enumerate(now):
+        waiting[_key(t, leave_out)].append(j)
+    taken = [False] * len(now)
+    pairs, left = [], []
+    for t in before:
+        queue = waiting.get(_key(t, leave_out))
+        if queue:
+            j = queue.popleft()
+            taken[j] = True
+            pairs.append((t, now[j]))
+        else:
+            left.append(t)
+    return pairs, left, [t for t, used in zip(now, taken, strict=True) if not used]
+
+
+def _order(change: TransactionChange) -> tuple[date, int, int]:
+    """The earlier side's place (a moved transaction sorts by its earlier date)."""
+    return min(_place(t) for t in (change.previous, change.current) if t is not None)

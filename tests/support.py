@@ -13,10 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchtest import Settings
+from benchtest import Report, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SAMPLE = ROOT.parent / "shared" / "bench-sample"
@@ -26,6 +27,11 @@ def settings(url: str, **changes: Any) -> Settings:
     """Settings for a test: fast backoff, no config file or environment in play."""
     base = Settings(url=url, backoff=0.01, retry_after_cap=5.0, timeout=5.0, deadline=30.0)
     return dataclasses.replace(base, **changes)
+
+
+def made_at(report: Report, doc: dict[str, Any]) -> Report:
+    """``report`` as if made when the JSON report ``doc`` was: two runs differ in that only."""
+    return dataclasses.replace(report, generated_at=datetime.fromisoformat(doc["generated_at"]))
 
 
 def make_pages(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -43,7 +43,7 @@ def aggregate(pages, **options):
     for page, body in pages:
         aggregator.add(page, body)
     try:
-        return aggregator.report("test", **options)
+        return aggregator.report("test", generated_at=datetime(2026, 1, 1, tzinfo=UTC), **options)
     finally:
         aggregator.close()
 

@@ -6,10 +6,20 @@ a PNG) with console messages logged to stderr, so a script error or a blocked sc
 nothing, and host resolution is disabled so nothing can leave the machine. Every run is bounded by
 a timeout. Two control tests show the checks can fail: a page whose script does run is caught, and
 a script spliced into a report (as if escaping had failed) is blocked by the policy.
+
+Layout from a phone to a desktop: a desktop Chromium window is at least 500 px wide whatever
+``--window-size`` asks (github.com/sitespeedio/browsertime/pull/2445), so the report is laid out
+in an iframe of the width under test; ``srcdoc`` holds the report's own bytes, its policy intact,
+and a srcdoc document has its parent's origin (HTML Standard, "attr-iframe-srcdoc"), so the
+harness page around it, which has a script of its own, can measure the frame's layout after
+load and write it into its DOM for ``--dump-dom``. A media query inside the frame sees the
+frame's width, as a phone's browser sees its screen's; each measurement checks that width.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import signal
@@ -139,7 +149,7 @@ def test_bench_report_loads_with_chart_total_categories_and_table(chromium, tmp_
     assert "Uncaught" not in run.stderr
     assert run.title == title_of(page)
     chart = section(run.dom, "chart")
-    assert '<svg class="chart"' in chart
+    assert '<svg class="chart wide"' in chart
     assert len(POINT.findall(chart)) == 11
     assert '<line class="zero"' in chart
     assert '<span class="total">18,377.16</span>' in run.dom
@@ -171,6 +181,135 @@ def test_bundled_sample_report_renders_the_same_way(chromium, tmp_path, sample_r
     shot, png = screenshot(chromium, tmp_path, page)
     assert shot.console == []
     assert png_facts(png)[2] > 64
+
+
+# --------------------------------------------------------------------------- phone to desktop
+
+# Measures the framed report: the page's width against the frame's, every element outside it
+# (the insides of a scrolling box and of a chart do not count: they scroll or scale), the
+# smallest chart text in CSS px (its font size times the drawing's scale) in the charts shown,
+# chart text outside its drawing, dates that wrap, and tables not in a sideways-scrolling box.
+MEASURE = """
+function measure(frame) {
+  const document = frame.contentDocument, window = frame.contentWindow;
+  const width = document.documentElement.clientWidth;
+  const out = {width: width, pageWidth: document.documentElement.scrollWidth, outside: [],
+               charts: 0, chartText: null, textOutside: 0, wrappedDates: 0, tables: 0,
+               unboxedTables: 0};
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.parentElement.closest(".scroll, svg")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.right > width + 0.5 || r.left < -0.5) out.outside.push(el.tagName + "." + el.className);
+  }
+  for (const svg of document.querySelectorAll("svg.chart")) {
+    const box = svg.getBoundingClientRect();
+    if (box.width === 0) continue;
+    out.charts += 1;
+    const scale = box.width / svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll("text")) {
+      const px = parseFloat(window.getComputedStyle(text).fontSize) * scale;
+      out.chartText = out.chartText === null ? px : Math.min(out.chartText, px);
+      const r = text.getBoundingClientRect();
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5) out.textOutside += 1;
+    }
+  }
+  for (const cell of document.querySelectorAll("td")) {
+    if (!/^\\d{4}-\\d{2}-\\d{2}$/.test(cell.textContent)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    if (range.getClientRects().length > 1) out.wrappedDates += 1;
+  }
+  for (const table of document.querySelectorAll("table")) {
+    out.tables += 1;
+    const box = table.parentElement;
+    if (!box.classList.contains("scroll") || window.getComputedStyle(box).overflowX !== "auto")
+      out.unboxedTables += 1;
+  }
+  return out;
+}
+window.addEventListener("load", () => {
+  const pre = document.createElement("pre");
+  pre.id = "layout";
+  pre.textContent = JSON.stringify(measure(document.getElementById("report")));
+  document.body.appendChild(pre);
+});
+"""
+
+
+def layout(chromium: str, tmp_path: Path, page: str, width: int) -> dict[str, Any]:
+    """How ``page`` lays out ``width`` CSS px wide (see `MEASURE`)."""
+    harness = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
+        f'<iframe id="report" style="border:0;width:{width}px;height:900px"'
+        f' srcdoc="{html.escape(page, quote=True)}"></iframe>'
+        f"<script>{MEASURE}</script></body></html>"
+    )
+    run = browse(chromium, tmp_path, harness, "--dump-dom", "--window-size=1400,1000")
+    found = re.search(r'<pre id="layout">(.*?)</pre>', run.dom, re.DOTALL)
+    assert found, run.stderr[-2000:]
+    measured: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    assert measured["width"] == width  # the frame, not the window, is what was measured
+    return measured
+
+
+@pytest.fixture
+def reconciled_report(serve: Any, bench_pages: dict[int, bytes]) -> benchtest.Report:
+    """The Bench ledger with every section: assertions, a changed transaction, a restated day."""
+    from benchtest.reconcile import compare, parse_previous
+
+    server = serve(bench_pages)
+    checks = benchtest.load_settings(
+        overrides={"assert_balance": ["2013-12-20=18500,2013-12-12=-227.35"]}, env={}
+    ).assert_balance
+    report = benchtest.run(settings(server.url, assert_balance=checks)).report
+    previous = json.loads(benchtest.render(report, "json"))
+    listed = next(t for c in previous["categories"] for t in c["transactions"])
+    listed["company"] = "A COMPANY NAME OF THE LENGTH A BANK EXPORT GIVES, AND MORE"
+    return compare(report, parse_previous(json.dumps(previous).encode(), "yesterday.json"))
+
+
+@pytest.mark.parametrize("width", [390, 768, 1280])
+def test_the_report_fits_phone_tablet_and_desktop_widths(
+    chromium, tmp_path, reconciled_report, width
+):
+    measured = layout(chromium, tmp_path, render_html(reconciled_report), width)
+    assert measured["pageWidth"] == width  # no sideways scrolling of the page
+    assert measured["outside"] == []
+    assert measured["charts"] == 1  # one of the two drawings, for this width
+    assert measured["chartText"] >= 10
+    assert measured["textOutside"] == 0
+    assert measured["wrappedDates"] == 0
+    assert measured["tables"] >= 6
+    assert measured["unboxedTables"] == 0
+
+
+@pytest.mark.parametrize("width", [390, 919, 920])
+def test_ten_years_of_days_fit_a_phone_and_both_sides_of_the_breakpoint(chromium, tmp_path, width):
+    from tests.test_html import synthetic_report
+
+    measured = layout(chromium, tmp_path, render_html(synthetic_report(3650)), width)
+    assert (measured["pageWidth"], measured["outside"], measured["charts"]) == (width, [], 1)
+    assert measured["chartText"] >= 10
+    assert measured["textOutside"] == 0
+
+
+def test_control_the_old_layout_fails_the_phone_checks(chromium, tmp_path, reconciled_report):
+    """Without the scrolling boxes, the unwrapped dates and the narrow chart (the layout before
+    issue 18), a phone gets a page wider than its screen, dates on two lines and chart text of
+    about 4 px: the checks see each."""
+    page = render_html(reconciled_report)
+    old = (
+        page.replace('<div class="scroll">', "<div>")
+        .replace(".date { white-space: nowrap; }", "")
+        .replace("@media", "@media print and")
+    )
+    measured = layout(chromium, tmp_path, old, 390)
+    assert measured["pageWidth"] > 390
+    assert measured["outside"] != []
+    assert measured["wrappedDates"] > 0
+    assert measured["unboxedTables"] == measured["tables"]
+    assert measured["chartText"] < 5
 
 
 # --------------------------------------------------------------------------- injection

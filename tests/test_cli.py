@@ -15,9 +15,10 @@ from decimal import Decimal
 import pytest
 
 import benchtest
+from benchtest import Settings, storage
 from benchtest.cli import main
 from benchtest.source import sample_pages
-from tests.support import ROOT, make_pages, on_terminal, record
+from tests.support import ROOT, made_at, make_pages, on_terminal, record
 
 # The bundled sample's figures, worked out by hand from scripts/make_sample.py.
 SAMPLE_DAYS = [
@@ -102,9 +103,21 @@ def test_csv_format_lists_daily_balances(tmp_path):
     done = cli("--format", "csv", "--active-days-only", "--exclude-duplicates", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(done.stdout)))
-    assert rows[0] == ["date", "change", "balance", "count", "asserted_balance", "previous_balance"]
+    assert rows[0][:7] == [
+        "date",
+        "change",
+        "balance",
+        "count",
+        "asserted_balance",
+        "previous_balance",
+        "transactions_changed",
+    ]
+    assert rows[0][7:] == ["generated_at", "generated_by"]
     assert len(rows) == 1 + 9  # 2026-03-07 had no activity
-    assert rows[-1] == ["2026-03-11", "-82.40", "5402.50", "2", "", ""]  # 5356.75 + 31.50 + 14.25
+    assert rows[-1][:7] == ["2026-03-11", "-82.40", "5402.50", "2", "", "", ""]  # +31.50 +14.25
+    assert {tuple(row[7:]) for row in rows[1:]} == {
+        (rows[1][7], f"benchtest {benchtest.__version__}")
+    }
 
 
 def test_environment_configures_the_run(serve, tmp_path):
@@ -186,3 +199,126 @@ def test_the_console_script_is_installed():
         pytest.skip("package not installed (pip install -e .)")
     done = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == f"benchtest {benchtest.__version__}"
+
+
+# --- -o/--output: files for a daily job ---------------------------------------------------------
+
+
+@pytest.fixture
+def in_folder(tmp_path, monkeypatch, capsys):
+    """Run the CLI in-process in ``tmp_path``, away from sites.conf and BENCH_* variables;
+    returns ``run(*args) -> (exit code, stdout, stderr)``."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("BENCH_")]:
+        monkeypatch.delenv(name)
+
+    def run(*args):
+        code = main(["-q", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_several_formats_from_one_fetch_each_file_its_extensions(serve, tmp_path, in_folder):
+    server = serve(sample_pages())
+    names = ["r.json", "r.html", "r.csv", "r.txt", "R.HTM"]
+    code, out, err = in_folder("--url", server.url, *(f"-o{name}" for name in names))
+    assert (code, out, err) == (0, "", "")
+    files = server.requests
+    assert in_folder("--url", server.url)[0] == 0  # one run to stdout, for comparison
+    assert files == server.requests - files  # five files, the requests of one run
+    doc = json.loads((tmp_path / "r.json").read_text())
+    report = made_at(benchtest.run(Settings(url=server.url)).report, doc)
+    for name, fmt in zip(names, ["json", "html", "csv", "table", "html"], strict=True):
+        assert (tmp_path / name).read_text() == benchtest.render(report, fmt), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["-o", "r.pdf"],
+            "-o: r.pdf: no format for this extension (use .txt, .json, .csv, .html, .htm)",
+        ),
+        (["-o", "report"], "-o: report: no format for this extension"),
+        (
+            ["--format", "json", "-o", "r.json"],
+            "--format is stdout's: with -o, each file's extension",
+        ),
+        (["-o", "r.json", "-o", "./r.json"], "-o: the same file given twice"),
+        (["-o", "missing/r.json"], "--output: missing/r.json: no such folder"),
+        (["-o", "folder.json"], "--output: folder.json: not a regular file"),
+        (["-o", "fifo.json"], "--output: fifo.json: not a regular file"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_a_usage_error_before_any_fetch(
+    serve, tmp_path, in_folder, args, message
+):
+    (tmp_path / "folder.json").mkdir()
+    os.mkfifo(tmp_path / "fifo.json")
+    server = serve(sample_pages())
+    code, out, err = in_folder("--url", server.url, *args)
+    assert (code, out, server.requests) == (2, "", 0)
+    assert err.startswith(f"benchtest: error: {message}")
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failed_write_leaves_every_file_as_it_was_and_no_temporary_file(
+    tmp_path, in_folder, monkeypatch, failure
+):
+    for name in ("r.json", "r.html"):
+        (tmp_path / name).write_text("yesterday's")
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:  # the second file: the first is written and flushed by then
+            raise failure
+        real_fsync(fd)
+
+    monkeypatch.setattr(storage.os, "fsync", fsync)
+    code, out, err = in_folder("-o", "r.json", "-o", "r.html")
+    if isinstance(failure, OSError):
+        assert (code, err) == (
+            1,
+            "benchtest: error: r.html: cannot write: No space left on device\n",
+        )
+    else:
+        assert (code, err) == (130, "benchtest: interrupted\n")
+    assert out == ""
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        "r.json": "yesterday's",
+        "r.html": "yesterday's",
+    }
+
+
+def test_a_new_file_gets_the_umask_a_replaced_one_keeps_its_mode_a_link_is_followed(
+    tmp_path, in_folder
+):
+    (tmp_path / "kept.json").write_text("old")
+    os.chmod(tmp_path / "kept.json", 0o600)
+    (tmp_path / "real.html").write_text("old")
+    os.symlink("real.html", tmp_path / "link.html")
+    old = os.umask(0o027)
+    try:
+        assert in_folder("-o", "new.json", "-o", "kept.json", "-o", "link.html")[0] == 0
+    finally:
+        os.umask(old)
+    assert oct((tmp_path / "new.json").stat().st_mode & 0o777) == oct(0o640)
+    assert oct((tmp_path / "kept.json").stat().st_mode & 0o777) == oct(0o600)
+    assert (tmp_path / "link.html").is_symlink()
+    assert (tmp_path / "real.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_daily_job_compares_with_and_replaces_its_own_report(tmp_path, in_folder):
+    job = ("--compare", "balances.json", "--fail-on-changes", "-o", "balances.json")
+    first = in_folder(*job, "-o", "balances.html")
+    assert first[0] == 5  # nothing to compare with yet: said, and the report still written
+    assert json.loads((tmp_path / "balances.json").read_text())["changes"]["status"] == (
+        "unavailable"
+    )
+    assert in_folder(*job, "-o", "balances.html")[0] == 0  # the same ledger: nothing changed
+    doc = json.loads((tmp_path / "balances.json").read_text())
+    assert doc["changes"]["note"].startswith("compared with balances.json: 0 restated day(s)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
@@ -19,11 +19,12 @@ from benchtest.renderers.html import render as render_html
 from tests.support import make_pages, record, settings
 
 INJECTION = "<script>alert(1)</script>"
+GENERATED_AT = datetime(2026, 3, 12, 6, 0, 3, tzinfo=UTC)
 POINT = re.compile(r'<circle class="point"')
 # Every element the page may contain: no script, img, iframe, object, link, a, ...
 PAGE_TAGS = {
     *("html", "head", "meta", "title", "style", "body", "header", "footer", "section"),
-    *("h1", "h2", "p", "div", "span", "dl", "dt", "dd", "details", "summary"),
+    *("h1", "h2", "p", "div", "span", "dl", "dt", "dd", "details", "summary", "time"),
     *("table", "thead", "tbody", "tr", "th", "td"),
     *("svg", "g", "line", "text", "rect", "path", "circle"),
 }
@@ -38,6 +39,7 @@ def synthetic_report(days: int, start: date = date(2015, 1, 1), **changes: Any) 
         balance += change
         rows.append(DailyBalance(start + timedelta(days=i), change, balance, 1 if change else 0))
     report = Report(
+        generated_at=GENERATED_AT,
         source="synthetic",
         page_count=1,
         transaction_count=sum(r.count for r in rows),
@@ -193,7 +195,7 @@ def test_chart_has_one_point_per_daily_balance_row(days):
     report = synthetic_report(days)
     page = render_html(report)
     assert len(POINT.findall(page)) == len(report.daily_balances) == days
-    assert page.count("<tr><td>") >= days  # and one table row per day
+    assert page.count('<tr><td class="date">') >= days  # and one table row per day
 
 
 def test_each_point_has_a_tooltip_with_its_date_and_balance():
@@ -243,7 +245,7 @@ def test_ten_years_of_days_render_a_point_and_a_row_per_day():
     """Speed is for the benchmark, not a timed test (this machine is shared and noisy)."""
     page = render_html(synthetic_report(3650))
     assert len(POINT.findall(page)) == 3650
-    assert page.count("<tr><td>") >= 3650
+    assert page.count('<tr><td class="date">') >= 3650
 
 
 # --------------------------------------------------------------------------- real ledgers
@@ -274,3 +276,12 @@ def test_bundled_sample_report_renders_the_same_way(sample_report):
     assert "<td>Hardware</td>" in page
     assert "sample (bundled ledger, served on 127.0.0.1)" in page
     parse(page)
+
+
+def test_the_page_says_when_and_by_what_it_was_made():
+    page = render_html(synthetic_report(3))
+    made = '<time datetime="2026-03-12T06:00:03Z">2026-03-12 06:00:03 UTC</time>'
+    by = f"benchtest {benchtest.__version__}"
+    assert f"<dt>Generated</dt><dd>{made} by {by}</dd>" in page
+    assert f"Generated {made} by {by}.</footer>" in page
+    assert render_html(synthetic_report(3)) == page  # the report's own time: the same bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 
 import benchtest
 from benchtest import model
+from benchtest.money import plain
 from benchtest.reconcile import check_assertions, compare, parse_previous
 from tests.support import ROOT
 
@@ -36,10 +37,19 @@ def contract_example() -> Any:
 
 @pytest.fixture(scope="module")
 def reconciled_sample(sample_report):
-    """The sample with an assertion, compared with a previous report that lacked its last day."""
+    """The sample with an assertion, compared with a previous report that lacked its last day
+    and had one transaction of its first day 1.00 lower."""
     previous = sample_report.to_dict()
     previous["daily_balances"] = previous["daily_balances"][:-1]
-    previous["daily_balances"][0]["change"] = "0.00"
+    for day in previous["daily_balances"]:
+        day["balance"] = plain(Decimal(day["balance"]) - 1)
+    first = previous["daily_balances"][0]
+    first["change"] = plain(Decimal(first["change"]) - 1)
+    previous["total_balance"] = previous["daily_balances"][-1]["balance"]
+    edited = next(
+        t for c in previous["categories"] for t in c["transactions"] if t["date"] == first["date"]
+    )
+    edited["amount"] = plain(Decimal(edited["amount"]) - 1)
     report = check_assertions(sample_report, [(date(2026, 3, 11), Decimal("5356.75"))])
     return compare(report, parse_previous(json.dumps(previous).encode(), "previous.json"))
 
@@ -49,9 +59,11 @@ def test_contract_example_has_the_keys_order_and_types_of_a_real_report(reconcil
     assert (
         len(changes.restated_days)
         == len(changes.new_days)
+        == len(changes.transaction_changes)
         == len(reconciled_sample.assertions)
         == 1
     )
+    assert changes.transaction_changes[0].change == "changed"
     assert shape(contract_example()) == shape(reconciled_sample.to_dict())
 
 
@@ -79,13 +91,21 @@ def test_every_object_in_the_json_has_its_dataclass_fields_as_keys(reconciled_sa
 def test_only_the_category_keeps_the_apis_word_in_the_json():
     renamed = {
         (cls.__name__, f.name, f.metadata["json"])
-        for cls in (model.CategoryTotal, model.DuplicateGroup, model.Report, model.Changes)
+        for cls in (
+            model.CategoryTotal,
+            model.DuplicateGroup,
+            model.Report,
+            model.Changes,
+            model.Transaction,
+            model.TransactionChange,
+        )
         for f in dataclasses.fields(cls)
         if "json" in f.metadata
     }
     assert renamed == {
         ("CategoryTotal", "category", "ledger"),
         ("DuplicateGroup", "category", "ledger"),
+        ("Transaction", "category", "ledger"),
     }
 
 
@@ -122,3 +142,15 @@ def test_every_benchtest_name_in_the_contract_exists() -> None:
     assert {"run", "render", "load_settings", "Report", "FORMATS"} <= names
     for name in names:
         assert hasattr(benchtest, name), name
+
+
+def test_a_report_says_when_in_utc_to_the_second_and_by_what():
+    at = datetime(2026, 3, 12, 7, 0, 3, 999_999, tzinfo=timezone(timedelta(hours=1)))
+    report = benchtest.run(benchtest.Settings(url="sample"), generated_at=at).report
+    assert report.to_dict()["generated_at"] == "2026-03-12T06:00:03Z"
+    assert report.to_dict()["generated_by"] == f"benchtest {benchtest.__version__}"
+    again = benchtest.run(benchtest.Settings(url="sample"), generated_at=at).report
+    assert benchtest.render(again, "json") == benchtest.render(report, "json")
+    now = benchtest.run(benchtest.Settings(url="sample")).report.generated_at
+    assert (now.tzinfo, now.microsecond) == (UTC, 0)
+    assert abs(datetime.now(UTC) - now) < timedelta(minutes=1)

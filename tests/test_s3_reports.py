@@ -137,13 +137,27 @@ def test_a_second_run_reports_the_restated_days_and_counts_them(
     changes = report["changes"]
     assert changes["status"] == "compared"
     assert changes["previous"] == (f"s3://{BUCKET}/{LATEST} (scheduled run 2026-11-24T06:00:00Z)")
-    assert changes["restated_days"][0]["date"] == changed_day
-    assert {d["balance_difference"] for d in changes["restated_days"]} == {"-0.05"}
+    # One edited record: one restated day (later days only carry its difference), one change.
+    assert [(d["date"], d["balance_difference"]) for d in changes["restated_days"]] == [
+        (changed_day, "-0.05")
+    ]
     assert (changes["total_balance_difference"], changes["new_days"]) == ("-0.05", [])
+    [edited] = changes["transaction_changes"]
+    assert (edited["change"], edited["previous"]["amount"], edited["current"]["amount"]) == (
+        "changed",
+        "-31.50",
+        "-31.55",
+    )
     [emf] = emf_lines(capsys.readouterr().err)
-    assert emf["RestatedDays"] == len(changes["restated_days"]) >= 1
+    assert emf["RestatedDays"] == 1
     [line] = summary_lines(caplog)
-    assert json.loads(line.getMessage())["restated_days"] == emf["RestatedDays"]
+    summary = json.loads(line.getMessage())
+    assert summary["restated_days"] == emf["RestatedDays"]
+    assert summary["restated_dates"] == [changed_day]
+    assert summary["transaction_change_counts"] == {"changed": 1, "added": 0, "removed": 0}
+    assert summary["transaction_changes"] == [
+        f"changed {changed_day} 'Office Supplies' 'LONDON DRUGS #12 VANCOUVER BC' -31.50 -> -31.55"
+    ]
     assert latest(s3)[0] == "2026-11-25T06:00:00Z"
 
 
@@ -240,7 +254,7 @@ def test_a_corrupt_latest_report_is_noted_and_replaced(
     report = invoke(scheduled(24))
     assert report["changes"]["status"] == "unavailable"
     assert report["changes"]["note"].startswith(
-        f"not compared: s3://{BUCKET}/{LATEST} (scheduled run unknown time): not a JSON report"
+        f"not compared: s3://{BUCKET}/{LATEST} (scheduled run unknown time): not a usable report"
     )
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any("warning: previous report: not compared" in r.getMessage() for r in warnings)

@@ -8,11 +8,14 @@ Each module has ``render(report: Report) -> str``; the text ends with a newline.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from importlib import import_module
 
-from ..model import Report
+from ..model import UNCATEGORIZED, Report, Transaction, TransactionChange
 
 FORMATS = ("table", "json", "csv", "html")
+# Transaction changes listed for people (table, HTML); the JSON report lists them all.
+SHOWN_CHANGES = 100
 
 
 def render(report: Report, fmt: str) -> str:
@@ -21,3 +24,27 @@ def render(report: Report, fmt: str) -> str:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     renderer: Callable[[Report], str] = import_module(f"{__name__}.{fmt}").render
     return renderer(report)
+
+
+def change_fields(
+    change: TransactionChange, money: Callable[[Decimal], str]
+) -> list[tuple[str | None, str]]:
+    """A transaction change's date, category, company and amount as text for people, each
+    ``(previous, current)`` where that field changed, else ``(None, value)``."""
+    old, new = change.previous, change.current
+    shown = new or old
+    assert shown is not None  # a change has at least one side
+
+    def text(t: Transaction, name: str) -> str:
+        value = getattr(t, name)
+        if name == "amount":
+            return money(value)
+        if name == "category":
+            return value or UNCATEGORIZED
+        return value.isoformat() if name == "date" else str(value)
+
+    fields = []
+    for name in ("date", "category", "company", "amount"):
+        edited = old is not None and new is not None and getattr(old, name) != getattr(new, name)
+        fields.append((text(old, name) if edited and old else None, text(shown, name)))
+    return fields

@@ -1,33 +1,44 @@
 """Daily balances as CSV, one rectangular table a spreadsheet reads as is.
 
 Columns: date, change, balance, count (money as exact plain decimals), then the reconciliation
-of that day: ``asserted_balance`` (the balance an assertion expects at the end of the day) and
-``previous_balance`` (the balance the previous report had, on a restated day only); both empty
-otherwise, so ``balance != asserted_balance`` finds a failed assertion and a non-empty
-``previous_balance`` a restated day. An assertion on a date without a row (before the first
-day, after the last, or between active days) is in the JSON, table and HTML reports only.
+of that day: ``asserted_balance`` (the balance an assertion expects at the end of the day),
+``previous_balance`` (the balance the previous report had, on a restated day only: a day whose
+own change differs) and ``transactions_changed`` (how many transactions dated that day were
+added, removed or changed; a moved one counts on both dates); all empty otherwise, so
+``balance != asserted_balance`` finds a failed assertion and a non-empty ``previous_balance`` a
+restated day. An assertion on a date without a row (before the first day, after the last, or
+between active days) is in the JSON, table and HTML reports only. Then ``generated_at`` (UTC)
+and ``generated_by`` (the tool and its version), the same on every row: a comment line would
+be a row to a spreadsheet and a header to a CSV reader.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from datetime import date
 
-from ..model import Report
+from ..model import Report, utc
 from ..money import plain
+
+HEADER = ["date", "change", "balance", "count", "asserted_balance", "previous_balance"]
+HEADER += ["transactions_changed", "generated_at", "generated_by"]
 
 
 def render(report: Report) -> str:
     asserted = {a.date: plain(a.expected) for a in report.assertions}
-    restated = (
-        {}
-        if report.changes is None
-        else {d.date: plain(d.previous_balance) for d in report.changes.restated_days}
-    )
+    changes = report.changes
+    restated = {} if changes is None else {d.date: d for d in changes.restated_days}
+    touched: Counter[date] = Counter()
+    for change in () if changes is None else changes.transaction_changes:
+        touched.update({t.date for t in (change.previous, change.current) if t is not None})
+    stamp = (utc(report.generated_at), report.generated_by)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "change", "balance", "count", "asserted_balance", "previous_balance"])
+    writer.writerow(HEADER)
     for day in report.daily_balances:
+        before = restated.get(day.date)
         writer.writerow(
             [
                 day.date.isoformat(),
@@ -35,7 +46,9 @@ def render(report: Report) -> str:
                 plain(day.balance),
                 day.count,
                 asserted.get(day.date, ""),
-                restated.get(day.date, ""),
+                "" if before is None else plain(before.previous_balance),
+                touched.get(day.date, ""),
+                *stamp,
             ]
         )
     return out.getvalue()

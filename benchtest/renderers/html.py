@@ -10,17 +10,22 @@
 - Money is formatted for people by `money.for_people`: thousands separators, at least two
   decimals, never rounded, negatives with U+2212 MINUS SIGN (as in -1,874.75). It is computed from
   the report's exact Decimals; floats only ever become pixel coordinates.
-- Deterministic: the same report gives the same bytes (no timestamps, coordinates rounded to
-  0.1 unit), so pages can be compared and cached.
+- Deterministic: the same report gives the same bytes (the only time shown is the report's
+  own ``generated_at``; coordinates rounded to 0.1 unit), so pages can be compared and cached.
+- From a 390 px phone to a desktop: every table scrolls sideways inside its own box, never the
+  page; dates do not wrap; the chart is drawn twice, for wide and for narrow windows, and CSS
+  shows one, so its text is never under 10 CSS px: a 960-unit drawing is only shown from
+  `WIDE` px up (11-unit text at 873 px or more), a 360-unit one below (11-unit text at 330 px
+  or more, capped at 560 px). tests/test_browser.py measures both in Chromium.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from html import escape
 
-from .. import __version__
 from ..model import (
     COMPARED,
     UNCATEGORIZED,
@@ -30,10 +35,18 @@ from ..model import (
     DuplicateGroup,
     ListedTransaction,
     Report,
+    TransactionChange,
+    utc,
 )
 from ..money import MINUS, for_people
 from ..text import for_terminal, referenced, references
-from .chart import Chart, Point, balance_chart
+from . import SHOWN_CHANGES, change_fields
+from .chart import Chart, Layout, Point, balance_chart
+
+# The wide chart is shown from this window width (px) up: with 20 px padding each side it is
+# drawn at least 880 px wide, so its 11-unit text is at least 10 px. The narrow one below it.
+WIDE = 920
+NARROW = Layout(width=360.0, height=300.0, margin_right=16.0)
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -50,6 +63,8 @@ h2 { font-size: 17px; margin: 28px 0 8px; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .total { font-size: 20px; font-weight: 700; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.date { white-space: nowrap; }
+.scroll { overflow-x: auto; }
 .neg { color: var(--neg); }
 .note { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; }
@@ -58,6 +73,7 @@ th { text-align: left; background: #f5f7fa; position: sticky; top: 0; }
 th.num { text-align: right; }
 td[title] { text-decoration: underline dotted var(--muted); cursor: help; }
 svg.chart { display: block; width: 100%; max-width: 960px; height: auto; }
+svg.chart.narrow { display: none; max-width: 560px; }
 svg.chart text { font-size: 11px; fill: var(--ink); font-family: "DejaVu Sans", "Liberation Sans",
   Arial, sans-serif; font-variant-numeric: tabular-nums; }
 svg.chart .grid line { stroke: var(--line); stroke-width: 1; }
@@ -78,6 +94,7 @@ svg.chart .assertion.ok { stroke: var(--pos); }
 svg.chart .assertion.failed { stroke: var(--neg); fill: var(--neg); }
 tr.failed td, .failed { color: var(--neg); font-weight: 700; }
 tr.restated td { background: #fff4ce; }
+.was { color: var(--muted); text-decoration: line-through; }
 .bar-cell { width: 40%; }
 .track { position: relative; height: 14px; margin-top: 3px; }
 .track::before { content: ""; position: absolute; left: 50%; top: -2px; bottom: -2px;
@@ -88,13 +105,17 @@ tr.restated td { background: #fff4ce; }
 details { margin: 6px 0; }
 summary { cursor: pointer; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
-"""
+""" + (
+    f"@media (max-width: {WIDE - 0.02}px) {{ body {{ padding: 16px 12px 32px; }}"
+    " svg.chart.wide { display: none; } svg.chart.narrow { display: block; } }\n"
+)
 
 
 def render(report: Report) -> str:
     """The report as one self-contained, script-free HTML document (ends with a newline)."""
     days = report.daily_balances
     period = f"{report.first_date} to {report.last_date}" if days else "no transactions"
+    balances = [(d.date, d.balance) for d in days]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -109,11 +130,8 @@ def render(report: Report) -> str:
         _header(report, period),
         '<section id="chart">',
         "<h2>Running daily balance</h2>",
-        _chart_svg(
-            balance_chart([(d.date, d.balance) for d in days]),
-            period,
-            report,
-        ),
+        _chart_svg(balance_chart(balances), period, report, "wide"),
+        _chart_svg(balance_chart(balances, NARROW), period, report, "narrow"),
         "</section>",
         _reconciliation(report),
         _categories(report),
@@ -121,7 +139,8 @@ def render(report: Report) -> str:
         _duplicates(report),
         *_transactions(report),
         "<footer>Amounts are exact, from the ledger's decimal strings; negative amounts are shown"
-        f" with a minus sign (\N{MINUS SIGN}). Generated by benchtest {_e(__version__)}.</footer>",
+        f" with a minus sign (\N{MINUS SIGN}). Generated {_time(report)} by"
+        f" {_e(report.generated_by)}.</footer>",
         "</body>",
         "</html>\n",
     ]
@@ -156,6 +175,16 @@ def _num(amount: Decimal) -> str:
     return f'<td class="{cls}">{text}</td>'
 
 
+def _date(day: date) -> str:
+    """A table cell for a date, never wrapped."""
+    return f'<td class="date">{day.isoformat()}</td>'
+
+
+def _time(report: Report) -> str:
+    stamp = utc(report.generated_at)
+    return f'<time datetime="{stamp}">{stamp.replace("T", " ").replace("Z", " UTC")}</time>'
+
+
 def _f(value: float) -> str:
     """A coordinate: one decimal, never ``-0.0`` (deterministic and short)."""
     text = f"{value:.1f}"
@@ -168,14 +197,15 @@ def _vendor(item: ListedTransaction | DuplicateGroup) -> str:
 
 
 def _table(cls: str, head: str, rows: Iterable[str]) -> list[str]:
-    """A table's lines: ``head`` holds the header row's cells, ``rows`` the body's rows."""
+    """A table's lines, in a box that scrolls sideways on a narrow screen: ``head`` holds the
+    header row's cells, ``rows`` the body's rows."""
     return [
-        f'<table class="{cls}">',
+        f'<div class="scroll"><table class="{cls}">',
         f"<thead><tr>{head}</tr></thead>",
         "<tbody>",
         *rows,
         "</tbody>",
-        "</table>",
+        "</table></div>",
     ]
 
 
@@ -194,17 +224,20 @@ def _header(report: Report, period: str) -> str:
         ("Pages", f"{report.page_count:,}"),
         ("Total balance", f'<span class="total">{_money(report.total_balance)}</span>'),
     ]
+    facts.append(("Generated", f"{_time(report)} by {_e(report.generated_by)}"))
     rows = "\n".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
     return f'<header>\n<h1>Ledger report</h1>\n<dl class="facts">\n{rows}\n</dl>\n</header>'
 
 
-def _chart_svg(chart: Chart, period: str, report: Report) -> str:
+def _chart_svg(chart: Chart, period: str, report: Report, size: str) -> str:
+    """The chart as SVG; ``size`` is "wide" or "narrow" (no point per day: phones cannot hover
+    for its tooltip, and the page would carry every day twice)."""
     layout, plot = chart.layout, chart.plot
     w, h = layout.width, layout.height
     out = [
-        f'<svg class="chart" viewBox="0 0 {_f(w)} {_f(h)}" width="{_f(w)}" height="{_f(h)}"'
-        ' role="img" aria-labelledby="chart-title">',
-        f'<title id="chart-title">Running daily balance, {_e(period)}</title>',
+        f'<svg class="chart {size}" viewBox="0 0 {_f(w)} {_f(h)}" width="{_f(w)}"'
+        f' height="{_f(h)}" role="img" aria-labelledby="chart-title-{size}">',
+        f'<title id="chart-title-{size}">Running daily balance, {_e(period)}</title>',
         '<g class="grid">',
     ]
     out += [
@@ -245,14 +278,15 @@ def _chart_svg(chart: Chart, period: str, report: Report) -> str:
     if len(chart.steps) > 1:
         path = " L".join(f"{_f(x)},{_f(y)}" for x, y in chart.steps)
         out.append(f'<path class="balance" d="M{path}"/>')
-    out.append('<g class="points">')
-    r = _f(chart.point_radius)
-    out += [
-        f'<circle class="point" cx="{_f(p.x)}" cy="{_f(p.y)}" r="{r}">'
-        f"<title>{p.day.isoformat()}: {_money(p.balance)}</title></circle>"
-        for p in chart.points
-    ]
-    out.append("</g>")
+    if size == "wide":
+        r = _f(chart.point_radius)
+        out.append('<g class="points">')
+        out += [
+            f'<circle class="point" cx="{_f(p.x)}" cy="{_f(p.y)}" r="{r}">'
+            f"<title>{p.day.isoformat()}: {_money(p.balance)}</title></circle>"
+            for p in chart.points
+        ]
+        out.append("</g>")
     out += _extremes(chart)
     out += _assertion_marks(chart, report)
     out.append("</svg>")
@@ -275,10 +309,14 @@ def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) ->
     # The highest balance is labelled above its point (the top margin has room for it); the
     # lowest below, unless that would reach the date labels under the plot.
     y = point.y - 9 if above or plot.bottom - point.y < 18 else point.y + 16
-    # Text runs away from the nearer side, so it never leaves the drawing.
-    left_half = point.x <= (plot.left + plot.right) / 2
-    anchor, x = ("start", point.x - 4) if left_half else ("end", point.x + 4)
+    # Text runs away from the nearer side and, in a narrow drawing, is moved back inside it.
     label = f"{name} {_money(point.balance)} ({point.day.isoformat()})"
+    width = chart.layout.text_width(label) * 1.1  # bold is ~10% wider than the estimate
+    left_half = point.x <= (plot.left + plot.right) / 2
+    if left_half:
+        anchor, x = "start", min(point.x - 4, chart.layout.width - width)
+    else:
+        anchor, x = "end", max(point.x + 4, width)
     radius = _f(chart.point_radius + 3)
     return [
         f'<g class="{cls}">',
@@ -327,7 +365,7 @@ def _reconciliation(report: Report) -> str:
                 '<th>Date</th><th class="num">Expected</th><th class="num">Actual</th>'
                 '<th class="num">Difference</th><th>Result</th>',
                 (
-                    f'<tr class="{"ok" if a.ok else "failed"}"><td>{a.date.isoformat()}</td>'
+                    f'<tr class="{"ok" if a.ok else "failed"}">{_date(a.date)}'
                     f"{_num(a.expected)}{_num(a.actual)}{_num(a.difference)}"
                     f"<td>{'ok' if a.ok else 'FAILED'}</td></tr>"
                     for a in report.assertions
@@ -356,20 +394,53 @@ def _changes(changes: Changes) -> list[str]:
         f"<dt>New days</dt><dd>{len(changes.new_days):,}</dd>"
         "</dl>"
     )
-    if changes.restated_days:
-        out += _table(
-            "restated",
-            '<th>Restated day</th><th class="num">Change before</th>'
-            '<th class="num">Change</th><th class="num">Balance before</th>'
-            '<th class="num">Balance</th><th class="num">Difference</th>',
-            (
-                f'<tr class="restated"><td>{d.date.isoformat()}</td>{_num(d.previous_change)}'
-                f"{_num(d.change)}{_num(d.previous_balance)}{_num(d.balance)}"
-                f'<td class="num">{_signed(d.balance_difference)}</td></tr>'
-                for d in changes.restated_days
+    if changes.transaction_changes:
+        shown = changes.transaction_changes[:SHOWN_CHANGES]
+        out += [
+            "<h4>Transactions added, removed or changed</h4>",
+            *_table(
+                "transaction-changes",
+                "<th>Transaction</th><th>Date</th><th>Category</th><th>Company</th>"
+                '<th class="num">Amount</th>',
+                map(_transaction_change, shown),
             ),
-        )
+        ]
+        if len(changes.transaction_changes) > len(shown):
+            more = len(changes.transaction_changes) - len(shown)
+            out.append(f'<p class="note">… and {more:,} more: the JSON report lists them all.</p>')
+    if changes.restated_days:
+        out += [
+            "<h4>Restated days: their own activity changed</h4>",
+            *_table(
+                "restated",
+                '<th>Restated day</th><th class="num">Change before</th>'
+                '<th class="num">Change</th><th class="num">Difference</th>',
+                (
+                    f'<tr class="restated">{_date(d.date)}{_num(d.previous_change)}'
+                    f'{_num(d.change)}<td class="num">{_signed(d.change_difference)}</td></tr>'
+                    for d in changes.restated_days
+                ),
+            ),
+        ]
+        out += [
+            f'<p class="shift">Balances from {first.isoformat()} '
+            f"{'on' if last is None else f'to {last.isoformat()}'} shifted by "
+            f"{_signed(amount)}</p>"
+            for first, last, amount in changes.shifts()
+        ]
     return out
+
+
+def _transaction_change(change: TransactionChange) -> str:
+    """A row: what happened, then date, category, company and amount, "previous → now" where
+    that field changed."""
+    cells = []
+    for cls, (was, now) in zip(
+        ("date", "text", "text", "num"), change_fields(change, _money), strict=True
+    ):
+        before = f'<span class="was">{_e(was)}</span> \N{RIGHTWARDS ARROW} ' if was else ""
+        cells.append(f'<td class="{cls}">{before}{_e(now)}</td>')
+    return f'<tr class="{change.change}"><td>{change.change}</td>{"".join(cells)}</tr>'
 
 
 def _signed(amount: Decimal) -> str:
@@ -416,11 +487,11 @@ def _daily_table(days: tuple[DailyBalance, ...], changes: Changes | None) -> str
         attrs = (
             ""
             if restated is None
-            else f' class="restated" title="restated: balance before '
-            f'{_money(restated.previous_balance)}"'
+            else f' class="restated" title="restated: change before '
+            f'{_money(restated.previous_change)}"'
         )
         return (
-            f"<tr{attrs}><td>{d.date.isoformat()}</td>{_num(d.change)}{_num(d.balance)}"
+            f"<tr{attrs}>{_date(d.date)}{_num(d.change)}{_num(d.balance)}"
             f'<td class="num">{d.count:,}</td></tr>'
         )
 
@@ -450,7 +521,7 @@ def _duplicates(report: Report) -> str:
             '<th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
             '<th class="num">Times</th>',
             (
-                f"<tr><td>{d.date.isoformat()}</td>{_vendor(d)}"
+                f"<tr>{_date(d.date)}{_vendor(d)}"
                 f"<td>{_e(d.category or UNCATEGORIZED)}</td>{_num(d.amount)}"
                 f'<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
                 for d in groups
@@ -480,7 +551,7 @@ def _transactions(report: Report) -> list[str]:
                 "transactions",
                 '<th>Date</th><th>Vendor</th><th class="num">Amount</th><th class="num">Page</th>',
                 (
-                    f"<tr><td>{t.date.isoformat()}</td>{_vendor(t)}{_num(t.amount)}"
+                    f"<tr>{_date(t.date)}{_vendor(t)}{_num(t.amount)}"
                     f'<td class="num">{t.page:,}</td></tr>'
                     for t in c.transactions
                 ),

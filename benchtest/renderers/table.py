@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ..model import COMPARED, UNCATEGORIZED, Changes, Report
+from ..model import COMPARED, UNCATEGORIZED, Changes, Report, utc
 from ..money import for_people
 from ..text import for_terminal
+from . import SHOWN_CHANGES, change_fields
 
 
 def render(report: Report) -> str:
@@ -67,7 +68,8 @@ def render(report: Report) -> str:
     lines += _assertions(report)
     if report.changes is not None:
         lines += _changes(report.changes)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    lines.append(f"Generated {utc(report.generated_at)} by {for_terminal(report.generated_by)}")
+    return "\n".join(lines) + "\n"
 
 
 def _assertions(report: Report) -> list[str]:
@@ -90,7 +92,7 @@ def _assertions(report: Report) -> list[str]:
 
 
 def _changes(changes: Changes) -> list[str]:
-    lines = ["Changes since the previous run", changes.note]
+    lines = ["Changes since the previous run", for_terminal(changes.note)]
     if changes.status != COMPARED:
         return [*lines, ""]
     assert changes.previous_total_balance is not None  # set whenever compared
@@ -101,24 +103,36 @@ def _changes(changes: Changes) -> list[str]:
         f"Total balance: {for_people(changes.previous_total_balance)} before, "
         f"{_signed(changes.total_balance_difference)}",
     ]
+    if changes.transaction_changes:
+        rows = [
+            (c.change, *(f"{was} -> {now}" if was else now for was, now in fields))
+            for c in changes.transaction_changes[:SHOWN_CHANGES]
+            for fields in [change_fields(c, for_people)]
+        ]
+        columns = ("Transaction", "Date", "Category", "Company", "Amount")
+        lines += ["", "Transactions added, removed or changed", *_columns(columns, rows)]
+        if len(changes.transaction_changes) > SHOWN_CHANGES:
+            more = len(changes.transaction_changes) - SHOWN_CHANGES
+            lines.append(f"... and {more} more (the JSON report lists them all)")
     if changes.restated_days:
         rows = [
             (
                 d.date.isoformat(),
                 for_people(d.previous_change),
                 for_people(d.change),
-                for_people(d.previous_balance),
-                for_people(d.balance),
-                _signed(d.balance_difference),
+                _signed(d.change_difference),
             )
             for d in changes.restated_days
         ]
-        header = ("Restated", "Change before", "Change", "Balance before", "Balance", "Difference")
-        lines += _columns(header, rows)
+        header = ("Restated day", "Change before", "Change", "Difference")
+        lines += ["", "Restated days: their own activity changed", *_columns(header, rows)]
+        for first, last, amount in changes.shifts():
+            span = "on" if last is None else f"to {last.isoformat()}"
+            lines.append(f"Balances from {first.isoformat()} {span} shifted by {_signed(amount)}")
     if changes.new_days:
-        first, last = changes.new_days[0].date, changes.new_days[-1].date
-        span = first.isoformat() if first == last else f"{first} to {last}"
-        lines.append(f"New days:      {len(changes.new_days)} ({span})")
+        first_new, last_new = changes.new_days[0].date, changes.new_days[-1].date
+        span = first_new.isoformat() if first_new == last_new else f"{first_new} to {last_new}"
+        lines += ["", f"New days:      {len(changes.new_days)} ({span})"]
     return [*lines, ""]
 
 
