@@ -15,7 +15,7 @@ import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -106,6 +106,7 @@ class _Declared(NamedTuple):
     help: str
     bounds: tuple[float, float] | None
     metavar: str | None
+    choices: tuple[str, ...] | None
 
 
 def _setting(
@@ -115,11 +116,23 @@ def _setting(
     *,
     bounds: tuple[float, float] | None = None,
     metavar: str | None = None,
+    choices: tuple[str, ...] | None = None,
 ) -> _T:
     """Declare a `Settings` field with everything a flag, variable or file entry needs."""
     return dataclasses.field(
-        default=default, metadata={"setting": _Declared(env, help, bounds, metavar)}
+        default=default, metadata={"setting": _Declared(env, help, bounds, metavar, choices)}
     )
+
+
+# How pages are addressed (docs/sources.md): the styles and the URL placeholders each takes.
+PLACEHOLDERS = {
+    "page": ("page",),
+    "offset": ("offset", "limit"),
+    "cursor": (),
+    "next_url": (),
+    "link": (),
+}
+NONE = "none"  # an optional path or field the API does not have
 
 
 @dataclass(frozen=True)
@@ -129,8 +142,9 @@ class Settings:
     url: str = _setting(
         SAMPLE,
         "BENCH_API_URL",
-        "page URL template with {page}, a base ending in '/', or 'sample': "
-        "the bundled ledger, served on 127.0.0.1",
+        "the ledger's URL: with {page} (or a base ending in '/') for paging=page, with {offset} "
+        "(and {limit}) for offset, page 1's URL for the others; or 'sample': the bundled ledger, "
+        "served on 127.0.0.1",
         metavar="TEMPLATE",
     )
     concurrency: int = _setting(
@@ -201,6 +215,97 @@ class Settings:
         f"(CLI) or the SSM parameter {PARAMETER_ENV} names (Lambda), never a flag",
         metavar="NAME",
     )
+    # The source description (docs/sources.md); the defaults are the Bench shape.
+    paging: str = _setting(
+        "page",
+        "BENCH_PAGING",
+        "how the API pages: page ({page} in the URL), offset ({offset}), cursor (the cursor at "
+        "next_path, sent as cursor_param), next_url (a URL at next_path), link (the Link header)",
+        metavar="STYLE",
+        choices=tuple(PLACEHOLDERS),
+    )
+    page_end: str = _setting(
+        "404",
+        "BENCH_PAGE_END",
+        "paging=page: what the page after the last is",
+        metavar="END",
+        choices=("404", "empty"),
+    )
+    limit: int = _setting(
+        100,
+        "BENCH_LIMIT",
+        "paging=offset: the page size asked for as {limit}",
+        bounds=(1, 100_000),
+        metavar="N",
+    )
+    next_path: str = _setting(
+        "next",
+        "BENCH_NEXT_PATH",
+        "paging=cursor or next_url: where the body holds the cursor or the next page's URL",
+        metavar="PATH",
+    )
+    cursor_param: str = _setting(
+        "cursor",
+        "BENCH_CURSOR_PARAM",
+        "paging=cursor: the query parameter that carries the cursor",
+        metavar="NAME",
+    )
+    records_path: str = _setting(
+        "transactions",
+        "BENCH_RECORDS_PATH",
+        "where the body holds the records: a key or a dotted path such as data.items, or $ when "
+        "the body is the list",
+        metavar="PATH",
+    )
+    total_path: str = _setting(
+        "totalCount",
+        "BENCH_TOTAL_PATH",
+        "where the body may hold the total count of records; none if it never does",
+        metavar="PATH",
+    )
+    page_path: str = _setting(
+        "page",
+        "BENCH_PAGE_PATH",
+        "paging=page: where the body echoes its page number; none if it does not",
+        metavar="PATH",
+    )
+    date_field: str = _setting("Date", "BENCH_DATE_FIELD", "the records' date", metavar="KEY")
+    amount_field: str = _setting(
+        "Amount", "BENCH_AMOUNT_FIELD", "the records' amount", metavar="KEY"
+    )
+    category_field: str = _setting(
+        "Ledger",
+        "BENCH_CATEGORY_FIELD",
+        "the records' category; none if they have none",
+        metavar="KEY",
+    )
+    counterparty_field: str = _setting(
+        "Company",
+        "BENCH_COUNTERPARTY_FIELD",
+        "the records' counterparty (vendor); none if they have none",
+        metavar="KEY",
+    )
+    date_form: str = _setting(
+        "date",
+        "BENCH_DATE_FORM",
+        "date: YYYY-MM-DD; timestamp: RFC 3339 with an offset, counted on its date in time_zone",
+        metavar="FORM",
+        choices=("date", "timestamp"),
+    )
+    time_zone: str = _setting(
+        "UTC",
+        "BENCH_TIME_ZONE",
+        "date_form=timestamp: the IANA time zone whose calendar days the report counts",
+        metavar="ZONE",
+    )
+    amount_form: str = _setting(
+        "string",
+        "BENCH_AMOUNT_FORM",
+        "string: a JSON string holding a plain decimal; number: a plain JSON number, read "
+        "exactly from its text (never through a float)",
+        metavar="FORM",
+        choices=("string", "number"),
+    )
     # The header's value: not a setting (no flag, no file entry), so it has no declaration.
     auth_token: Secret | None = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -220,6 +325,7 @@ class Setting:
     help: str
     bounds: tuple[float, float] | None
     metavar: str | None
+    choices: tuple[str, ...] | None
 
     @property
     def flag(self) -> str:
@@ -245,6 +351,30 @@ _WHOLE = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 # An HTTP header name (RFC 9110 token).
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+# A query parameter name, in RFC 3986's unreserved characters (sent as is).
+_PARAMETER = re.compile(r"[A-Za-z0-9._~-]+")
+# A JSON key as a source setting names it (no dot, space or control), and a dotted path of them.
+_KEY = re.compile(r"[^.\x00-\x20\x7f]+")
+_PATH = re.compile(rf"{_KEY.pattern}(?:\.{_KEY.pattern})*")
+# The source description: how the API pages and where a page's values are (docs/sources.md).
+SOURCE_SETTINGS = (
+    "paging",
+    "page_end",
+    "limit",
+    "next_path",
+    "cursor_param",
+    "records_path",
+    "total_path",
+    "page_path",
+    "date_field",
+    "amount_field",
+    "category_field",
+    "counterparty_field",
+    "date_form",
+    "time_zone",
+    "amount_form",
+)
+_OPTIONAL = {"total_path", "page_path", "category_field", "counterparty_field"}
 # A settings file larger than this is not one (``--config /dev/urandom``, a log file).
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -258,33 +388,106 @@ def show(value: object) -> str:
     return str(value)
 
 
-def normalize_url(url: str) -> str:
-    """Return a page URL template: ``sample``, or an http(s) URL containing ``{page}``.
+def normalize_url(url: str, paging: str | None = "page") -> str:
+    """Return ``sample``, or an http(s) URL with the placeholders ``paging`` takes (none checked
+    when ``paging`` is None: the style may come from another source of settings).
 
-    A base ending in ``/`` gets ``{page}.json`` appended, so ``…/transactions/`` works too.
+    For page numbers, a base ending in ``/`` gets ``{page}.json`` appended, so
+    ``…/transactions/`` works too.
     """
     url = url.strip()
     if url == SAMPLE:
         return url
     shown = without_credentials(url)
+
+    def refuse(text: str) -> ConfigError:
+        return ConfigError(f"{text}, got {shown!r}", field="url", url=url)
+
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"must be 'sample' or an http(s) URL, got {shown!r}", field="url", url=url
-        )
-    if url.endswith("/") and "{page}" not in url:
+        raise refuse("must be 'sample' or an http(s) URL")
+    if paging is None:
+        return url
+    names = PLACEHOLDERS[paging]
+    if paging == "page" and url.endswith("/") and "{page}" not in url:
         url += "{page}.json"
         shown += "{page}.json"
-    if "{page}" not in url:
-        raise ConfigError(
-            f"must contain '{{page}}' or end with '/', got {shown!r}", field="url", url=url
-        )
+    if names and f"{{{names[0]}}}" not in url:
+        needs = "or end with '/'" if paging == "page" else f"(paging={paging})"
+        raise refuse(f"must contain '{{{names[0]}}}' {needs}")
     try:
-        url.format(page=1)
+        url.format(**dict.fromkeys(names, 1))
     except (IndexError, KeyError, ValueError) as exc:
-        raise ConfigError(
-            f"only '{{page}}' may be in braces, got {shown!r}", field="url", url=url
-        ) from exc
+        allowed = " and ".join(f"'{{{name}}}'" for name in names)
+        what = f"only {allowed} may be in braces" if names else f"no braces with paging={paging}"
+        raise refuse(what) from exc
     return url
+
+
+def zone(name: str) -> tzinfo:
+    """The time zone ``name``: UTC without a lookup, any other from the tz database."""
+    if name == "UTC":
+        return UTC
+    import zoneinfo  # only for a named zone: not at every Lambda init
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "not a time zone in this machine's tz database (IANA names such as "
+            "America/Vancouver; the tzdata package provides them where the system does not)"
+        ) from None
+
+
+def _check_text(name: str, value: str) -> str:
+    """A source setting's text: a path, a key, a query parameter or a time zone."""
+    if name == "auth_header" and _HEADER_NAME.fullmatch(value) is None:
+        raise ValueError("must be an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)")
+    if name == "cursor_param" and _PARAMETER.fullmatch(value) is None:
+        raise ValueError("must be a query parameter name (letters, digits, ._~-)")
+    if name == "time_zone":
+        zone(value)
+    if not name.endswith(("_path", "_field")):
+        return value
+    if (value == NONE and name in _OPTIONAL) or (value == "$" and name == "records_path"):
+        return value
+    if value == NONE:
+        raise ValueError("required: the API must have it")
+    if (_KEY if name.endswith("_field") else _PATH).fullmatch(value) is None:
+        raise ValueError(
+            "expected a key" if name.endswith("_field") else "expected a key or a dotted path"
+        )
+    return value
+
+
+def _check_source(merged: dict[str, object], origins: Mapping[str, str]) -> None:
+    """Check the settings that only make sense together: the URL and the style, the paths."""
+    values = {name: merged.get(name, _BY_NAME[name].default) for name in SOURCE_SETTINGS}
+    paging = str(values["paging"])
+    url = str(merged.get("url", SAMPLE))
+
+    def refuse(text: str, name: str) -> ConfigError:
+        return ConfigError(text, origin=origins.get(name), field=name)
+
+    try:
+        merged["url"] = normalize_url(url, paging)
+    except ConfigError as exc:
+        exc.origin = origins.get("url")
+        raise
+    used = ["records_path", "total_path"]
+    used += ["page_path"] if paging == "page" else []
+    used += ["next_path"] if paging in ("cursor", "next_url") else []
+    paths = {name: str(values[name]) for name in used if values[name] != NONE}
+    if paths["records_path"] == "$":  # the body is the list: it has no other values
+        return
+    for name, path in paths.items():
+        for other, where in paths.items():
+            if other != name and (path == where or where.startswith(path + ".")):
+                raise refuse(f"{path!r} overlaps {other} {where!r}", name)
+    fields = [name for name in SOURCE_SETTINGS if name.endswith("_field")]
+    for index, name in enumerate(fields):
+        for other in fields[index + 1 :]:
+            if values[name] == values[other] != NONE:
+                raise refuse(f"{values[name]!r} is also the {other}", name)
 
 
 def _coerce(setting: Setting, value: object, origin: str) -> object:
@@ -299,9 +502,11 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
         if kind is str:
             if not isinstance(value, str):
                 raise ValueError("expected a string")
-            if setting.name == "auth_header" and _HEADER_NAME.fullmatch(value) is None:
-                raise ValueError("must be an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)")
-            return normalize_url(value) if setting.name == "url" else value
+            if setting.choices is not None and value not in setting.choices:
+                raise ValueError(f"must be one of {', '.join(setting.choices)}")
+            if setting.name == "url":
+                return normalize_url(value, None)
+            return _check_text(setting.name, value)
         if kind is bool:
             if isinstance(value, bool):
                 return value
@@ -393,19 +598,24 @@ def load_settings(
     """
     env = os.environ if env is None else env
     merged: dict[str, object] = {}
+    origins: dict[str, str] = {}  # where each value came from, for errors found together
     file_values = _read_config_file(config_file or env.get(CONFIG_ENV) or None, site)
     for name, value in file_values.items():
-        merged[name] = _coerce(_BY_NAME[name], value, f"config file [{site or 'default'}]")
+        origins[name] = f"config file [{site or 'default'}]"
+        merged[name] = _coerce(_BY_NAME[name], value, origins[name])
     for setting in SETTINGS:
         # Empty means unset (``BENCH_API_URL= benchtest``); anything else, even only
         # whitespace, is a value and must be valid: a blank URL must not mean the sample.
         if env.get(setting.env, ""):
+            origins[setting.name] = setting.env
             merged[setting.name] = _coerce(setting, env[setting.env], setting.env)
     for name, given in (overrides or {}).items():
         if name not in _BY_NAME:
             raise ConfigError(f"unknown setting: {name}")
         if given is not None:
+            origins[name] = "option"
             merged[name] = _coerce(_BY_NAME[name], given, "option")
+    _check_source(merged, origins)
     token = token_from_env(env)
     if token is not None and secret is not None:
         raise ConfigError(f"set {TOKEN_ENV} or {PARAMETER_ENV}, not both")
