@@ -9,6 +9,7 @@ Lambda handler, so both read the same names and validate them the same way.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import re
@@ -476,18 +477,18 @@ def _check_source(merged: dict[str, object], origins: Mapping[str, str]) -> None
     used = ["records_path", "total_path"]
     used += ["page_path"] if paging == "page" else []
     used += ["next_path"] if paging in ("cursor", "next_url") else []
-    paths = {name: str(values[name]) for name in used if values[name] != NONE}
-    if paths["records_path"] == "$":  # the body is the list: it has no other values
-        return
-    for name, path in paths.items():
-        for other, where in paths.items():
-            if other != name and (path == where or where.startswith(path + ".")):
-                raise refuse(f"{path!r} overlaps {other} {where!r}", name)
     fields = [name for name in SOURCE_SETTINGS if name.endswith("_field")]
-    for index, name in enumerate(fields):
-        for other in fields[index + 1 :]:
-            if values[name] == values[other] != NONE:
-                raise refuse(f"{values[name]!r} is also the {other}", name)
+    groups = [[name for name in used if values[name] != NONE], fields]
+    if values["records_path"] == "$":  # the body is the list: no other path is read
+        groups = [fields]
+    for group in groups:
+        for first, second in itertools.combinations(group, 2):
+            one, two = str(values[first]), str(values[second])
+            if one == two != NONE or f"{one}.".startswith(f"{two}.") or two.startswith(f"{one}."):
+                # Blame the one set on purpose: a default is not what needs changing.
+                blamed, other = (second, first) if first not in origins else (first, second)
+                refused = f"{values[blamed]!r} overlaps {other} = {values[other]!r}"
+                raise refuse(refused, blamed)
 
 
 def _coerce(setting: Setting, value: object, origin: str) -> object:
