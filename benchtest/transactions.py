@@ -163,10 +163,14 @@ class Decoder:
         if shape.records == "$":
             self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(many)
             self._read: dict[str, Callable[[Any], Any]] = {"$": lambda doc: doc}
+            self._keys, self._maybe = 0, []
         else:
             body, chains = _struct(leaves)
             self._decoder = msgspec.json.Decoder(body)
-            self._read = {path: _reader(chain) for path, chain in chains.items()}
+            self._read = {path: _reader(chain, needed) for path, (chain, needed) in chains.items()}
+            # The page's own keys (not its records'): those always there, and those that may be.
+            self._keys = sum(needed for _, needed in chains.values())
+            self._maybe = [_reader(chain, False) for chain, needed in chains.values() if not needed]
         prefix = "" if shape.records == "$" else "." + re.escape(shape.records)
         self._located = re.compile(prefix + r"\[(\d+)\](?:\.(.+))?")
 
@@ -261,7 +265,9 @@ class Decoder:
         Otherwise (extra keys, a colon escaped as \\u003a, or a repeat) `_reject_repeated_keys`
         decodes again to find out.
         """
-        colons = body.count(b":") - colons - _keys(doc) - len(self.roles) * len(records)
+        colons = body.count(b":") - colons - self._keys - len(self.roles) * len(records)
+        for read in self._maybe:
+            colons -= read(doc) is not msgspec.UNSET
         if colons == 0:
             return True
         texts = "".join(map(_category, records)) + "".join(map(_company, records))
@@ -436,27 +442,31 @@ def _record_type(shape: Shape) -> type:
     return msgspec.defstruct("Record", fields, bases=(Record,), frozen=True, gc=False)
 
 
-def _struct(leaves: dict[str, tuple[Any, bool]]) -> tuple[type, dict[str, tuple[str, ...]]]:
+Chains = dict[str, tuple[tuple[str, ...], bool]]  # a path's attributes, whether it is required
+
+
+def _struct(leaves: dict[str, tuple[Any, bool]]) -> tuple[type, Chains]:
     """A struct type holding each dotted path of ``leaves`` (its type, whether it is required),
     objects on the way as nested structs (absent or null when nothing under them is required);
-    and each path's chain of attributes."""
+    and the chain of attributes of each path and of each object on the way."""
     groups: dict[str, dict[str, tuple[Any, bool]]] = {}
     for path, leaf in leaves.items():
         key, _, rest = path.partition(".")
         groups.setdefault(key, {})[rest] = leaf
     fields: list[tuple[Any, ...]] = []
-    chains: dict[str, tuple[str, ...]] = {}
+    chains: Chains = {}
     kind: Any  # a type, built at run time
     for number, (key, below) in enumerate(groups.items()):
         attr = f"f{number}"
         if "" in below:  # the path ends here (the settings refuse paths that overlap)
             kind, required = below[""]
-            chains[key] = (attr,)
+            chains[key] = ((attr,), required)
         else:
             kind, inner = _struct(below)
             required = any(needed for _, needed in below.values())
             kind = kind if required else kind | None
-            chains.update({f"{key}.{path}": (attr, *chain) for path, chain in inner.items()})
+            chains[key] = ((attr,), required)
+            chains.update({f"{key}.{path}": ((attr, *c), r) for path, (c, r) in inner.items()})
         if required:
             fields.append((attr, kind, msgspec.field(name=key)))
         else:
@@ -465,9 +475,11 @@ def _struct(leaves: dict[str, tuple[Any, bool]]) -> tuple[type, dict[str, tuple[
     return msgspec.defstruct("Body", fields, kw_only=True, gc=False), chains
 
 
-def _reader(chain: tuple[str, ...]) -> Callable[[Any], Any]:
+def _reader(chain: tuple[str, ...], required: bool) -> Callable[[Any], Any]:
     """Read a value down ``chain``: UNSET when an object on the way is absent or null."""
     get = attrgetter(".".join(chain))
+    if required:  # so is everything on the way
+        return get
 
     def read(doc: Any) -> Any:
         try:
@@ -476,14 +488,6 @@ def _reader(chain: tuple[str, ...]) -> Callable[[Any], Any]:
             return msgspec.UNSET
 
     return read
-
-
-def _keys(doc: Any) -> int:
-    """How many keys the page's own objects (not its records) had."""
-    if not isinstance(doc, msgspec.Struct):
-        return 0
-    values = (getattr(doc, name) for name in doc.__struct_fields__)
-    return sum(1 + _keys(value) for value in values if value is not msgspec.UNSET)
 
 
 def _amounts(
