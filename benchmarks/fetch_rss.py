@@ -4,7 +4,7 @@
 
 For each concurrency, every page is exactly at the per-page cap (a valid page padded with
 spaces, so parsing costs nothing and the figure is the fetcher's), served from another
-process on 127.0.0.1; the client runs `benchtest.fetch.fetch_pages` in its own process and
+process on 127.0.0.1; the client runs `benchtest.paging.fetch_pages` in its own process and
 reports its peak RSS from wait4(). A baseline run with tiny pages gives the interpreter's own.
 """
 
@@ -23,9 +23,10 @@ sys.path.insert(0, ROOT)
 CLIENT = """
 import sys, time
 from benchtest.config import Settings
-from benchtest.fetch import FetchStats, fetch_pages
+from benchtest.paging import fetch_pages
+from benchtest.stats import RunStats
 settings = Settings(url=sys.argv[1], concurrency=int(sys.argv[2]), deadline=120.0)
-stats = FetchStats()
+stats = RunStats()
 for page in fetch_pages(settings.url, settings, stats, time.monotonic() + 120):
     pass
 print(stats.pages, stats.requests)
@@ -74,7 +75,7 @@ def measure(concurrency: int, pages: int, size: int) -> tuple[float, float, str]
 
 
 def main() -> None:
-    from benchtest.fetch import MAX_BYTES_IN_FLIGHT, MAX_PAGE_BYTES
+    from benchtest.paging import MAX_BYTES_IN_FLIGHT, MAX_PAGE_BYTES
 
     base, _, _ = measure(8, 20, 200)
     print(f"baseline (20 pages of 200 B, concurrency 8): peak RSS {base:.0f} MiB")

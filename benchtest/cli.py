@@ -106,7 +106,10 @@ EXIT_PIPE_CLOSED = 128 + 13
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.DEBUG if args.debug else logging.ERROR if args.quiet else logging.WARNING
-    logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr)
+    # force: a second run in one process (the tests) logs to its own stderr, not the first's.
+    logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr, force=True)
+    # urllib3 tells each retry; a run counts them instead, and an error is one line.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if args.debug else logging.ERROR)
     if sys.stdout is None:  # started with stdout closed (``>&-``): no fetch for nothing
         return _cannot_write(os.strerror(errno.EBADF))
     flags = {setting.name: getattr(args, setting.name) for setting in SETTINGS}

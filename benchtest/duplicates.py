@@ -31,6 +31,9 @@ from .errors import StorageError
 from .transactions import Page, Record
 
 SPOOL_MEMORY = 8 * 1024 * 1024  # page bodies kept in memory before the spool moves to disk
+# The spool's bound on disk: ~35 million transactions of the Bench API's shape. A source that
+# sends more cannot fill the disk of the machine that runs the report.
+MAX_SPOOL_BYTES = 4 * 1024**3
 RANGE_PRINTS = 1 << 16  # fingerprints in one set at the end: ~5 MB
 
 Decode = Callable[[int, bytes], Page]
@@ -49,8 +52,14 @@ class Pages:
 
     def add(self, page: Page, body: bytes) -> None:
         """Keep ``page`` (decoded from ``body``)."""
+        offset = self._spool.tell()
+        if offset + len(body) > MAX_SPOOL_BYTES:
+            raise StorageError(
+                f"the pages so far exceed the {MAX_SPOOL_BYTES:,} bytes kept for the duplicate "
+                "check",
+                page=page.number,
+            )
         try:
-            offset = self._spool.tell()
             self._spool.write(body)
         except OSError as exc:
             raise StorageError(

@@ -24,45 +24,13 @@ _FX_NOTE = (
     re.compile(r"x*\d+", re.IGNORECASE),
 )
 
-_REGIONS = [
-    "AB",
-    "BC",
-    "MB",
-    "NB",
-    "NL",
-    "NS",
-    "NT",
-    "NU",
-    "ON",
-    "PE",
-    "QC",
-    "SK",
-    "YT",
-    "CA",
-    "US",
-]
+# Trailing location words: Canadian provinces and territories, the country codes, and cities.
+_REGIONS = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT CA US".split())
 _CITIES = (
-    "VANCOUVER",
-    "NORTH VANCOUVER",
-    "WEST VANCOUVER",
-    "BURNABY",
-    "RICHMOND",
-    "SURREY",
-    "VICTORIA",
-    "CALGARY",
-    "EDMONTON",
-    "TORONTO",
-    "MISSISSAUGA",
-    "OTTAWA",
-    "MONTREAL",
-    "WINNIPEG",
-    "HALIFAX",
-    "REGINA",
-    "SASKATOON",
-    "QUEBEC",
+    "VANCOUVER|NORTH VANCOUVER|WEST VANCOUVER|BURNABY|RICHMOND|SURREY|VICTORIA|CALGARY|"
+    "EDMONTON|TORONTO|MISSISSAUGA|OTTAWA|MONTREAL|WINNIPEG|HALIFAX|REGINA|SASKATOON|QUEBEC"
 )
-_REGION_SET = frozenset(_REGIONS)
-_CITY = re.compile("|".join(_CITIES), re.IGNORECASE)
+_CITY = re.compile(_CITIES, re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -79,7 +47,7 @@ def clean_vendor(company: str) -> str:
     # first token always stays. Two-word cities (NORTH VANCOUVER) win over one-word ones.
     while True:
         before = len(tokens)
-        if len(tokens) > 1 and tokens[-1] in _REGION_SET:
+        if len(tokens) > 1 and tokens[-1] in _REGIONS:
             tokens.pop()
         if len(tokens) > 2 and _CITY.fullmatch(" ".join(tokens[-2:])):
             del tokens[-2:]

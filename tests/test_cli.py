@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -14,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 import benchtest
+from benchtest.cli import main
 from benchtest.source import sample_pages
 from tests.support import ROOT, make_pages, on_terminal, record
 
@@ -33,18 +35,22 @@ SAMPLE_DAYS = [
 
 
 def cli(*args, env=None, cwd=None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
-    full_env["PYTHONPATH"] = str(ROOT)  # the checkout, installed or not
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "benchtest", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd or ROOT,
-        timeout=60,
-        check=False,
-    )
+    """Run ``benchtest ARGS`` in this process as a shell would: no BENCH_* variables but
+    ``env``, in ``cwd``; the exit code, stdout and stderr. (A process of its own adds nothing
+    here; the tests of signals, pipes, terminals and the console script start one.)"""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [k for k in os.environ if k.startswith("BENCH_")]:
+            patch.delenv(name)
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        patch.chdir(cwd or ROOT)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:  # argparse: usage errors, --help, --version
+                code = exit_.code if isinstance(exit_.code, int) else 2
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def test_sample_pages_add_up_to_the_expected_total():

@@ -125,6 +125,18 @@ def test_a_spool_that_cannot_be_written_is_one_line_naming_the_page(monkeypatch)
         pages.add(decode_page(1, body), body)
 
 
+def test_the_spool_is_bounded(monkeypatch):
+    monkeypatch.setattr(duplicates, "MAX_SPOOL_BYTES", 300)
+    rows = [{"Date": "2024-01-02", "Ledger": "", "Amount": "1", "Company": "C"}] * 4
+    bodies = make_pages(rows, per_page=1)
+    pages = Pages(decode_page)
+    for number in (1, 2):
+        pages.add(decode_page(number, bodies[number]), bodies[number])
+    with pytest.raises(duplicates.StorageError, match=r"^page 3: the pages so far exceed the 300"):
+        pages.add(decode_page(3, bodies[3]), bodies[3])
+    pages.close()
+
+
 def test_counts_of_one_date_for_everything_stay_exact():
     rows = [
         {"Date": "2024-01-02", "Ledger": "", "Amount": "1.00", "Company": f"C{n % 5}"}

@@ -453,6 +453,7 @@ def test_logging_level_respects_lambdas_application_log_level(
 # --- failures: deadline, what happened so far, no credentials ------------------------------
 
 
+@pytest.mark.slow  # waits out a 12 s deadline
 @pytest.mark.parametrize("behaviour", [silent, one_byte_per_second])
 def test_a_stalled_source_with_17s_left_fails_in_time_with_its_summary(
     behaviour: Any,

@@ -433,6 +433,7 @@ def test_the_installed_sdk_has_the_conditional_writes() -> None:
     )
 
 
+@pytest.mark.slow  # waits out the S3 client timeouts
 def test_a_stalled_s3_ends_within_the_reserve_with_one_error_and_the_summary(
     ledger: LedgerServer,
     monkeypatch: pytest.MonkeyPatch,

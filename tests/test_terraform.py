@@ -220,6 +220,7 @@ def test_fmt(terraform: str) -> None:
     assert result.returncode == 0, f"terraform fmt would change:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.slow  # terraform init and validate: ~5 s
 def test_validate(terraform: str, tf_env: dict[str, str], tmp_path: Path) -> None:
     workdir = copy_configuration(tmp_path / "validate")
     run_tf(terraform, workdir, tf_env, "init", "-backend=false", "-no-color", timeout=INIT_TIMEOUT)

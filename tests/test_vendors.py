@@ -44,7 +44,8 @@ def _regex_clean(company: str) -> str:
     fx = re.compile(r"\s+x*[\d.]+\s+[A-Z]{3}\s+@\s+x*\d+\s*$", re.IGNORECASE)
     region = re.compile(r"\s+(?:" + "|".join(_REGIONS) + r")$")
     city = re.compile(
-        r"\s+(?:" + "|".join(sorted(_CITIES, key=len, reverse=True)) + r")$", re.IGNORECASE
+        r"\s+(?:" + "|".join(sorted(_CITIES.split("|"), key=len, reverse=True)) + r")$",
+        re.IGNORECASE,
     )
     name = noise.sub("", fx.sub("", " ".join(company.split())))
     while True:

@@ -47,7 +47,7 @@ def render(report: Report) -> str:
     lines += ["", f"Total balance: {for_people(report.total_balance)}", ""]
     cats = [(c.name, str(c.count), for_people(c.total)) for c in report.categories]
     if cats:
-        lines += ["Categories", *_columns(("Ledger", "Transactions", "Total"), cats), ""]
+        lines += ["Categories", *_columns(("Category", "Transactions", "Total"), cats), ""]
     if report.duplicates:
         dups = [
             (
@@ -61,7 +61,7 @@ def render(report: Report) -> str:
         ]
         lines += [
             "Possible duplicates",
-            *_columns(("Date", "Vendor", "Ledger", "Amount", "Times"), dups),
+            *_columns(("Date", "Vendor", "Category", "Amount", "Times"), dups),
             "",
         ]
     lines += _assertions(report)
