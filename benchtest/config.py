@@ -344,6 +344,8 @@ def _settings() -> tuple[Setting, ...]:
 
 SETTINGS = _settings()
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
+# The source description, declared last: how the API pages, where a page's values are.
+SOURCE_SETTINGS = tuple(_BY_NAME)[tuple(_BY_NAME).index("paging") :]
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 # Numbers as text: ASCII digits only. int() and float() also take '1_0', other scripts' digits
@@ -357,24 +359,6 @@ _PARAMETER = re.compile(r"[A-Za-z0-9._~-]+")
 # A JSON key as a source setting names it (no dot, space or control), and a dotted path of them.
 _KEY = re.compile(r"[^.\x00-\x20\x7f]+")
 _PATH = re.compile(rf"{_KEY.pattern}(?:\.{_KEY.pattern})*")
-# The source description: how the API pages and where a page's values are (docs/sources.md).
-SOURCE_SETTINGS = (
-    "paging",
-    "page_end",
-    "limit",
-    "next_path",
-    "cursor_param",
-    "records_path",
-    "total_path",
-    "page_path",
-    "date_field",
-    "amount_field",
-    "category_field",
-    "counterparty_field",
-    "date_form",
-    "time_zone",
-    "amount_form",
-)
 _OPTIONAL = {"total_path", "page_path", "category_field", "counterparty_field"}
 # A settings file larger than this is not one (``--config /dev/urandom``, a log file).
 MAX_CONFIG_BYTES = 1 << 20

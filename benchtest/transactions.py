@@ -311,9 +311,8 @@ class Decoder:
 
         if isinstance(exc, msgspec.ValidationError):
             try:
-                self._invalid(
-                    number, msgspec.json.decode(body), str(exc)
-                )  # valid JSON: a type was wrong
+                doc = msgspec.json.decode(body)  # valid JSON, since only a type was wrong
+                self._invalid(number, doc, str(exc))
             except RecursionError:
                 return _too_deep(number)
             except DataError as refused:
