@@ -220,8 +220,8 @@ class Settings:
     paging: str = _setting(
         "page",
         "BENCH_PAGING",
-        "how the API pages: page ({page} in the URL), offset ({offset}), cursor (the cursor at "
-        "next_path, sent as cursor_param), next_url (a URL at next_path), link (the Link header)",
+        "how the API pages: {page} or {offset} in the URL, a cursor or the next URL in the body "
+        "(next_path), or the Link header; docs/sources.md",
         metavar="STYLE",
         choices=tuple(PLACEHOLDERS),
     )
