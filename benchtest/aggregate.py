@@ -33,7 +33,7 @@ from .transactions import Page, Record
 from .vendors import clean_vendor
 
 ZERO = Decimal(0)
-MAX_CATEGORIES = 10_000  # distinct categories in one ledger (README "Limits (data)")
+MAX_CATEGORIES = 10_000  # distinct categories in one ledger (docs/limits.md)
 _date, _category = attrgetter("date"), attrgetter("category")
 
 

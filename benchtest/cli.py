@@ -21,6 +21,7 @@ from .config import CONFIG_ENV, SETTINGS, BalanceAssertions, Setting, load_setti
 from .errors import BenchtestError
 from .model import BalanceCheck
 from .money import for_people
+from .observability import quiet_urllib3
 from .pipeline import run
 from .reconcile import (
     MAX_PREVIOUS_BYTES,
@@ -108,8 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.debug else logging.ERROR if args.quiet else logging.WARNING
     # force: a second run in one process (the tests) logs to its own stderr, not the first's.
     logging.basicConfig(level=level, format="benchtest: %(message)s", stream=sys.stderr, force=True)
-    # urllib3 tells each retry; a run counts them instead, and an error is one line.
-    logging.getLogger("urllib3").setLevel(logging.DEBUG if args.debug else logging.ERROR)
+    quiet_urllib3(debug=args.debug)
     if sys.stdout is None:  # started with stdout closed (``>&-``): no fetch for nothing
         return _cannot_write(os.strerror(errno.EBADF))
     flags = {setting.name: getattr(args, setting.name) for setting in SETTINGS}

@@ -13,8 +13,9 @@ import itertools
 import math
 import os
 import re
+import string
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, tzinfo
 from decimal import Decimal
@@ -360,6 +361,8 @@ _PARAMETER = re.compile(r"[A-Za-z0-9._~-]+")
 _KEY = re.compile(r"[^.\x00-\x20\x7f]+")
 _PATH = re.compile(rf"{_KEY.pattern}(?:\.{_KEY.pattern})*")
 _OPTIONAL = {"total_path", "page_path", "category_field", "counterparty_field"}
+# DNS's longest host name (RFC 1035 2.3.4).
+MAX_HOST_CHARS = 253
 # A settings file larger than this is not one (``--config /dev/urandom``, a log file).
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -383,29 +386,78 @@ def normalize_url(url: str, paging: str | None = "page") -> str:
     url = url.strip()
     if url == SAMPLE:
         return url
-    shown = without_credentials(url)
+    try:
+        shown: str = without_credentials(url)
+        located: str | None = shown
+    except ValueError:  # urlsplit refused it (``http://[::1/x``): remove credentials as text
+        shown, located = re.sub(r"//[^/?#]*@", "//", url), None
 
-    def refuse(text: str) -> ConfigError:
-        return ConfigError(f"{text}, got {shown!r}", field="url", url=url)
+    def refused(reason: str) -> ConfigError:
+        return ConfigError(f"{reason}, got {quoted(shown, 200)}", field="url", url=located)
 
     if not url.startswith(("http://", "https://")):
-        raise refuse("must be 'sample' or an http(s) URL")
+        raise refused("must be 'sample' or an http(s) URL")
     if paging is None:
         return url
     names = PLACEHOLDERS[paging]
     if paging == "page" and url.endswith("/") and "{page}" not in url:
         url += "{page}.json"
-        shown += "{page}.json"
-    if names and f"{{{names[0]}}}" not in url:
-        needs = "or end with '/'" if paging == "page" else f"(paging={paging})"
-        raise refuse(f"must contain '{{{names[0]}}}' {needs}")
     try:
-        url.format(**dict.fromkeys(names, 1))
-    except (IndexError, KeyError, ValueError) as exc:
-        allowed = " and ".join(f"'{{{name}}}'" for name in names)
-        what = f"only {allowed} may be in braces" if names else f"no braces with paging={paging}"
-        raise refuse(what) from exc
+        fields = template_fields(url, names)
+    except ValueError as exc:
+        raise refused(f"{exc} (paging = {paging})" if paging != "page" else str(exc)) from None
+    if names and names[0] not in fields:
+        needs = "or end with '/'" if paging == "page" else f"(paging = {paging})"
+        raise refused(f"must contain '{{{names[0]}}}' {needs}")
     return url
+
+
+def template_fields(url: str, allowed: Collection[str]) -> set[str]:
+    """The fields of the URL template ``url``, all of ``allowed``; ValueError saying what is
+    wrong with it.
+
+    A field is a bare ``{name}`` in the path or query: no attribute or index
+    (``{page.__class__}``), conversion (``{page!r}``) or format spec (``{page:>999999999}``
+    makes a 1 GB URL). No whitespace or control character anywhere (an indented line in
+    sites.conf continues the value), a host within DNS's lengths, a port from 1 to 65535.
+    """
+    bad = next((i for i, c in enumerate(url) if c.isspace() or not c.isprintable()), None)
+    if bad is not None:
+        raise ValueError(f"whitespace or a control character at position {bad + 1}")
+    fields: set[str] = set()
+    try:
+        parsed = list(string.Formatter().parse(url))
+    except ValueError:
+        raise ValueError("unbalanced braces ('{{' and '}}' are braces as text)") from None
+    for _, name, spec, conversion in parsed:
+        if name is not None and (name not in allowed or spec or conversion):
+            named = " or ".join(f"'{{{field}}}'" for field in sorted(allowed))
+            raise ValueError(f"only {named} may be in braces" if allowed else "no braces here")
+        if name is not None:
+            fields.add(name)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # the only complaint of urlsplit
+        raise ValueError("the host in brackets is not an IPv6 address") from None
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("the port must be a number from 1 to 65535")
+    if "{" in parts.netloc or "}" in parts.netloc:
+        raise ValueError("braces in the host or port: requests go to one origin")
+    host = parts.hostname
+    if not host:
+        raise ValueError("no host")
+    if ":" not in host:  # a name, not an IPv6 address
+        try:
+            dns = host.encode("idna")  # checks each label: 1 to 63 characters, IDNA's rules
+        except UnicodeError:
+            raise ValueError("a host name label is empty, over 63 characters or not IDNA") from None
+        if len(dns.rstrip(b".")) > MAX_HOST_CHARS:
+            raise ValueError(f"host name over {MAX_HOST_CHARS} characters")
+    return fields
 
 
 def zone(name: str) -> tzinfo:
@@ -444,20 +496,23 @@ def _check_text(name: str, value: str) -> str:
     return value
 
 
-def _check_source(merged: dict[str, object], origins: Mapping[str, str]) -> None:
-    """Check the settings that only make sense together: the URL and the style, the paths."""
+def _check_source(
+    merged: dict[str, object], origins: Mapping[str, str], urls: list[tuple[str, str]]
+) -> None:
+    """Check the settings that only make sense together: each URL given (from every source,
+    as every other setting is) against the paging style, and the paths."""
     values = {name: merged.get(name, _BY_NAME[name].default) for name in SOURCE_SETTINGS}
     paging = str(values["paging"])
-    url = str(merged.get("url", SAMPLE))
 
     def refuse(text: str, name: str) -> ConfigError:
         return ConfigError(text, origin=origins.get(name), field=name)
 
-    try:
-        merged["url"] = normalize_url(url, paging)
-    except ConfigError as exc:
-        exc.origin = origins.get("url")
-        raise
+    for url, origin in urls:
+        try:
+            merged["url"] = normalize_url(url, paging)
+        except ConfigError as exc:
+            exc.origin = origin
+            raise
     used = ["records_path", "total_path"]
     used += ["page_path"] if paging == "page" else []
     used += ["next_path"] if paging in ("cursor", "next_url") else []
@@ -584,23 +639,27 @@ def load_settings(
     env = os.environ if env is None else env
     merged: dict[str, object] = {}
     origins: dict[str, str] = {}  # where each value came from, for errors found together
+    urls: list[tuple[str, str]] = []  # every URL given, and where: checked once paging is known
     file_values = _read_config_file(config_file or env.get(CONFIG_ENV) or None, site)
     for name, value in file_values.items():
         origins[name] = f"config file [{site or 'default'}]"
         merged[name] = _coerce(_BY_NAME[name], value, origins[name])
+        urls += [(str(merged[name]), origins[name])] if name == "url" else []
     for setting in SETTINGS:
         # Empty means unset (``BENCH_API_URL= benchtest``); anything else, even only
         # whitespace, is a value and must be valid: a blank URL must not mean the sample.
         if env.get(setting.env, ""):
             origins[setting.name] = setting.env
             merged[setting.name] = _coerce(setting, env[setting.env], setting.env)
+            urls += [(str(merged[setting.name]), setting.env)] if setting.name == "url" else []
     for name, given in (overrides or {}).items():
         if name not in _BY_NAME:
             raise ConfigError(f"unknown setting: {name}")
         if given is not None:
             origins[name] = "option"
             merged[name] = _coerce(_BY_NAME[name], given, "option")
-    _check_source(merged, origins)
+            urls += [(str(merged[name]), "option")] if name == "url" else []
+    _check_source(merged, origins, urls)
     token = token_from_env(env)
     if token is not None and secret is not None:
         raise ConfigError(f"set {TOKEN_ENV} or {PARAMETER_ENV}, not both")

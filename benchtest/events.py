@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .errors import ConfigError
+from .text import quoted
 
 # The options an event may set; everything else comes from the function's environment.
 SAFE_OPTIONS = ("active_days_only", "exclude_duplicates")
@@ -54,8 +55,8 @@ def parse_event(event: object, now: datetime | None = None) -> Invocation:
     for name, value in fields.items():
         if isinstance(value, str) and value.startswith(_KEYWORD):
             raise ConfigError(
-                f"event {name!r} is {value!r}: EventBridge Scheduler replaces that keyword only "
-                "where the schedule's input holds it as text (not JSON-escaped)"
+                f"event {_shown(name)} is {_shown(value)}: EventBridge Scheduler replaces that "
+                "keyword only where the schedule's input holds it as text (not JSON-escaped)"
             )
     execution_id = None
     if "scheduled_time" in fields:
@@ -74,29 +75,45 @@ def parse_event(event: object, now: datetime | None = None) -> Invocation:
     for name, value in fields.items():
         if name not in SAFE_OPTIONS:
             raise ConfigError(
-                f"event option {name!r} is not allowed; an event may set only "
+                f"event option {_shown(name)} is not allowed; an event may set only "
                 f"{', '.join(SAFE_OPTIONS)} (the URL and bucket come from the environment)"
             )
         if not isinstance(value, bool):
-            raise ConfigError(f"event option {name!r} must be true or false, got {value!r}")
+            raise ConfigError(
+                f"event option {_shown(name)} must be true or false, got {_shown(value)}"
+            )
         options[name] = value
-    return Invocation(trigger, run_time.astimezone(UTC), options, execution_id)
+    return Invocation(trigger, run_time, options, execution_id)
 
 
 def _execution_id(value: object) -> str:
     if not isinstance(value, str) or not _EXECUTION_ID.fullmatch(value):
-        raise ConfigError(f"event 'execution_id' is not a Scheduler execution id: {value!r}")
+        raise ConfigError(f"event 'execution_id' is not a Scheduler execution id: {_shown(value)}")
     return value
 
 
 def _timestamp(value: object, name: str) -> datetime:
-    """An ISO 8601 time with a zone (``2026-11-25T06:00:00Z``), as Scheduler and rules send."""
+    """An ISO 8601 time with a zone (``2026-11-25T06:00:00Z``), as Scheduler and rules send,
+    in UTC."""
     if not isinstance(value, str):
-        raise ConfigError(f"event {name!r} must be an ISO 8601 string, got {value!r}")
+        raise ConfigError(f"event {name!r} must be an ISO 8601 string, got {_shown(value)}")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"event {name!r} is not an ISO 8601 time: {value!r}") from exc
+        raise ConfigError(f"event {name!r} is not an ISO 8601 time: {_shown(value)}") from exc
     if parsed.tzinfo is None:
-        raise ConfigError(f"event {name!r} has no time zone: {value!r}")
-    return parsed
+        raise ConfigError(f"event {name!r} has no time zone: {_shown(value)}")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+14:00 is in the year 0 in UTC
+        raise ConfigError(f"event {name!r} is out of range in UTC: {_shown(value)}") from exc
+
+
+def _shown(value: object) -> str:
+    """A short, safe excerpt of an event's key or value: an event is anyone's input, and an
+    error message goes to the summary log and the invocation's error."""
+    if isinstance(value, str):
+        return quoted(value)
+    if value is None or isinstance(value, float) or (isinstance(value, int) and abs(value) < 2**63):
+        return repr(value)
+    return f"a value of type {type(value).__name__}"  # a list or dict of any size, a long int

@@ -35,6 +35,14 @@ def configure_logging(env: Mapping[str, str] = os.environ) -> None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     elif not env.get("AWS_LAMBDA_LOG_LEVEL") and root.getEffectiveLevel() > logging.INFO:
         root.setLevel(logging.INFO)
+    quiet_urllib3(debug=root.getEffectiveLevel() <= logging.DEBUG)
+
+
+def quiet_urllib3(*, debug: bool) -> None:
+    """Keep urllib3's warnings for debugging: it tells each retry (``Retrying (Retry(total=3,
+    …)) after connection broken by …``) and odd headers (with the server's bytes), while a run's
+    error is one line and its retries are counted (`RunStats.retries`, the Retries metric)."""
+    logging.getLogger("urllib3").setLevel(logging.NOTSET if debug else logging.ERROR)
 
 
 def log_summary(fields: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> None:

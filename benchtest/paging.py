@@ -16,7 +16,7 @@ asking (`Transport.get`: a URL's body, or None for a 404, and its Link header). 
 Any gap, a page that repeats another, a total that changes or does not add up, fails the run
 naming the page.
 
-Limits (the README's "Limits (fetch)" lists them):
+Limits (docs/limits.md lists them):
 
 - ``MAX_PAGE_BYTES``: one page's body.
 - ``MAX_BYTES_IN_FLIGHT``: bodies held at once. At most 2 x concurrency pages are in flight

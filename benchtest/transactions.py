@@ -48,7 +48,7 @@ from .text import quoted, shortened
 
 ROLES = ("date", "category", "amount", "company")  # `Record`'s fields, in its order
 BENCH = ("Date", "Ledger", "Amount", "Company")  # their names in the Bench shape
-# Limits on one page (README "Limits (data)"). Each keeps a hostile page's cost bounded; each is
+# Limits on one page (docs/limits.md). Each keeps a hostile page's cost bounded; each is
 # far above what a real ledger uses, and a violation is an error naming the page and record.
 MAX_PAGE_RECORDS = 100_000
 MAX_TEXT_CHARS = {"category": 200, "company": 1_000}

@@ -55,6 +55,7 @@ from .errors import (
     without_credentials,
 )
 from .stats import RunStats
+from .text import quoted
 
 log = logging.getLogger(__name__)
 
@@ -193,13 +194,29 @@ class _Retry(Retry):
         new = super().increment(*args, **kw)  # raises MaxRetryError when no retry is left
         if answered:
             stats.request()
+            # urllib3 next drains the answer for its connection's reuse, reading the whole body
+            # (`drain_conn`), unbounded: a 503 with an endless body took 5.8 GB. Closing drops the
+            # body and the connection; the retry opens another.
+            (kw.get("response") or args[2]).close()
         stats.retry()
         _local.attempts += 1
         return new
 
     def get_retry_after(self, response: Any) -> float | None:
-        after = super().get_retry_after(response)
-        return None if after is None else min(after, self.retry_after_cap)
+        value = response.headers.get("Retry-After")
+        if value is None:
+            return None
+        seconds = value.strip()
+        if seconds.isascii() and seconds.isdigit() and len(seconds) > 9:
+            return self.retry_after_cap  # past any cap; urllib3's int() refuses 4,300 digits
+        try:  # and its date parsing raises ValueError or OverflowError past the year 9999
+            after = self.parse_retry_after(value)
+        except (ValueError, OverflowError, u3.InvalidHeader):
+            raise FetchError(
+                f"HTTP {response.status} with a Retry-After that is neither seconds nor a date: "
+                f"{quoted(value)}"
+            ) from None
+        return min(after, self.retry_after_cap)
 
     def sleep(self, response: Any = None) -> None:
         delay = None
@@ -366,9 +383,14 @@ class Transport:
 
     def _read(self, response: Any) -> bytes:
         cap = self.page_cap
-        declared = response.headers.get("Content-Length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > cap:
-            raise FetchError(f"response of {declared} bytes exceeds the page cap of {cap} bytes")
+        declared = response.headers.get("Content-Length", "").lstrip("0")
+        if declared.isascii() and declared.isdigit():
+            if len(declared) > 20:  # int() refuses 4,300 digits and more: the length says enough
+                raise FetchError(f"Content-Length of {len(declared):,} digits exceeds the page cap")
+            if int(declared) > cap:
+                raise FetchError(
+                    f"response of {declared} bytes exceeds the page cap of {cap} bytes"
+                )
         self.guard.phase("reading the response body")
         # One read: each wait for bytes is bounded by the clamped read timeout, and the whole
         # read by the guard, which cuts the socket at the deadline.
@@ -453,8 +475,17 @@ def cause(exc: BaseException, url: str) -> str:
         return f"cannot connect to {where}: timed out"
     if has(http.client.IncompleteRead):
         return f"response truncated: {where} closed the connection mid-body"
-    if has(http.client.RemoteDisconnected):  # a ConnectionResetError too: test it first
+    if has(http.client.RemoteDisconnected):  # a ConnectionResetError and a BadStatusLine too
         return f"{where} closed the connection without answering"
+    if has(http.client.BadStatusLine, http.client.UnknownProtocol):
+        return f"{where} did not answer with an HTTP/1 status line"
+    # http.client bounds the lines it reads (status, header, chunk size, trailer) and the header
+    # count; its message then is fixed text, without the server's bytes.
+    limit = next(
+        (e for e in chain if type(e) in (http.client.LineTooLong, http.client.HTTPException)), None
+    )
+    if limit is not None:
+        return f"{where} sent an overlong answer: {limit}"
     if has(ConnectionResetError):
         return f"connection reset by {where}"
     if has(u3.ProtocolError):

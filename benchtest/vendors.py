@@ -25,7 +25,9 @@ _FX_NOTE = (
 )
 
 # Trailing location words: Canadian provinces and territories, the country codes, and cities.
-_REGIONS = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT CA US".split())
+_REGIONS = frozenset(
+    ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT", "CA", "US"]
+)
 _CITIES = (
     "VANCOUVER|NORTH VANCOUVER|WEST VANCOUVER|BURNABY|RICHMOND|SURREY|VICTORIA|CALGARY|"
     "EDMONTON|TORONTO|MISSISSAUGA|OTTAWA|MONTREAL|WINNIPEG|HALIFAX|REGINA|SASKATOON|QUEBEC"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -9,12 +10,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 import benchtest
 from benchtest import Settings
+from benchtest import cli as benchtest_cli
 from tests.ledger_server import LedgerServer, serve_ledger
 from tests.runtime_api import RuntimeUnavailable, find_python312, runtime_venv
 from tests.support import BENCH_SAMPLE, free_port
@@ -36,6 +38,34 @@ def sample_report() -> benchtest.Report:
     Built from `Settings` directly, so no sites.conf or environment is in play.
     """
     return benchtest.run(Settings(url="sample")).report
+
+
+class CliRun(NamedTuple):
+    code: int
+    out: str
+    err: list[str]  # stderr's lines
+    seconds: float
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., CliRun]:
+    """Run ``benchtest ARGS`` in-process, in an empty directory (no sites.conf) and without
+    BENCH_* variables (set them with ``monkeypatch`` after asking for this fixture)."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("BENCH_"):
+            monkeypatch.delenv(name)
+
+    def run(*args: str) -> CliRun:
+        started = time.monotonic()
+        code = benchtest_cli.main(list(args))
+        seconds = time.monotonic() - started
+        out, err = capsys.readouterr()
+        return CliRun(code, out, err.splitlines(), seconds)
+
+    return run
 
 
 @pytest.fixture

@@ -585,16 +585,16 @@ def test_the_bench_shape_still_decodes_straight_into_records():
     ("overrides", "message"),
     [
         (
-            {"paging": "offset", "url": "https://a.example/t?page={page}"},
-            r"^option: url: must contain '\{offset\}' \(paging=offset\)",
+            {"paging": "offset", "url": "https://a.example/t?page=1"},
+            r"^option: url: must contain '\{offset\}' \(paging = offset\)",
         ),
         (
             {"paging": "offset", "url": "https://a.example/t?o={offset}&x={x}"},
-            r"url: only '\{offset\}' and '\{limit\}' may be in braces",
+            r"url: only '\{limit\}' or '\{offset\}' may be in braces \(paging = offset\)",
         ),
         (
             {"paging": "cursor", "url": "https://a.example/{page}"},
-            r"url: no braces with paging=cursor",
+            r"^option: url: no braces here \(paging = cursor\), got 'https://a\.example/\{page\}'$",
         ),
         (
             {"paging": "scroll"},
@@ -628,6 +628,19 @@ def test_a_description_that_cannot_be_right_is_refused_at_start(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=message):
         load_settings(overrides=overrides, env={})
+
+
+def test_every_url_given_is_checked_against_the_paging_style_from_any_source(tmp_path):
+    conf = tmp_path / "site.conf"
+    conf.write_text("[default]\nurl = https://a.example/t?offset={offset}\n")
+    env = {"BENCH_PAGING": "offset"}
+    assert (
+        load_settings(env=env, config_file=str(conf)).url == "https://a.example/t?offset={offset}"
+    )
+    with pytest.raises(
+        ConfigError, match=r"^config file \[default\]: url: only '\{page\}' may be in braces"
+    ):
+        load_settings(env={}, config_file=str(conf), overrides={"url": "https://a.example/{page}"})
 
 
 def test_the_sample_is_bench_shaped_so_a_description_needs_a_url(tmp_path, monkeypatch):

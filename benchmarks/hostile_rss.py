@@ -1,0 +1,216 @@
+"""Peak RSS and time of the worst hostile cases of issue 17, each in a fresh CLI process.
+
+    python benchmarks/hostile_rss.py [CLASS ...]     # classes: protocol numbers url categories
+                                                     #          retries event output
+
+Each case runs ``python -m benchtest`` (or the Lambda handler) in its own process against a
+loopback server in another process (raw HTTP for the protocol cases), and reports the exit
+status, the first stderr line, the number of stderr lines, the peak RSS from wait4() and the
+wall time. The server's pages are built in the server's process: built here, they would inflate
+the client's figure (Linux carries a parent's RSS high-water mark across fork and exec).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+DEADLINE = "10"
+CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def endless(head: bytes, unit: bytes) -> Callable[[socket.socket, Any], None]:
+    def behaviour(conn: socket.socket, server: Any) -> None:
+        conn.sendall(head)
+        while not server.stopping.is_set():
+            conn.sendall(unit)
+
+    return behaviour
+
+
+def answer(head: bytes) -> Callable[[socket.socket, Any], None]:
+    return lambda conn, server: conn.sendall(head)
+
+
+# Raw-HTTP cases: name -> (the hostile page's behaviour, extra CLI arguments).
+RAW: dict[str, dict[str, tuple[Callable[[socket.socket, Any], None], list[str]]]] = {
+    "protocol": {
+        "endless chunk-size line": (endless(CHUNKED, b"0" * 65536), []),
+        "endless trailer line": (endless(CHUNKED + b"2\r\n[]\r\n0\r\nX: ", b"t" * 65536), []),
+        "endless trailers": (endless(CHUNKED + b"2\r\n[]\r\n0\r\n", b"X: t\r\n" * 8192), []),
+        "endless status line": (endless(b"HTTP/1.1 200 ", b"O" * 65536), []),
+        "endless header line": (endless(b"HTTP/1.1 200 OK\r\nX: ", b"a" * 65536), []),
+        "endless headers": (endless(b"HTTP/1.1 200 OK\r\n", b"X: b\r\n" * 8192), []),
+        "503, endless chunked body": (
+            endless(b"HTTP/1.1 503 No\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    b"10000\r\n" + b" " * 65536 + b"\r\n"),
+            [],
+        ),
+        "503, Content-Length 99999999999": (
+            endless(b"HTTP/1.1 503 No\r\nContent-Length: 99999999999\r\n\r\n", b" " * 65536),
+            [],
+        ),
+    },
+    "numbers": {
+        "Retry-After year 10000": (
+            answer(b"HTTP/1.1 503 No\r\nRetry-After: Fri, 31 Dec 10000 23:59:59 GMT\r\n"
+                   b"Content-Length: 0\r\n\r\n"),
+            [],
+        ),
+        "Retry-After of 60,000 digits": (
+            answer(b"HTTP/1.1 503 No\r\nRetry-After: " + b"9" * 60_000 +
+                   b"\r\nContent-Length: 0\r\n\r\n"),
+            ["--retry-after-cap", "0.5"],
+        ),
+        "Content-Length of 60,000 digits": (
+            answer(b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 60_000 + b"\r\n\r\n{"),
+            [],
+        ),
+    },
+    "retries": {
+        "dropped connection, 4 retries": (lambda conn, server: None, []),
+    },
+}  # fmt: skip
+
+
+def serve_raw(behaviour: Callable[..., None], port: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from tests.hostile_server import RawServer
+    from tests.support import make_pages, record
+
+    pages = make_pages([record(Company=f"VENDOR {i}") for i in range(12)], per_page=3)
+    with RawServer(pages, 1, behaviour) as server:
+        port.put(server.port)
+        server.stopping.wait()
+
+
+def serve_ledger(count: int, distinct: int, per_page: int, company: str, port: Any) -> None:
+    from tests.ledger_server import LedgerServer
+
+    records = [
+        {
+            "Date": f"2024-01-{1 + i % 28:02d}",
+            "Ledger": f"{i % distinct:08d}".ljust(200, "c"),
+            "Amount": "-1.00",
+            "Company": f"{company or 'VENDOR '}{i}",
+        }
+        for i in range(count)
+    ]
+    pages = {}
+    for number, start in enumerate(range(0, count, per_page), 1):
+        doc = {
+            "page": number,
+            "totalCount": count,
+            "transactions": records[start : start + per_page],
+        }
+        pages[number] = json.dumps(doc).encode()
+    del records
+    server = LedgerServer(pages)
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
+def measure(
+    command: list[str], env: dict[str, str] | None = None
+) -> tuple[int, list[str], float, float]:
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("BENCH_")},
+             "PYTHONPATH": ROOT, **(env or {})},
+    )  # fmt: skip
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    return os.waitstatus_to_exitcode(status), err.splitlines(), usage.ru_maxrss / 1024, seconds
+
+
+def row(kind: str, name: str, result: tuple[int, list[str], float, float]) -> None:
+    code, err, rss, seconds = result
+    first = (err[-1] if err else "")[:150].replace("|", "\\|")
+    print(f"| {kind} | {name} | {code} | {len(err)} | {rss:.0f} | {seconds:.1f} | `{first}` |")
+
+
+@contextmanager
+def server(target: Callable[..., None], *args: Any) -> Iterator[str]:
+    """Run ``target(*args, port_queue)`` in its own process; yield the page URL template."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    process = multiprocessing.Process(target=target, args=(*args, queue), daemon=True)
+    process.start()
+    try:
+        yield f"http://127.0.0.1:{queue.get(timeout=120)}/transactions/{{page}}.json"
+    finally:
+        process.terminate()
+        process.join()
+
+
+def cli(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "benchtest", "--url", url, "--deadline", DEADLINE,
+            "--backoff", "0.01", "--format", "json", *args]  # fmt: skip
+
+
+def main(kinds: list[str]) -> None:
+    print("| class | case | exit | stderr lines | peak RSS MB | s | last stderr line |")
+    print("|---|---|---|---|---|---|---|")
+    row("baseline", "bundled sample", measure([sys.executable, "-m", "benchtest", "-q"]))
+    for kind, cases in RAW.items():
+        if kinds and kind not in kinds:
+            continue
+        for name, (behaviour, args) in cases.items():
+            with server(serve_raw, behaviour) as url:
+                row(kind, name, measure(cli(url, *args)))
+    if not kinds or "url" in kinds:
+        conf = os.path.join("/tmp", f"benchtest-sites-{os.getpid()}.conf")
+        long_url = "http://127.0.0.1:1/" + "a" * 900_000 + "{page}\n  ."  # 900 KB, two lines
+        with open(conf, "w") as file:
+            file.write(f"[default]\nurl = {long_url}\n")
+        for name, args in [
+            ("{page:>999999999} (a 1 GB URL)", ["--url", "http://127.0.0.1:1/{page:>999999999}"]),
+            ("port of 5,000 digits", ["--url", "http://127.0.0.1:" + "9" * 5_000 + "/{page}"]),
+            ("900 KB URL in sites.conf, continued", ["--config", conf]),
+        ]:
+            row("url", name, measure([sys.executable, "-m", "benchtest", *args]))
+        os.unlink(conf)
+    if not kinds or "categories" in kinds:
+        for name, spec, args in [
+            ("200,000 tx, own 200-char category, 1,000 a page", (200_000, 200_000, 1_000, ""), []),
+            ("50,000 tx, own category, one page (concurrency 1)", (50_000, 50_000, 50_000, ""),
+             ["--concurrency", "1"]),
+            ("200,000 tx, 10,000 categories (the bound)", (200_000, 10_000, 1_000, ""), []),
+            ("200,000 tx, one category, 1,000 a page", (200_000, 1, 1_000, ""), []),
+        ]:  # fmt: skip
+            with server(serve_ledger, *spec) as url:
+                row("categories", name, measure(cli(url, *args)))
+    if not kinds or "output" in kinds:
+        hostile = "\x1b\x9b\u202e" * 332  # 996 characters a terminal acts on, in each Company
+        for fmt in ("json", "html", "table"):
+            with server(serve_ledger, 10_000, 100, 500, hostile) as url:
+                name = f"10,000 listed, 996 controls each, {fmt}"
+                row("output", name, measure(cli(url, "--format", fmt)))
+    if not kinds or "event" in kinds:
+        for name, event in [
+            ("100 KB key", '{"' + "k" * 100_000 + '": true}'),
+            ("1 MB value", '{"active_days_only": "' + "y" * 1_000_000 + '"}'),
+            ("year 1 at UTC+14", '{"scheduled_time": "0001-01-01T00:00:00+14:00"}'),
+        ]:
+            path = os.path.join("/tmp", f"benchtest-event-{os.getpid()}.json")
+            with open(path, "w") as file:
+                file.write(event)
+            result = measure([sys.executable, os.path.join(ROOT, "handler.py"), path])
+            os.unlink(path)
+            summary = next((line for line in result[1] if "benchtest.run" in line), "")
+            row("event", f"{name} (summary line {len(summary):,} chars)", result)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
