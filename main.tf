@@ -24,6 +24,8 @@ locals {
 
   environment = merge(
     var.environment_variables,
+    # The source description: sites.conf's names, as the function's environment spells them.
+    { for name, value in var.api_shape : "BENCH_${upper(name)}" => value },
     {
       BENCH_CONCURRENCY = tostring(var.fetch_concurrency)
       BENCH_TIMEOUT     = tostring(var.fetch_timeout)

@@ -186,6 +186,17 @@ variable "fetch_retries" {
   }
 }
 
+variable "api_shape" {
+  description = "How the ledger API pages and where its values are (docs/sources.md): source settings by name, values as in sites.conf, e.g. { paging = \"offset\", records_path = \"data.items\" }. Each becomes BENCH_<NAME>; the function checks them at start. Names left out keep the Bench shape's defaults."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.api_shape) : contains(["paging", "page_end", "limit", "next_path", "cursor_param", "records_path", "total_path", "page_path", "date_field", "amount_field", "category_field", "counterparty_field", "date_form", "time_zone", "amount_form"], name)])
+    error_message = "api_shape keys must be source settings: paging, page_end, limit, next_path, cursor_param, records_path, total_path, page_path, date_field, amount_field, category_field, counterparty_field, date_form, time_zone, amount_form."
+  }
+}
+
 variable "environment_variables" {
   description = "Further environment variables for the function (e.g. BENCH_DEADLINE). They may not override the ones set from other variables."
   type        = map(string)
@@ -195,8 +206,12 @@ variable "environment_variables" {
     condition = length(setintersection(keys(var.environment_variables), [
       "BENCH_API_URL", "REPORT_BUCKET", "REPORT_PREFIX", "REPORT_KMS_KEY_ID", "BENCH_CONCURRENCY", "BENCH_TIMEOUT",
       "BENCH_RETRIES", "BENCH_AUTH_PARAMETER", "BENCH_AUTH_HEADER", "BENCH_ASSERT_BALANCE",
+      "BENCH_PAGING", "BENCH_PAGE_END", "BENCH_LIMIT", "BENCH_NEXT_PATH", "BENCH_CURSOR_PARAM",
+      "BENCH_RECORDS_PATH", "BENCH_TOTAL_PATH", "BENCH_PAGE_PATH", "BENCH_DATE_FIELD", "BENCH_AMOUNT_FIELD",
+      "BENCH_CATEGORY_FIELD", "BENCH_COUNTERPARTY_FIELD", "BENCH_DATE_FORM", "BENCH_TIME_ZONE",
+      "BENCH_AMOUNT_FORM",
     ])) == 0
-    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, REPORT_KMS_KEY_ID, BENCH_CONCURRENCY, BENCH_TIMEOUT, BENCH_RETRIES, BENCH_AUTH_PARAMETER, BENCH_AUTH_HEADER or BENCH_ASSERT_BALANCE; use their own variables."
+    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, REPORT_KMS_KEY_ID, BENCH_CONCURRENCY, BENCH_TIMEOUT, BENCH_RETRIES, BENCH_AUTH_PARAMETER, BENCH_AUTH_HEADER, BENCH_ASSERT_BALANCE or a source setting (BENCH_PAGING, BENCH_RECORDS_PATH, ...); use their own variables (api_shape for the source settings)."
   }
 }
 

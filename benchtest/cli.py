@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
 def _add_flag(p: argparse.ArgumentParser, setting: Setting) -> None:
     """A flag for ``setting``; ``None`` when not given, so the environment and file still count."""
     limits = "" if setting.bounds is None else "; " + "-".join(map(show, setting.bounds))
-    text = f"{setting.help} (default {show(setting.default)}{limits}) [{setting.env}]"
+    choices = "" if setting.choices is None else f": {', '.join(setting.choices)}"
+    text = f"{setting.help}{choices} (default {show(setting.default)}{limits}) [{setting.env}]"
     if setting.type is bool:
         p.add_argument(setting.flag, action="store_true", default=None, help=text)
     elif setting.type is BalanceAssertions:  # repeatable; parsed with the other sources' values

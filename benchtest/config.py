@@ -9,6 +9,7 @@ Lambda handler, so both read the same names and validate them the same way.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import re
@@ -16,7 +17,7 @@ import string
 import typing
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -118,6 +119,7 @@ class _Declared(NamedTuple):
     help: str
     bounds: tuple[float, float] | None
     metavar: str | None
+    choices: tuple[str, ...] | None
 
 
 def _setting(
@@ -127,11 +129,23 @@ def _setting(
     *,
     bounds: tuple[float, float] | None = None,
     metavar: str | None = None,
+    choices: tuple[str, ...] | None = None,
 ) -> _T:
     """Declare a `Settings` field with everything a flag, variable or file entry needs."""
     return dataclasses.field(
-        default=default, metadata={"setting": _Declared(env, help, bounds, metavar)}
+        default=default, metadata={"setting": _Declared(env, help, bounds, metavar, choices)}
     )
+
+
+# How pages are addressed (docs/sources.md): the styles and the URL placeholders each takes.
+PLACEHOLDERS = {
+    "page": ("page",),
+    "offset": ("offset", "limit"),
+    "cursor": (),
+    "next_url": (),
+    "link": (),
+}
+NONE = "none"  # an optional path or field the API does not have
 
 
 @dataclass(frozen=True)
@@ -141,8 +155,9 @@ class Settings:
     url: str = _setting(
         SAMPLE,
         "BENCH_API_URL",
-        "page URL template with {page}, a base ending in '/', or 'sample': "
-        "the bundled ledger, served on 127.0.0.1",
+        "the ledger's URL: with {page} (or a base ending in '/') for paging=page, with {offset} "
+        "(and {limit}) for offset, page 1's URL for the others; or 'sample': the bundled ledger, "
+        "served on 127.0.0.1",
         metavar="TEMPLATE",
     )
     concurrency: int = _setting(
@@ -213,6 +228,97 @@ class Settings:
         f"(CLI) or the SSM parameter {PARAMETER_ENV} names (Lambda), never a flag",
         metavar="NAME",
     )
+    # The source description (docs/sources.md); the defaults are the Bench shape.
+    paging: str = _setting(
+        "page",
+        "BENCH_PAGING",
+        "how the API pages: {page} or {offset} in the URL, a cursor or the next URL in the body "
+        "(next_path), or the Link header; docs/sources.md",
+        metavar="STYLE",
+        choices=tuple(PLACEHOLDERS),
+    )
+    page_end: str = _setting(
+        "404",
+        "BENCH_PAGE_END",
+        "paging=page: what the page after the last is",
+        metavar="END",
+        choices=("404", "empty"),
+    )
+    limit: int = _setting(
+        100,
+        "BENCH_LIMIT",
+        "paging=offset: the page size asked for as {limit}",
+        bounds=(1, 100_000),
+        metavar="N",
+    )
+    next_path: str = _setting(
+        "next",
+        "BENCH_NEXT_PATH",
+        "paging=cursor or next_url: where the body holds the cursor or the next page's URL",
+        metavar="PATH",
+    )
+    cursor_param: str = _setting(
+        "cursor",
+        "BENCH_CURSOR_PARAM",
+        "paging=cursor: the query parameter that carries the cursor",
+        metavar="NAME",
+    )
+    records_path: str = _setting(
+        "transactions",
+        "BENCH_RECORDS_PATH",
+        "where the body holds the records: a key or a dotted path such as data.items, or $ when "
+        "the body is the list",
+        metavar="PATH",
+    )
+    total_path: str = _setting(
+        "totalCount",
+        "BENCH_TOTAL_PATH",
+        "where the body may hold the total count of records; none if it never does",
+        metavar="PATH",
+    )
+    page_path: str = _setting(
+        "page",
+        "BENCH_PAGE_PATH",
+        "paging=page: where the body echoes its page number; none if it does not",
+        metavar="PATH",
+    )
+    date_field: str = _setting("Date", "BENCH_DATE_FIELD", "the records' date", metavar="KEY")
+    amount_field: str = _setting(
+        "Amount", "BENCH_AMOUNT_FIELD", "the records' amount", metavar="KEY"
+    )
+    category_field: str = _setting(
+        "Ledger",
+        "BENCH_CATEGORY_FIELD",
+        "the records' category; none if they have none",
+        metavar="KEY",
+    )
+    counterparty_field: str = _setting(
+        "Company",
+        "BENCH_COUNTERPARTY_FIELD",
+        "the records' counterparty (vendor); none if they have none",
+        metavar="KEY",
+    )
+    date_form: str = _setting(
+        "date",
+        "BENCH_DATE_FORM",
+        "date: YYYY-MM-DD; timestamp: RFC 3339 with an offset, counted on its date in time_zone",
+        metavar="FORM",
+        choices=("date", "timestamp"),
+    )
+    time_zone: str = _setting(
+        "UTC",
+        "BENCH_TIME_ZONE",
+        "date_form=timestamp: the IANA time zone whose calendar days the report counts",
+        metavar="ZONE",
+    )
+    amount_form: str = _setting(
+        "string",
+        "BENCH_AMOUNT_FORM",
+        "string: a JSON string holding a plain decimal; number: a plain JSON number, read "
+        "exactly from its text (never through a float)",
+        metavar="FORM",
+        choices=("string", "number"),
+    )
     # The header's value: not a setting (no flag, no file entry), so it has no declaration.
     auth_token: Secret | None = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -232,6 +338,7 @@ class Setting:
     help: str
     bounds: tuple[float, float] | None
     metavar: str | None
+    choices: tuple[str, ...] | None
 
     @property
     def flag(self) -> str:
@@ -249,6 +356,8 @@ def _settings() -> tuple[Setting, ...]:
 
 SETTINGS = _settings()
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
+# The source description, declared last: how the API pages, where a page's values are.
+SOURCE_SETTINGS = tuple(_BY_NAME)[tuple(_BY_NAME).index("paging") :]
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 # Numbers as text: ASCII digits only. int() and float() also take '1_0', other scripts' digits
@@ -257,8 +366,13 @@ _WHOLE = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 # An HTTP header name (RFC 9110 token).
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
-# The fields a page URL template may hold, and DNS's longest host name (RFC 1035 2.3.4).
-URL_FIELDS = frozenset({"page"})
+# A query parameter name, in RFC 3986's unreserved characters (sent as is).
+_PARAMETER = re.compile(r"[A-Za-z0-9._~-]+")
+# A JSON key as a source setting names it (no dot, space or control), and a dotted path of them.
+_KEY = re.compile(r"[^.\x00-\x20\x7f]+")
+_PATH = re.compile(rf"{_KEY.pattern}(?:\.{_KEY.pattern})*")
+_OPTIONAL = {"total_path", "page_path", "category_field", "counterparty_field"}
+# DNS's longest host name (RFC 1035 2.3.4).
 MAX_HOST_CHARS = 253
 # A settings file larger than this is not one (``--config /dev/urandom``, a log file).
 MAX_CONFIG_BYTES = 1 << 20
@@ -273,10 +387,12 @@ def show(value: object) -> str:
     return str(value)
 
 
-def normalize_url(url: str) -> str:
-    """Return a page URL template: ``sample``, or an http(s) URL containing ``{page}``.
+def normalize_url(url: str, paging: str | None = "page") -> str:
+    """Return ``sample``, or an http(s) URL with the placeholders ``paging`` takes (none checked
+    when ``paging`` is None: the style may come from another source of settings).
 
-    A base ending in ``/`` gets ``{page}.json`` appended, so ``…/transactions/`` works too.
+    For page numbers, a base ending in ``/`` gets ``{page}.json`` appended, so
+    ``…/transactions/`` works too.
     """
     url = url.strip()
     if url == SAMPLE:
@@ -292,14 +408,18 @@ def normalize_url(url: str) -> str:
 
     if not url.startswith(("http://", "https://")):
         raise refused("must be 'sample' or an http(s) URL")
-    if url.endswith("/") and "{page}" not in url:
+    if paging is None:
+        return url
+    names = PLACEHOLDERS[paging]
+    if paging == "page" and url.endswith("/") and "{page}" not in url:
         url += "{page}.json"
     try:
-        fields = template_fields(url, URL_FIELDS)
+        fields = template_fields(url, names)
     except ValueError as exc:
-        raise refused(str(exc)) from None
-    if "page" not in fields:
-        raise refused("must contain '{page}' or end with '/'")
+        raise refused(f"{exc} (paging = {paging})" if paging != "page" else str(exc)) from None
+    if names and names[0] not in fields:
+        needs = "or end with '/'" if paging == "page" else f"(paging = {paging})"
+        raise refused(f"must contain '{{{names[0]}}}' {needs}")
     return url
 
 
@@ -323,7 +443,7 @@ def template_fields(url: str, allowed: Collection[str]) -> set[str]:
     for _, name, spec, conversion in parsed:
         if name is not None and (name not in allowed or spec or conversion):
             named = " or ".join(f"'{{{field}}}'" for field in sorted(allowed))
-            raise ValueError(f"only {named} may be in braces")
+            raise ValueError(f"only {named} may be in braces" if allowed else "no braces here")
         if name is not None:
             fields.add(name)
     try:
@@ -351,6 +471,76 @@ def template_fields(url: str, allowed: Collection[str]) -> set[str]:
     return fields
 
 
+def zone(name: str) -> tzinfo:
+    """The time zone ``name``: UTC without a lookup, any other from the tz database."""
+    if name == "UTC":
+        return UTC
+    import zoneinfo  # only for a named zone: not at every Lambda init
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "not a time zone in this machine's tz database (IANA names such as "
+            "America/Vancouver; the tzdata package provides them where the system does not)"
+        ) from None
+
+
+def _check_text(name: str, value: str) -> str:
+    """A source setting's text: a path, a key, a query parameter or a time zone."""
+    if name == "auth_header" and _HEADER_NAME.fullmatch(value) is None:
+        raise ValueError("must be an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)")
+    if name == "cursor_param" and _PARAMETER.fullmatch(value) is None:
+        raise ValueError("must be a query parameter name (letters, digits, ._~-)")
+    if name == "time_zone":
+        zone(value)
+    if not name.endswith(("_path", "_field")):
+        return value
+    if (value == NONE and name in _OPTIONAL) or (value == "$" and name == "records_path"):
+        return value
+    if value == NONE:
+        raise ValueError("required: the API must have it")
+    if (_KEY if name.endswith("_field") else _PATH).fullmatch(value) is None:
+        raise ValueError(
+            "expected a key" if name.endswith("_field") else "expected a key or a dotted path"
+        )
+    return value
+
+
+def _check_source(
+    merged: dict[str, object], origins: Mapping[str, str], urls: list[tuple[str, str]]
+) -> None:
+    """Check the settings that only make sense together: each URL given (from every source,
+    as every other setting is) against the paging style, and the paths."""
+    values = {name: merged.get(name, _BY_NAME[name].default) for name in SOURCE_SETTINGS}
+    paging = str(values["paging"])
+
+    def refuse(text: str, name: str) -> ConfigError:
+        return ConfigError(text, origin=origins.get(name), field=name)
+
+    for url, origin in urls:
+        try:
+            merged["url"] = normalize_url(url, paging)
+        except ConfigError as exc:
+            exc.origin = origin
+            raise
+    used = ["records_path", "total_path"]
+    used += ["page_path"] if paging == "page" else []
+    used += ["next_path"] if paging in ("cursor", "next_url") else []
+    fields = [name for name in SOURCE_SETTINGS if name.endswith("_field")]
+    groups = [[name for name in used if values[name] != NONE], fields]
+    if values["records_path"] == "$":  # the body is the list: no other path is read
+        groups = [fields]
+    for group in groups:
+        for first, second in itertools.combinations(group, 2):
+            one, two = str(values[first]), str(values[second])
+            if one == two != NONE or f"{one}.".startswith(f"{two}.") or two.startswith(f"{one}."):
+                # Blame the one set on purpose: a default is not what needs changing.
+                blamed, other = (second, first) if first not in origins else (first, second)
+                refused = f"{values[blamed]!r} overlaps {other} = {values[other]!r}"
+                raise refuse(refused, blamed)
+
+
 def _coerce(setting: Setting, value: object, origin: str) -> object:
     """Check and convert one value, the same way whether it came from a flag, variable or file."""
     kind = setting.type
@@ -363,9 +553,11 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
         if kind is str:
             if not isinstance(value, str):
                 raise ValueError("expected a string")
-            if setting.name == "auth_header" and _HEADER_NAME.fullmatch(value) is None:
-                raise ValueError("must be an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)")
-            return normalize_url(value) if setting.name == "url" else value
+            if setting.choices is not None and value not in setting.choices:
+                raise ValueError(f"must be one of {', '.join(setting.choices)}")
+            if setting.name == "url":
+                return normalize_url(value, None)
+            return _check_text(setting.name, value)
         if kind is bool:
             if isinstance(value, bool):
                 return value
@@ -457,19 +649,28 @@ def load_settings(
     """
     env = os.environ if env is None else env
     merged: dict[str, object] = {}
+    origins: dict[str, str] = {}  # where each value came from, for errors found together
+    urls: list[tuple[str, str]] = []  # every URL given, and where: checked once paging is known
     file_values = _read_config_file(config_file or env.get(CONFIG_ENV) or None, site)
     for name, value in file_values.items():
-        merged[name] = _coerce(_BY_NAME[name], value, f"config file [{site or 'default'}]")
+        origins[name] = f"config file [{site or 'default'}]"
+        merged[name] = _coerce(_BY_NAME[name], value, origins[name])
+        urls += [(str(merged[name]), origins[name])] if name == "url" else []
     for setting in SETTINGS:
         # Empty means unset (``BENCH_API_URL= benchtest``); anything else, even only
         # whitespace, is a value and must be valid: a blank URL must not mean the sample.
         if env.get(setting.env, ""):
+            origins[setting.name] = setting.env
             merged[setting.name] = _coerce(setting, env[setting.env], setting.env)
+            urls += [(str(merged[setting.name]), setting.env)] if setting.name == "url" else []
     for name, given in (overrides or {}).items():
         if name not in _BY_NAME:
             raise ConfigError(f"unknown setting: {name}")
         if given is not None:
+            origins[name] = "option"
             merged[name] = _coerce(_BY_NAME[name], given, "option")
+            urls += [(str(merged[name]), "option")] if name == "url" else []
+    _check_source(merged, origins, urls)
     token = token_from_env(env)
     if token is not None and secret is not None:
         raise ConfigError(f"set {TOKEN_ENV} or {PARAMETER_ENV}, not both")

@@ -50,6 +50,7 @@ class BenchtestError(Exception):
         self.origin = origin  # where a bad value came from: an option, a variable, a file
         self.page = page
         self.index = index  # the record's position in the page's records
+        self.records = "transactions"  # where the page holds its records (records_path)
         self.field = field
         self.url = url
 
@@ -74,7 +75,7 @@ class BenchtestError(Exception):
         if self.page is not None:
             where.append(f"page {self.page}")
         if self.index is not None:
-            where.append(f"transactions[{self.index}]" + (f".{self.field}" if self.field else ""))
+            where.append(f"{self.records}[{self.index}]" + (f".{self.field}" if self.field else ""))
         elif self.field is not None:
             where.append(self.field)
         return where

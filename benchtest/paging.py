@@ -1,12 +1,20 @@
-"""Every page of a ledger: page 1 first, then the rest concurrently, then the end (a 404).
+"""Every page of a ledger, in the API's paging style; the pages checked against each other.
 
-Paging only decides which page to ask for next and whether the pages add up; any transport does
-the asking (`Fetch`: a page's URL and number to its body, or None for a 404). Page 1 gives
-``totalCount`` and the page size (never assumed), so the number of pages is known; pages 2..N
-and N+1, which must be the 404, go out through a window of 2 x concurrency requests in flight,
-and are handed on as they arrive, so memory holds a few pages however long the ledger is.
-Without a ``totalCount`` the pages are fetched in order until the 404. Any gap, a page that
-repeats another, a count that changes or does not add up, fails the run naming the page.
+Paging decides which URL to ask for next and whether the pages add up; the transport does the
+asking (`Transport.get`: a URL's body, or None for a 404, and its Link header). The styles
+(docs/sources.md) differ only in how the next page's URL is found and how a ledger ends:
+
+- `PageNumbers` (``{page}`` in the URL) and `Offsets` (``{offset}``): a page's URL follows from
+  its number, so once page 1 gives the total and the page size (never assumed), pages 2..N and
+  the page after the last, which must be the end (a 404, or an empty page), go out through a
+  window of 2 x concurrency requests in flight, and are handed on as they arrive: memory holds a
+  few pages however long the ledger is. Without a total they are fetched in order to the end.
+- `Cursor`, `NextUrl` and `LinkHeader`: each page names the next (a cursor or a URL in the body,
+  or the ``Link`` header), so pages are fetched in order until one names none. A next page on
+  another origin, or one already fetched (a loop), fails the run.
+
+Any gap, a page that repeats another, a total that changes or does not add up, fails the run
+naming the page.
 
 Limits (docs/limits.md lists them):
 
@@ -14,6 +22,7 @@ Limits (docs/limits.md lists them):
 - ``MAX_BYTES_IN_FLIGHT``: bodies held at once. At most 2 x concurrency pages are in flight
   (fetching, or fetched and waiting for the consumer), so each page may hold at most
   ``MAX_BYTES_IN_FLIGHT / (2 x concurrency)`` bytes (and never more than ``MAX_PAGE_BYTES``).
+- ``MAX_URL_CHARS``: a next page's URL, as a page names it.
 """
 
 from __future__ import annotations
@@ -21,22 +30,30 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .config import Settings
 from .errors import DataError, FetchError
 from .stats import RunStats
-from .transactions import Page, decode_page
-from .transport import Transport
+from .text import quoted
+from .transactions import Decoder, Page, decode_page
+from .transport import Transport, origin
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_BYTES = 16 * 1024 * 1024  # a page of 1,000 transactions is ~100 KB
 MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
+MAX_URL_CHARS = 4096  # far above any real cursor; servers refuse longer request lines
 
-Body = bytes | None  # a page's body, or None for the 404 that ends a ledger
+Body = bytes | None  # a page's body, or None for a 404
+Step = tuple[str, str]  # the next page's URL, and what named it (for messages)
+# A link of a Link header and its parameters (RFC 8288), and a link's relation types.
+_LINK = re.compile(r"<([^>]*)>([^<]*)")
+_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
 
 
 def page_cap(concurrency: int) -> int:
@@ -44,8 +61,113 @@ def page_cap(concurrency: int) -> int:
     return min(MAX_PAGE_BYTES, MAX_BYTES_IN_FLIGHT // (2 * concurrency))
 
 
+class Style:
+    """How a ledger's pages are found. ``end``: what follows the last page: a "404", an "empty"
+    page, or "none" (the last page names no next one)."""
+
+    numbered = False  # a page's URL follows from its number: pages can be asked for at once
+    end = "none"
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+
+    def url(self, number: int, offset: int) -> str:
+        """Page ``number``'s URL, ``offset`` records into the ledger (page 1's, for the others)."""
+        return self.template
+
+    def after(self, page: Page, url: str, link: str | None) -> Step | None:
+        """The page after ``page`` (served at ``url``, with Link header ``link``), if any."""
+        return None
+
+
+class PageNumbers(Style):
+    """``{page}`` in the URL; the page after the last answers 404, or is empty (page_end)."""
+
+    numbered = True
+
+    def __init__(self, template: str, end: str) -> None:
+        super().__init__(template)
+        self.end = "404" if end == "404" else "empty"
+
+    def url(self, number: int, offset: int) -> str:
+        return self.template.format(page=number)
+
+
+class Offsets(Style):
+    """``{offset}`` (and ``{limit}``) in the URL; the page after the last is empty. A short
+    page is not taken for the end: an API may serve fewer than ``limit`` a page."""
+
+    numbered = True
+    end = "empty"
+
+    def __init__(self, template: str, limit: int) -> None:
+        super().__init__(template)
+        self.limit = limit
+
+    def url(self, number: int, offset: int) -> str:
+        return self.template.format(offset=offset, limit=self.limit)
+
+
+class Cursor(Style):
+    """The page's cursor (at next_path), sent as query parameter ``param`` of page 1's URL."""
+
+    def __init__(self, template: str, param: str) -> None:
+        super().__init__(template)
+        self.param = param
+
+    def after(self, page: Page, url: str, link: str | None) -> Step | None:
+        if not page.next:
+            return None
+        parts = urlsplit(self.template)
+        query = [pair for pair in parse_qsl(parts.query, True) if pair[0] != self.param]
+        query.append((self.param, page.next))
+        return urlunsplit(parts._replace(query=urlencode(query))), f"cursor {quoted(page.next)}"
+
+
+class NextUrl(Style):
+    """The next page's URL (at next_path), absolute or relative to the page's."""
+
+    def after(self, page: Page, url: str, link: str | None) -> Step | None:
+        if not page.next:
+            return None
+        return urljoin(url, page.next), f"next URL {quoted(page.next)}"
+
+
+class LinkHeader(Style):
+    """The next page's URL in the ``Link`` header (``<…>; rel="next"``)."""
+
+    def after(self, page: Page, url: str, link: str | None) -> Step | None:
+        target = next_link(link or "")
+        return None if target is None else (urljoin(url, target), f"next link {quoted(target)}")
+
+
+def next_link(header: str) -> str | None:
+    """The target of the first link whose relation types include ``next`` (RFC 8288), or None.
+    Hand-written: urllib3 has no Link parser (requests and httpx do; neither is a dependency)."""
+    for link in _LINK.finditer(header):
+        rel = _REL.search(link.group(2))
+        if rel is not None and "next" in (rel.group(1) or rel.group(2)).lower().split():
+            return link.group(1).strip()
+    return None
+
+
+def style(template: str, settings: Settings) -> Style:
+    """The paging style the settings name, for page URL ``template``."""
+    if settings.paging == "page":
+        return PageNumbers(template, settings.page_end)
+    if settings.paging == "offset":
+        return Offsets(template, settings.limit)
+    if settings.paging == "cursor":
+        return Cursor(template, settings.cursor_param)
+    return NextUrl(template) if settings.paging == "next_url" else LinkHeader(template)
+
+
 def fetch_pages(
-    template: str, settings: Settings, stats: RunStats, deadline: float
+    template: str,
+    settings: Settings,
+    stats: RunStats,
+    deadline: float,
+    decode: Decoder = decode_page,
 ) -> Iterator[tuple[Page, bytes]]:
     """Yield every page of the ledger, validated, with its body, in arrival order.
 
@@ -66,9 +188,10 @@ def fetch_pages(
         auth_header=settings.auth_header,
         auth_token=None if settings.is_sample else settings.auth_token,
     )
-    pager = _Pager(template, transport, stats, settings.concurrency)
+    pager = _Pager(style(template, settings), decode, transport, stats, settings)
     try:
-        yield from pager.pages(settings.max_pages)
+        for page, body, _ in pager.pages(settings.max_pages):
+            yield page, body
     finally:
         transport.stop()
         pager.close()
@@ -78,26 +201,33 @@ def fetch_pages(
 class _Pager:
     """One run's paging: which page to ask for next, and whether the pages add up.
 
-    Page numbers go to ``concurrency`` threads through one queue and their answers come back
-    through another (an executor and its futures cost 4x the CPU per page, which shows at 10
+    Pages go to ``concurrency`` threads through one queue and their answers come back through
+    another (an executor and its futures cost 4x the CPU per page, which shows at 10
     transactions a page); at most ``window`` requests are out at once.
     """
 
     def __init__(
-        self, template: str, transport: Transport, stats: RunStats, concurrency: int
+        self,
+        style: Style,
+        decode: Decoder,
+        transport: Transport,
+        stats: RunStats,
+        settings: Settings,
     ) -> None:
-        self.template = template
+        self.style = style
+        self._decode = decode
         self.transport = transport
         self.stats = stats
-        self.window = 2 * concurrency
-        self.out: set[int] = set()  # asked for, not yet answered
-        self._asks: queue.SimpleQueue[int | None] = queue.SimpleQueue()
-        self._answers: queue.SimpleQueue[tuple[int, Body, BaseException | None]] = (
+        self.total = settings.total_path  # the total's name, for messages
+        self.window = 2 * settings.concurrency
+        self.out: dict[int, str] = {}  # asked for, not yet answered: page number -> URL
+        self._asks: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[tuple[int, Body, str | None, BaseException | None]] = (
             queue.SimpleQueue()
         )
         self._threads = [
             threading.Thread(target=self._work, name=f"benchtest-fetch-{k}", daemon=True)
-            for k in range(concurrency)
+            for k in range(settings.concurrency)
         ]
         for thread in self._threads:
             thread.start()
@@ -109,120 +239,187 @@ class _Pager:
             thread.join()
 
     def _work(self) -> None:
-        while (number := self._asks.get()) is not None:
+        while (ask := self._asks.get()) is not None:
+            number, url = ask
             try:
-                self._answers.put((number, self.transport.get(self.url(number), number), None))
+                self._answers.put((number, *self.transport.get(url, number), None))
             except BaseException as exc:  # handed to the consumer, which raises it
-                self._answers.put((number, None, exc))
+                self._answers.put((number, None, None, exc))
 
-    def url(self, number: int) -> str:
-        return self.template.format(page=number)
+    def ask(self, number: int, url: str) -> None:
+        self.out[number] = url
+        self._asks.put((number, url))
 
-    def error(self, number: int, message: str) -> FetchError:
-        return FetchError(message, page=number, url=self.url(number))
-
-    def ask(self, number: int) -> None:
-        self.out.add(number)
-        self._asks.put(number)
-
-    def answer(self) -> tuple[int, Body]:
-        """The next answer to arrive; none by the deadline is the deadline's error."""
+    def answer(self) -> tuple[int, str, Body, str | None]:
+        """The next answer to arrive (number, URL, body, Link header); none by the deadline is
+        the deadline's error."""
         guard = self.transport.guard
         try:
-            number, body, error = self._answers.get(
+            number, body, link, error = self._answers.get(
                 timeout=max(0.0, guard.deadline - time.monotonic())
             )
         except queue.Empty:
             number = min(self.out)
             expired = guard.expired(number)
-            expired.locate(page=number, url=self.url(number))
+            expired.locate(page=number, url=self.out[number])
             raise expired from None
-        self.out.discard(number)
+        url = self.out.pop(number)
         if error is not None:
             raise error
-        return number, body
+        return number, url, body, link
 
-    def decode(self, number: int, body: bytes) -> Page:
+    def fetch(self, number: int, url: str) -> tuple[Body, str | None]:
+        """Page ``number`` alone: its body and Link header."""
+        self.ask(number, url)
+        _, _, body, link = self.answer()
+        return body, link
+
+    def decode(self, number: int, body: bytes, url: str) -> Page:
         try:
-            return decode_page(number, body)
+            return self._decode(number, body)
         except DataError as exc:
-            exc.locate(page=number, url=self.url(number))
+            exc.locate(page=number, url=url)
             raise
 
-    def pages(self, max_pages: int) -> Iterator[tuple[Page, bytes]]:
-        self.ask(1)
-        _, body = self.answer()
+    def pages(self, max_pages: int) -> Iterator[tuple[Page, bytes, str]]:
+        url = self.style.url(1, 0)
+        body, link = self.fetch(1, url)
         if body is None:
-            raise self.error(1, "HTTP 404: no ledger at this URL")
-        first = self.decode(1, body)
+            raise FetchError("HTTP 404: no ledger at this URL", page=1, url=url)
+        first = self.decode(1, body, url)
         total = first.total_count
         self.stats.page(len(first))
-        yield first, body
-        if total is None:
-            log.info("no totalCount on page 1: fetching pages in order until the 404")
-            rest = self.in_order(max_pages)
-        else:
-            last = self.page_count(total, len(first), max_pages)
+        yield first, body, url
+        if total is not None and self.style.numbered:
+            last = self.page_count(total, len(first), max_pages, url)
             self.stats.expect(last)
-            rest = self.concurrently(last)
-        for page, body in rest:
+            rest = self.concurrently(last, len(first))
+        else:
+            if self.style.numbered:
+                log.info("no %s on page 1: fetching pages in order to the end", self.total)
+            rest = self.in_order(first, url, link, max_pages)
+        for page, body, url in rest:
             if page.total_count != total:
                 raise DataError(
                     f"is {page.total_count}, page 1 said {total}",
                     page=page.number,
-                    field="totalCount",
-                    url=self.url(page.number),
+                    field=self.total,
+                    url=url,
                 )
             self.stats.page(len(page))
-            yield page, body
+            yield page, body, url
         if total is not None and self.stats.transactions != total:
             raise DataError(
-                f"totalCount is {total} but {self.stats.pages} pages held "
+                f"{self.total} is {total} but {self.stats.pages} pages held "
                 f"{self.stats.transactions} transactions"
             )
 
-    def page_count(self, total: int, size: int, max_pages: int) -> int:
+    def page_count(self, total: int, size: int, max_pages: int, url: str) -> int:
         if total == 0:
             return 1
         if size == 0:
-            raise DataError(f"no transactions, but totalCount is {total}", page=1, url=self.url(1))
+            raise DataError(f"no transactions, but {self.total} is {total}", page=1, url=url)
         last = math.ceil(total / size)
         if last > max_pages:
-            raise self.error(
-                1,
-                f"totalCount {total} at {size} per page needs {last} pages "
+            raise FetchError(
+                f"{self.total} {total} at {size} per page needs {last} pages "
                 f"(the cap is {max_pages})",
+                page=1,
+                url=url,
             )
         return last
 
-    def in_order(self, max_pages: int) -> Iterator[tuple[Page, bytes]]:
+    def in_order(
+        self, page: Page, url: str, link: str | None, max_pages: int
+    ) -> Iterator[tuple[Page, bytes, str]]:
+        """The pages after ``page`` (page 1), one at a time, to the end."""
+        style, seen, served = self.style, {url: 1}, len(page)
+        if style.end == "empty" and not page:  # an empty page 1: an empty ledger
+            return
         for number in range(2, max_pages + 2):
-            self.ask(number)
-            _, body = self.answer()
+            if style.numbered:
+                url = style.url(number, served)
+            else:
+                step = style.after(page, url, link)
+                if step is None:
+                    return
+                url = self.follow(number - 1, url, step, seen)
+            body, link = self.fetch(number, url)
             if body is None:
+                if style.end == "404":
+                    return
+                ending = "an empty page" if style.end == "empty" else "a page naming no next"
+                raise FetchError(
+                    f"HTTP 404 (this API's pages end with {ending})", page=number, url=url
+                )
+            page = self.decode(number, body, url)
+            if style.end == "empty" and not page:
                 return
             if number > max_pages:
-                raise self.error(number, f"more than the cap of {max_pages} pages")
-            yield self.decode(number, body), body
+                raise FetchError(f"more than the cap of {max_pages} pages", page=number, url=url)
+            seen[url] = number
+            served += len(page)
+            yield page, body, url
 
-    def concurrently(self, last: int) -> Iterator[tuple[Page, bytes]]:
-        """Pages 2..last, then last+1, which must be the 404; at most `window` out at once."""
+    def follow(self, number: int, url: str, step: Step, seen: dict[str, int]) -> str:
+        """The URL that page ``number`` (served at ``url``) names for the next page, if it is
+        one to follow: a URL of the configured origin, not a page already fetched."""
+        target, what = step
+        if len(target) > MAX_URL_CHARS or not (target.isascii() and target.isprintable()):
+            raise DataError(f"{what} does not make a usable URL", page=number, url=url)
+        try:
+            where = origin(target)
+        except ValueError:
+            raise DataError(f"{what} does not make an http(s) URL", page=number, url=url) from None
+        if where != self.transport.origin:
+            raise FetchError(
+                f"{what} leads to {where}: refused, only {self.transport.origin} "
+                "(the configured origin) is followed",
+                page=number,
+                url=url,
+            )
+        if target in seen:
+            raise DataError(
+                f"{what} leads back to page {seen[target]}: the pages loop", page=number, url=url
+            )
+        return target
+
+    def concurrently(self, last: int, size: int) -> Iterator[tuple[Page, bytes, str]]:
+        """Pages 2..last, then last+1, which must be the end; at most `window` out at once."""
+        style = self.style
         numbers = iter(range(2, last + 2))
         for number in numbers:
-            self.ask(number)
+            self.ask(number, style.url(number, (number - 1) * size))
             if len(self.out) >= self.window:
                 break
         while self.out:
-            number, body = self.answer()
+            number, url, body, _ = self.answer()
             if number <= last and body is None:
-                raise self.error(number, f"HTTP 404, but totalCount implies {last} pages")
-            if number > last and body is not None:
-                raise self.error(
-                    number,
-                    f"expected the end (404) after {last} pages; the ledger changed while paging",
+                raise FetchError(
+                    f"HTTP 404, but {self.total} implies {last} pages", page=number, url=url
                 )
+            if number > last:
+                self.check_end(number, url, body, last)
             for following in numbers:
-                self.ask(following)
+                self.ask(following, style.url(following, (following - 1) * size))
                 break
-            if body is not None:
-                yield self.decode(number, body), body
+            if number <= last and body is not None:
+                yield self.decode(number, body, url), body, url
+
+    def check_end(self, number: int, url: str, body: Body, last: int) -> None:
+        """Page ``number``, after the ``last``, must be the end: a 404, or an empty page."""
+        if self.style.end == "404" and body is None:
+            return
+        if self.style.end == "empty":
+            if body is None:
+                raise FetchError(
+                    "HTTP 404, expected an empty page after the last", page=number, url=url
+                )
+            if not self.decode(number, body, url):
+                return
+        ending = "404" if self.style.end == "404" else "an empty page"
+        raise FetchError(
+            f"expected the end ({ending}) after {last} pages; the ledger changed while paging",
+            page=number,
+            url=url,
+        )

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .aggregate import Aggregator
-from .config import Settings
-from .errors import without_credentials
+from .config import SOURCE_SETTINGS, Settings
+from .errors import ConfigError, without_credentials
 from .model import Report
 from .paging import fetch_pages
 from .reconcile import check_assertions
 from .stats import RunStats
-from .transactions import decode_page
+from .transactions import decoder
 
 Progress = Callable[[int, int | None], None]
+DEFAULTS = {name: getattr(Settings(), name) for name in SOURCE_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ def _source(settings: Settings) -> Iterator[tuple[str, str]]:
     if not settings.is_sample:
         yield settings.url, without_credentials(settings.url)
         return
+    described = [name for name in SOURCE_SETTINGS if getattr(settings, name) != DEFAULTS[name]]
+    if described:
+        raise ConfigError("needs a url: the bundled sample has the Bench shape", field=described[0])
     # Only the demo needs a server: a real URL never imports http.server (Lambda's cold start).
     from .source import SAMPLE_SOURCE, serve_sample
 
@@ -57,12 +61,13 @@ def run(
     started = time.monotonic()
     until = started + (settings.deadline if deadline is None else deadline)
     stats = RunStats() if stats is None else stats
+    decode = decoder(settings)
     aggregator = Aggregator(
-        decode_page, max_days=None if settings.active_days_only else settings.max_days
+        decode, max_days=None if settings.active_days_only else settings.max_days
     )
     try:
         with _source(settings) as (template, label):
-            for page, body in fetch_pages(template, settings, stats, until):
+            for page, body in fetch_pages(template, settings, stats, until, decode):
                 aggregator.add(page, body)
                 if progress is not None:
                     progress(stats.pages, stats.expected_pages)

@@ -298,8 +298,9 @@ class Transport:
     def close(self) -> None:
         self._manager.clear()
 
-    def get(self, url: str, page: int) -> bytes | None:
-        """The body at ``url`` (page ``page``, for messages), or None for a 404."""
+    def get(self, url: str, page: int) -> tuple[bytes | None, str | None]:
+        """The body at ``url`` (page ``page``, for messages), or None for a 404; and the
+        response's ``Link`` header, for paging that follows it."""
         _local.guard, _local.stats, _local.page, _local.attempts = self.guard, self.stats, page, 1
         url = without_credentials(url)
         try:
@@ -315,7 +316,7 @@ class Transport:
             self.guard.done(page)
             _local.guard = _local.stats = _local.page = None
 
-    def _follow(self, url: str) -> bytes | None:
+    def _follow(self, url: str) -> tuple[bytes | None, str | None]:
         headers = self.headers
         if self._auth is not None:
             headers = {**headers, self._auth[0]: self._auth[1].reveal()}
@@ -338,7 +339,7 @@ class Transport:
                     target = self._redirect(target, status, response.headers["Location"])
                     continue
                 if status == 404:
-                    return None
+                    return None, None
                 if status in (401, 403):
                     raise HTTPStatusError(f"HTTP {status} ({self._auth_hint()})", status=status)
                 if status != 200:
@@ -346,7 +347,7 @@ class Transport:
                     raise HTTPStatusError(f"HTTP {status}{attempts}", status=status)
                 body = self._read(response)
                 read = True
-                return body
+                return body, response.headers.get("Link")
             finally:
                 if not read:  # a body left unread must not reach the next request
                     response.close()

@@ -31,6 +31,7 @@ def markdown_table() -> str:
         flag = s.flag if s.metavar is None else f"{s.flag} {s.metavar}"
         default = f"`{s.default}`" if s.type is str else show(s.default)
         text = s.help if s.bounds is None else f"{s.help} ({DASH.join(map(show, s.bounds))})"
+        text += "" if s.choices is None else f" ({', '.join(s.choices)})"
         lines.append(f"| {s.name} | `{flag}` | `{s.env}` | {default} | {text} |")
     return "\n".join(lines) + "\n"
 

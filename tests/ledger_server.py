@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from benchtest.source import PageHandler, PageServer, serving
 
@@ -103,3 +104,50 @@ def serve_ledger(
     """Serve ``{page: body}`` on a free loopback port for the duration of the block."""
     with serving(LedgerServer(pages, latency=latency, faults=faults)) as server:
         yield server
+
+
+# --- any request target: the paging styles that are not page numbers (tests/test_sources.py) ---
+
+Response = tuple[bytes, Mapping[str, str]]  # a 200's body and its extra headers
+
+
+def target(url: str) -> str:
+    """A request target as routes are keyed: the path and the query, its parameters sorted."""
+    parts = urlsplit(url)
+    return parts.path + "?" + urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+
+
+class RouteServer(PageServer):
+    """Answer each request target in ``routes`` (see `target`) with its body and headers, any
+    other with 404; record the targets asked for, and the most requests in flight at once."""
+
+    def __init__(self, routes: Mapping[str, Response], *, latency: float = 0.0) -> None:
+        self.routes = {target(url): response for url, response in routes.items()}
+        self.latency = latency
+        self.asked: list[str] = []
+        self.in_flight = self.max_in_flight = 0
+        self.lock = threading.Lock()
+        super().__init__({}, _RouteHandler)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _RouteHandler(PageHandler):
+    server: RouteServer
+
+    def do_GET(self) -> None:
+        server, asked = self.server, target(self.path)
+        with server.lock:
+            server.asked.append(asked)
+            server.in_flight += 1
+            server.max_in_flight = max(server.max_in_flight, server.in_flight)
+        time.sleep(server.latency)
+        found = server.routes.get(asked)
+        if found is None:
+            self.send(404, b"")
+        else:
+            self.send(200, found[0], headers=found[1])
+        with server.lock:
+            server.in_flight -= 1

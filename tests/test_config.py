@@ -125,8 +125,10 @@ def example(setting: Setting) -> object:
     """A valid value for ``setting`` that is not its default."""
     if setting.type is bool:
         return True
+    if setting.type is str and setting.choices:
+        return setting.choices[-1]
     if setting.type is str:
-        return "X-Api-Key" if setting.name == "auth_header" else URL
+        return {"url": URL, "time_zone": "Europe/Paris"}.get(setting.name, "X-Api-Key")
     if setting.type is BalanceAssertions:
         return parse_assertions("2013-12-22=18377.16")
     assert setting.bounds is not None
