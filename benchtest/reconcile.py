@@ -125,11 +125,11 @@ class _Listed(msgspec.Struct, gc=False):
     index: _Count
     date: date
     amount: _Money
-    company: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["Company"])]
+    company: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["company"])]
 
 
 class _Category(msgspec.Struct, gc=False):
-    ledger: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["Ledger"])]
+    ledger: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["category"])]
     transactions: list[_Listed] | None
 
 
