@@ -32,9 +32,7 @@ import socket
 import ssl
 import threading
 import time
-import urllib.request
 import weakref
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -283,7 +281,7 @@ class Transport:
             user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             self.headers["Authorization"] = urllib3.make_headers(basic_auth=user)["authorization"]
         self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
-        proxy = _proxy_for(parts.scheme, parts.hostname or "", urllib.request.getproxies())
+        proxy = _proxy_for(parts.scheme, parts.hostname or "")
         self._manager = _manager(proxy, concurrency)
         # Requests go to one origin only (redirects elsewhere are refused): its pool, once. A
         # forwarding (http) proxy is sent the whole URL; otherwise the path (https goes through a
@@ -330,6 +328,7 @@ class Transport:
                 redirect=False,
                 preload_content=False,
                 timeout=self.timeout,
+                assert_same_host=not self._absolute_form,  # the pool is the proxy's
             )
             self.stats.request()
             read = False
@@ -414,12 +413,15 @@ def _manager(proxy: str | None, concurrency: int) -> urllib3.PoolManager:
     return manager
 
 
-def _proxy_for(scheme: str, host: str, proxies: Mapping[str, str]) -> str | None:
+def _proxy_for(scheme: str, host: str) -> str | None:
     """The proxy the environment (``HTTPS_PROXY``, ``NO_PROXY``, …) names for this host; never
     one for loopback."""
-    if host in _LOOPBACK or scheme not in proxies:
+    if host in _LOOPBACK:
         return None
-    if urllib.request.proxy_bypass(host):
+    import urllib.request  # here: 4 ms of every Lambda init otherwise
+
+    proxies = urllib.request.getproxies()
+    if scheme not in proxies or urllib.request.proxy_bypass(host):
         return None
     return proxies[scheme]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
 import benchtest
 from benchtest import DataError, FetchError
+from benchtest.source import PageHandler, PageServer, serving
 from tests.support import make_pages, record, settings
 
 # 40 transactions, 10 pages of 4: total -40.00.
@@ -201,3 +203,32 @@ def test_truncated_body_fails_and_names_the_page(serve):
     server = serve(PAGES, faults={3: ["truncate"]})
     with pytest.raises(FetchError, match=r"^page 3: response truncated"):
         run(server.url)
+
+
+class _ForwardingProxy(PageHandler):
+    """A forwarding HTTP proxy for ledger.example: requests arrive in absolute form."""
+
+    server: PageServer
+
+    def page_number(self) -> int:
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        match = re.fullmatch(r"http://ledger\.example/transactions/(\d+)\.json", self.path)
+        return int(match.group(1)) if match else 0
+
+
+def test_the_environments_http_proxy_carries_requests_unless_no_proxy_names_the_host(
+    monkeypatch,
+):
+    proxy = PageServer(PAGES, _ForwardingProxy)
+    proxy.seen = []  # type: ignore[attr-defined]
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with serving(proxy):
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        result = run("http://ledger.example/transactions/{page}.json")
+        assert result.report.to_dict()["total_balance"] == "-40.00"
+        assert proxy.seen[0] == "http://ledger.example/transactions/1.json"
+        monkeypatch.setenv("NO_PROXY", "ledger.example")
+        with pytest.raises(FetchError, match=r"^page 1: cannot resolve host ledger\.example"):
+            run("http://ledger.example/transactions/{page}.json", retries=0)
+    assert len(proxy.seen) == 11  # the second run went around the proxy
