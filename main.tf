@@ -77,6 +77,11 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
 
+  # The spool of pages for the duplicate check (benchtest/duplicates.py) lives in /tmp.
+  ephemeral_storage {
+    size = var.ephemeral_storage_size
+  }
+
   environment {
     variables = local.environment
   }

@@ -96,6 +96,17 @@ variable "timeout" {
   }
 }
 
+variable "ephemeral_storage_size" {
+  description = "Size of the function's /tmp in MB. A run keeps the ledger's pages there until its end, to check possible duplicates exactly (about 116 bytes a transaction in the Bench API's shape: 512 MB holds about 4.4 million)."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.ephemeral_storage_size >= 512 && var.ephemeral_storage_size <= 10240 && floor(var.ephemeral_storage_size) == var.ephemeral_storage_size
+    error_message = "ephemeral_storage_size must be a whole number of MB between 512 and 10240."
+  }
+}
+
 variable "reserved_concurrent_executions" {
   description = "Concurrent executions reserved for (and capped to) the function. null (default): no reservation, the function shares the account's unreserved pool. Opt in with 1 to keep runs from ever overlapping (AWS refuses it while the account's unreserved concurrency would drop below 10, as on new accounts); 0 pauses the function."
   type        = number

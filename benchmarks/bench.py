@@ -5,6 +5,8 @@
     python benchmarks/bench.py --only throughput --order one-date
     python benchmarks/bench.py --only throughput --pages 10000 --repeat 1 --order random   # 10M
     python benchmarks/bench.py --cpus 0               # both clients pinned to one CPU
+    python benchmarks/bench.py --capacity 2000,100,100,16   # benchtest alone: pages, per page,
+                                                            # latency ms, concurrency
 
 Each client runs as its own process (interpreter start-up included) against a ledger server in
 another process on 127.0.0.1, so client and server do not share a GIL; the two clients' runs
@@ -160,6 +162,34 @@ def scenario(
         server.join()
 
 
+def capacity(spec: str, cpus: set[int] | None) -> list[str]:
+    """benchtest alone (the naive client would take hours) on PAGES,PER_PAGE,LATENCY_MS,CONC."""
+    pages, per_page, latency_ms, concurrency = map(int, spec.split(","))
+    queue: multiprocessing.Queue[int] = multiprocessing.Queue()
+    args = (pages, per_page, "random", latency_ms / 1000, queue)
+    server = multiprocessing.Process(target=_serve, args=args, daemon=True)
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{queue.get(timeout=3600)}/transactions/{{page}}.json"
+        command = [sys.executable, "-m", "benchtest", "--url", url, "--format", "csv", "-q"]
+        command += [
+            "--concurrency",
+            str(concurrency),
+            "--max-pages",
+            str(pages),
+            "--deadline",
+            "900",
+        ]
+        run = timed(command, cpus)
+    finally:
+        server.terminate()
+        server.join()
+    return [
+        f"| {pages:,} x {per_page:,} = {pages * per_page:,} | {latency_ms} ms | {concurrency} | "
+        f"{run.seconds:.1f} | {run.cpu:.1f} | {run.rss:.0f} |"
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 transactions, not 1M")
@@ -173,10 +203,23 @@ def main() -> None:
         action="append",
         help="dates of the big ledger (repeatable; default random, ordered and reversed)",
     )
+    parser.add_argument(
+        "--capacity",
+        action="append",
+        metavar="PAGES,PER_PAGE,LATENCY_MS,CONCURRENCY",
+        help="time benchtest alone on such a ledger (repeatable)",
+    )
     args = parser.parse_args()
     big = args.pages or (100 if args.quick else 1000)
     cpus = None if args.cpus is None else {int(c) for c in args.cpus.split(",")}
     lines = [f"python {sys.version.split()[0]}, {os.cpu_count()} cores", ""]
+    if args.capacity:
+        lines += ["| ledger | latency | concurrency | wall s | CPU s | peak RSS MB |"]
+        lines += ["|---|---|---|---|---|---|"]
+        for spec in args.capacity:
+            lines += capacity(spec, cpus)
+        print("\n".join(lines))
+        return
     if args.only != "throughput":
         lines += scenario("Latency-bound", 40, 10, "random", 0.100, args.repeat, cpus)
     if args.only != "latency":

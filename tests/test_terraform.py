@@ -44,6 +44,7 @@ TEST_VARS: dict[str, Any] = {
     "name": NAME,
     "architecture": "arm64",
     "memory_size": 256,
+    "ephemeral_storage_size": 1024,
     "timeout": 120,
     "api_url": API_URL,
     "auth_parameter_arn": AUTH_PARAMETER,
@@ -355,6 +356,7 @@ def test_bad_variables_are_rejected(
     bad = {
         "timeout": "901",
         "memory_size": "64",
+        "ephemeral_storage_size": "256",
         "architecture": "sparc",
         "log_retention_in_days": "42",
         "schedule_expression": "cron(0 6 * * *)",
@@ -384,6 +386,7 @@ def test_bad_variables_are_rejected(
     for expected in [
         "timeout must be",
         "memory_size must be",
+        "ephemeral_storage_size must be",
         "architecture must be",
         "log_retention_in_days must be",
         "schedule_expression must be",
@@ -622,6 +625,7 @@ def check_function(endpoint: str, out: dict[str, Any], package: Path, bucket: st
     assert cfg["Handler"] == "handler.handler"
     assert cfg["Architectures"] == ["arm64"]
     assert cfg["MemorySize"] == 256
+    assert cfg["EphemeralStorage"] == {"Size": 1024}
     assert cfg["Timeout"] == 120
     assert cfg["Role"] == out["lambda_role_arn"]
     digest = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
