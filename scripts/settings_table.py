@@ -1,7 +1,7 @@
-"""Regenerate README's settings table from the declarations in `benchtest.config`.
+"""Regenerate docs/settings.md's table from the declarations in `benchtest.config`.
 
 python scripts/settings_table.py          # rewrite the table between the markers
-python scripts/settings_table.py --check  # exit 1 if README disagrees (tests/test_config.py)
+python scripts/settings_table.py --check  # exit 1 if the table is stale (tests/test_config.py)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchtest.config import SETTINGS, show  # noqa: E402  (after the path set-up)
 
-README = ROOT / "README.md"
+DOC = ROOT / "docs" / "settings.md"
 START = "<!-- settings-table:start (python scripts/settings_table.py) -->"
 END = "<!-- settings-table:end -->"
 DASH = "\N{EN DASH}"
@@ -36,12 +36,12 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def with_table(readme: str) -> str:
-    """``readme`` with the text between the markers replaced by `markdown_table`."""
-    head, start, rest = readme.partition(START)
+def with_table(doc: str) -> str:
+    """``doc`` with the text between the markers replaced by `markdown_table`."""
+    head, start, rest = doc.partition(START)
     _, end, tail = rest.partition(END)
     if not start or not end:
-        raise SystemExit(f"README.md: markers {START!r} and {END!r} not found")
+        raise SystemExit(f"{DOC.name}: markers {START!r} and {END!r} not found")
     return f"{head}{START}\n{markdown_table()}{END}{tail}"
 
 
@@ -49,14 +49,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a change")
     args = parser.parse_args()
-    current = README.read_text(encoding="utf-8")
+    current = DOC.read_text(encoding="utf-8")
     wanted = with_table(current)
     if args.check:
         if wanted != current:
-            print("README.md: settings table is stale; run python scripts/settings_table.py")
+            print(f"{DOC.name}: the settings table is stale; run python scripts/settings_table.py")
             return 1
         return 0
-    README.write_text(wanted, encoding="utf-8")
+    DOC.write_text(wanted, encoding="utf-8")
     return 0
 
 

@@ -10,7 +10,7 @@ import pytest
 from benchtest import ConfigError, Settings, load_settings
 from benchtest.cli import _parser
 from benchtest.config import SETTINGS, BalanceAssertions, Setting, parse_assertions, show
-from scripts.settings_table import END, README, START, markdown_table
+from scripts.settings_table import DOC, END, START, markdown_table
 
 URL = "https://ledger.example/transactions/{page}.json"
 
@@ -182,9 +182,9 @@ def test_help_shows_each_flag_with_its_default_bounds_and_variable():
         assert f"(default {show(s.default)}{limits}) [{s.env}]" in text, s.name
 
 
-def test_readme_settings_table_matches_the_declarations():
-    readme = README.read_text(encoding="utf-8")
-    table = readme.partition(START)[2].partition(END)[0]
+def test_the_settings_table_matches_the_declarations():
+    doc = DOC.read_text(encoding="utf-8")
+    table = doc.partition(START)[2].partition(END)[0]
     assert table.strip() == markdown_table().strip(), "run: python scripts/settings_table.py"
 
 
