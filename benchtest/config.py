@@ -1,7 +1,7 @@
 """Settings for a run, merged from flags > environment > config file > defaults.
 
 Each setting is declared once, as a `Settings` field (default, environment variable, bounds,
-help); the CLI's flags, the environment, ``sites.conf`` and the README's table are all derived
+help); the CLI's flags, the environment, ``sites.conf`` and docs/settings.md's table are all derived
 from those declarations (`SETTINGS`), so they cannot disagree. One loader serves the CLI and the
 Lambda handler, so both read the same names and validate them the same way.
 """
