@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import re
+import stat
 import string
 import typing
 from collections.abc import Collection, Mapping
@@ -589,6 +590,24 @@ def _coerce(setting: Setting, value: object, origin: str) -> object:
         raise ConfigError(f"{exc} (got {got})", origin=origin, field=setting.name) from exc
 
 
+class NotARegularFile(OSError):
+    """A path that names a folder, a FIFO, a device: nothing a file's bytes can be read from."""
+
+
+def read_regular_file(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes and one more of the regular file at ``path``. It is opened
+    without blocking and checked before it is read, so a FIFO (whose open and read wait for a
+    writer, forever) or a device is refused at once, and nothing can replace it in between."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(0, "not a regular file")
+        with open(fd, "rb", closefd=False) as file:
+            return file.read(limit + 1)
+    finally:
+        os.close(fd)
+
+
 def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
     """The named section of the settings file; {} when none is named and ./sites.conf is absent.
 
@@ -602,12 +621,11 @@ def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
 
     name = quoted(str(file), 200)
     try:
-        if not file.is_file():
-            if not file.exists():
-                raise ConfigError(f"config file not found: {name}")
-            raise ConfigError(f"config file {name}: not a regular file")
-        with file.open("rb") as stream:
-            data = stream.read(MAX_CONFIG_BYTES + 1)
+        data = read_regular_file(str(file), MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {name}") from None
+    except NotARegularFile:
+        raise ConfigError(f"config file {name}: not a regular file") from None
     except OSError as exc:
         raise ConfigError(f"config file {name}: cannot read it: {exc.strerror}") from exc
     if len(data) > MAX_CONFIG_BYTES:

@@ -41,7 +41,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .config import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
+from .config import (
+    REPORT_BUCKET_ENV,
+    REPORT_KMS_KEY_ID_ENV,
+    REPORT_PREFIX_ENV,
+    read_regular_file,
+)
 from .errors import ConfigError, StorageError
 from .events import Invocation
 
@@ -335,18 +340,10 @@ def read_latest(target: S3Target, client: Any, limit: int) -> tuple[bytes, str] 
 
 
 def read_file(path: str, limit: int) -> tuple[bytes, str]:
-    """A regular file's bytes (``limit`` and one more at most) and its name; `StorageError`
-    when it cannot be read. It is opened without blocking and checked before it is read, so a
-    FIFO (whose open and read wait for a writer, forever) or a device is refused at once."""
+    """A regular file's bytes (``limit`` and one more at most, `config.read_regular_file`) and
+    its name; `StorageError` when it cannot be read."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise StorageError(f"{path}: cannot read: not a regular file")
-            with open(fd, "rb", closefd=False) as file:
-                return file.read(limit + 1), path
-        finally:
-            os.close(fd)
+        return read_regular_file(path, limit), path
     except OSError as exc:
         raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 

@@ -204,17 +204,24 @@ def test_a_bad_url_names_its_origin_and_hides_credentials(tmp_path, monkeypatch)
     )
 
 
+def _fifo(folder):
+    path = folder / "sites.fifo"
+    os.mkfifo(path)
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (lambda d: d / "missing.conf", r"^config file not found: '.*missing\.conf'$"),
         (lambda d: d, r"^config file '.*': not a regular file$"),
+        (_fifo, r"^config file '.*': not a regular file$"),  # refused at once, never waited on
         (lambda d: _write(d, b"[default]\nretries = 3\n\x00\x01\x02"), r": binary, not an INI"),
         (lambda d: _write(d, b"[default]\nurl = caf\xe9\n"), r": not UTF-8 text \(byte 19\)$"),
         (lambda d: _write(d, b"retries = 3\n"), r": File contains no section headers"),
         (lambda d: _write(d, b"#" * (1 << 20) + b"\n"), r": larger than 1,048,576 bytes$"),
     ],
-    ids=["missing", "directory", "binary", "not-utf8", "not-ini", "huge"],
+    ids=["missing", "directory", "fifo", "binary", "not-utf8", "not-ini", "huge"],
 )
 @pytest.mark.parametrize("named_by", ["argument", "BENCH_CONFIG"])
 def test_a_named_config_file_that_cannot_be_used_is_a_configuration_error(
