@@ -24,8 +24,8 @@ locals {
 
   environment = merge(
     var.environment_variables,
-    # The source description: sites.conf's names, as the function's environment spells them.
-    { for name, value in var.api_shape : "BENCH_${upper(name)}" => value },
+    # Settings by sites.conf's names, as the function's environment spells them (settings.tf).
+    { for name, value in var.settings : "BENCH_${upper(name)}" => value },
     {
       BENCH_CONCURRENCY = tostring(var.fetch_concurrency)
       BENCH_TIMEOUT     = tostring(var.fetch_timeout)
@@ -97,6 +97,11 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.lambda]
 
   lifecycle {
+    precondition {
+      condition     = length(setintersection(keys(var.environment_variables), [for name in keys(var.settings) : "BENCH_${upper(name)}"])) == 0
+      error_message = "environment_variables and settings set the same setting: give it in settings only."
+    }
+
     precondition {
       condition     = var.auth_kms_key_arn == null || var.auth_parameter_arn != null
       error_message = "auth_kms_key_arn is set without auth_parameter_arn: the key only serves to decrypt that parameter."

@@ -164,68 +164,6 @@ variable "auth_kms_key_arn" {
   }
 }
 
-variable "fetch_concurrency" {
-  description = "BENCH_CONCURRENCY: pages fetched at once. 16: a 1M-transaction ledger of 100 per page at 100 ms a page is ~63 s of waiting."
-  type        = number
-  default     = 16
-
-  validation {
-    condition     = var.fetch_concurrency >= 1 && var.fetch_concurrency <= 64 && floor(var.fetch_concurrency) == var.fetch_concurrency
-    error_message = "fetch_concurrency must be a whole number between 1 and 64."
-  }
-}
-
-variable "fetch_timeout" {
-  description = "BENCH_TIMEOUT: seconds allowed for one page request."
-  type        = number
-  default     = 10
-
-  validation {
-    condition     = var.fetch_timeout >= 0.1 && var.fetch_timeout <= 600
-    error_message = "fetch_timeout must be between 0.1 and 600 seconds."
-  }
-}
-
-variable "fetch_retries" {
-  description = "BENCH_RETRIES: retries of a failed page request."
-  type        = number
-  default     = 4
-
-  validation {
-    condition     = var.fetch_retries >= 0 && var.fetch_retries <= 20 && floor(var.fetch_retries) == var.fetch_retries
-    error_message = "fetch_retries must be a whole number between 0 and 20."
-  }
-}
-
-variable "api_shape" {
-  description = "How the ledger API pages and where its values are (docs/sources.md): source settings by name, values as in sites.conf, e.g. { paging = \"offset\", records_path = \"data.items\" }. Each becomes BENCH_<NAME>; the function checks them at start. Names left out keep the Bench shape's defaults."
-  type        = map(string)
-  default     = {}
-
-  validation {
-    condition     = alltrue([for name in keys(var.api_shape) : contains(["paging", "page_end", "limit", "next_path", "cursor_param", "records_path", "total_path", "page_path", "date_field", "amount_field", "category_field", "counterparty_field", "date_form", "time_zone", "amount_form"], name)])
-    error_message = "api_shape keys must be source settings: paging, page_end, limit, next_path, cursor_param, records_path, total_path, page_path, date_field, amount_field, category_field, counterparty_field, date_form, time_zone, amount_form."
-  }
-}
-
-variable "environment_variables" {
-  description = "Further environment variables for the function (e.g. BENCH_DEADLINE). They may not override the ones set from other variables."
-  type        = map(string)
-  default     = {}
-
-  validation {
-    condition = length(setintersection(keys(var.environment_variables), [
-      "BENCH_API_URL", "REPORT_BUCKET", "REPORT_PREFIX", "REPORT_KMS_KEY_ID", "BENCH_CONCURRENCY", "BENCH_TIMEOUT",
-      "BENCH_RETRIES", "BENCH_AUTH_PARAMETER", "BENCH_AUTH_HEADER", "BENCH_ASSERT_BALANCE",
-      "BENCH_PAGING", "BENCH_PAGE_END", "BENCH_LIMIT", "BENCH_NEXT_PATH", "BENCH_CURSOR_PARAM",
-      "BENCH_RECORDS_PATH", "BENCH_TOTAL_PATH", "BENCH_PAGE_PATH", "BENCH_DATE_FIELD", "BENCH_AMOUNT_FIELD",
-      "BENCH_CATEGORY_FIELD", "BENCH_COUNTERPARTY_FIELD", "BENCH_DATE_FORM", "BENCH_TIME_ZONE",
-      "BENCH_AMOUNT_FORM",
-    ])) == 0
-    error_message = "environment_variables may not set BENCH_API_URL, REPORT_BUCKET, REPORT_PREFIX, REPORT_KMS_KEY_ID, BENCH_CONCURRENCY, BENCH_TIMEOUT, BENCH_RETRIES, BENCH_AUTH_PARAMETER, BENCH_AUTH_HEADER, BENCH_ASSERT_BALANCE or a source setting (BENCH_PAGING, BENCH_RECORDS_PATH, ...); use their own variables (api_shape for the source settings)."
-  }
-}
-
 variable "assert_balances" {
   description = "Known closing balances checked on every run, { \"YYYY-MM-DD\" = \"amount\" } (BENCH_ASSERT_BALANCE). A mismatch is reported, logged at ERROR and raises the assertion-failures alarm; the run still writes its report and succeeds."
   type        = map(string)

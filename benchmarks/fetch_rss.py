@@ -22,7 +22,7 @@ sys.path.insert(0, ROOT)
 
 CLIENT = """
 import sys, time
-from benchtest.config import Settings
+from benchtest.settings import Settings
 from benchtest.paging import fetch_pages
 from benchtest.stats import RunStats
 settings = Settings(url=sys.argv[1], concurrency=int(sys.argv[2]), deadline=120.0)

@@ -5,9 +5,7 @@ result = benchtest.run(benchtest.load_settings(overrides={"url": "sample"}))
 print(benchtest.render(result.report, "table"))
 """
 
-__version__ = "1.0.0"
-
-from .config import Settings, load_settings
+from ._version import __version__
 from .errors import (
     BenchtestError,
     ConfigError,
@@ -21,6 +19,7 @@ from .errors import (
 from .model import Report
 from .pipeline import RunResult, run
 from .renderers import FORMATS, render
+from .settings import Settings, load_settings
 from .stats import RunStats
 
 __all__ = [

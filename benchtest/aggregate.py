@@ -25,8 +25,9 @@ from .model import (
     CategoryTotal,
     DailyBalance,
     DuplicateGroup,
-    ListedTransaction,
+    Money,
     Report,
+    Transaction,
 )
 from .money import EXACT
 from .transactions import Page, Record
@@ -139,7 +140,7 @@ class Aggregator:
             transaction_count=self._count,
             first_date=days[0].date if days else None,
             last_date=days[-1].date if days else None,
-            total_balance=days[-1].balance if days else ZERO,
+            total_balance=days[-1].balance if days else Money(ZERO),
             gap_days_filled=fill_gaps,
             duplicates_excluded=exclude_duplicates,
             daily_balances=tuple(days),
@@ -147,30 +148,31 @@ class Aggregator:
             transactions_listed=listed,
             duplicates=tuple(sorted(duplicates, key=lambda d: (d.date, d.category, d.company))),
             duplicate_count=sum(d.count - 1 for d in duplicates),
-            duplicate_total=duplicate_total,
+            duplicate_total=Money(duplicate_total),
         )
 
-    def _listing(self, leave_out: set[tuple[int, int]]) -> Iterator[tuple[str, ListedTransaction]]:
+    def _listing(self, leave_out: set[tuple[int, int]]) -> Iterator[tuple[str, Transaction]]:
         """(category, transaction) for every record in ledger order, but those left out."""
         for number, index, record in self._pages.records():
             if (number, index) not in leave_out:
                 yield record.category, _listed(number, index, record)
 
 
-def _listed(number: int, index: int, record: Record) -> ListedTransaction:
-    return ListedTransaction(
-        number,
-        index,
-        record.date,
-        Decimal(record.amount),
-        record.company,
-        clean_vendor(record.company),
+def _listed(number: int, index: int, record: Record) -> Transaction:
+    return Transaction(
+        page=number,
+        index=index,
+        date=record.date,
+        amount=Money(record.amount),
+        company=record.company,
+        vendor=clean_vendor(record.company),
     )
 
 
 def _duplicate(record: Record, amount: Decimal, count: int) -> DuplicateGroup:
+    company = record.company
     return DuplicateGroup(
-        record.date, record.category, amount, record.company, clean_vendor(record.company), count
+        record.date, record.category, Money(amount), company, clean_vendor(company), count
     )
 
 
@@ -187,16 +189,16 @@ def _daily(sums: dict[date, Decimal], counts: Counter[date], fill_gaps: bool) ->
     for day in dates:
         change = sums.get(day, ZERO)
         balance += change
-        days.append(DailyBalance(day, change, balance, counts[day]))
+        days.append(DailyBalance(day, Money(change), Money(balance), counts[day]))
     return days
 
 
 def _categories(
     sums: dict[str, Decimal],
     counts: Counter[str],
-    listing: Iterable[tuple[str, ListedTransaction]] | None,
+    listing: Iterable[tuple[str, Transaction]] | None,
 ) -> tuple[CategoryTotal, ...]:
-    members: dict[str, list[ListedTransaction]] = {name: [] for name in sums}
+    members: dict[str, list[Transaction]] = {name: [] for name in sums}
     for name, transaction in listing or ():
         members[name].append(transaction)
     return tuple(
@@ -206,7 +208,7 @@ def _categories(
                     name or UNCATEGORIZED,
                     name,
                     counts[name],
-                    total,
+                    Money(total),
                     None
                     if listing is None
                     else tuple(sorted(members[name], key=lambda t: (t.date, t.page, t.index))),

@@ -18,16 +18,16 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .config import CONFIG_ENV, SETTINGS, BalanceAssertions, Setting, load_settings, show
+from ._version import __version__
 from .errors import BenchtestError, ConfigError
+from .files import check_target, read_file, write_files
 from .model import UNAVAILABLE, BalanceCheck, Report
 from .money import for_people
 from .observability import quiet_urllib3
-from .pipeline import run
-from .reconcile import MAX_PREVIOUS_BYTES, changes_since
-from .renderers import FORMATS, render
-from .storage import check_target, read_file, write_files
+from .pipeline import deliver, run
+from .reconcile import MAX_PREVIOUS_BYTES
+from .renderers import FORMATS
+from .settings import CONFIG_ENV, DECLARED, GROUPS, Declared, load_settings, show
 from .text import for_terminal
 
 log = logging.getLogger("benchtest")
@@ -55,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         help="write the report to FILE instead of stdout, atomically, in the format its "
         "extension names (.txt table, .json, .csv, .html); repeat for several formats of one run",
     )
-    for setting in SETTINGS:
-        _add_flag(p, setting)
+    groups = {name: p.add_argument_group(f"{name} settings") for name in GROUPS}
+    for setting in DECLARED:
+        _add_flag(groups[setting.group], setting)
     p.add_argument(
         "--config",
         metavar="FILE",
@@ -83,14 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_flag(p: argparse.ArgumentParser, setting: Setting) -> None:
+def _add_flag(p: argparse._ArgumentGroup, setting: Declared) -> None:
     """A flag for ``setting``; ``None`` when not given, so the environment and file still count."""
     limits = "" if setting.bounds is None else "; " + "-".join(map(show, setting.bounds))
     choices = "" if setting.choices is None else f": {', '.join(setting.choices)}"
     text = f"{setting.help}{choices} (default {show(setting.default)}{limits}) [{setting.env}]"
-    if setting.type is bool:
+    if setting.kind is bool:
         p.add_argument(setting.flag, action="store_true", default=None, help=text)
-    elif setting.type is BalanceAssertions:  # repeatable; parsed with the other sources' values
+    elif setting.kind is tuple:  # repeatable; parsed with the other sources' values
         p.add_argument(setting.flag, action="append", metavar=setting.metavar, help=text)
     else:
         # Parsed as text by `load_settings`, like the environment: argparse's int() and float()
@@ -129,25 +130,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_urllib3(debug=args.debug)
     if sys.stdout is None and not args.output:  # stdout closed (``>&-``): no fetch for nothing
         return _cannot_write(os.strerror(errno.EBADF))
-    flags = {setting.name: getattr(args, setting.name) for setting in SETTINGS}
+    flags = {setting.name: getattr(args, setting.name) for setting in DECLARED}
     progress = _ProgressLine() if not args.quiet and sys.stderr.isatty() else None
     try:
-        outputs = _outputs(args)
+        sink = _sink(args)
         settings = load_settings(overrides=flags, config_file=args.config, site=args.site)
-        result = run(settings, progress=progress)
-        report = result.report
-        if args.compare is not None:
-            path = args.compare
-            report = changes_since(
-                report,
-                lambda: read_file(path, MAX_PREVIOUS_BYTES),
-                "--compare",
-                settings.detail_limit,
-            )
-        if outputs:
-            write_files([(path, render(report, fmt).encode()) for path, fmt in outputs])
-        else:
-            text = render(report, args.format or "table")
+        report = run(settings, progress=progress).report
+        path = args.compare
+        previous = None if path is None else lambda: read_file(path, MAX_PREVIOUS_BYTES)
+        report = deliver(report, sink, settings, previous, "--compare")
     except BenchtestError as exc:
         log.debug("the error, with its causes:", exc_info=exc)
         if progress is not None:
@@ -160,8 +151,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress is not None:
             progress.end()
-    code = 0 if outputs else _write(text)
-    return code or _verdict(report, fail_on_changes=args.fail_on_changes)
+    return sink.code or _verdict(report, fail_on_changes=args.fail_on_changes)
+
+
+class _Files:
+    """``-o`` files: each the format its extension names, written atomically together."""
+
+    code = 0
+
+    def __init__(self, outputs: list[tuple[str, str]]) -> None:
+        self.outputs = outputs
+        self.formats: tuple[str, ...] = tuple(dict.fromkeys(fmt for _, fmt in outputs))
+
+    def write(self, bodies: dict[str, bytes]) -> None:
+        write_files([(path, bodies[fmt]) for path, fmt in self.outputs])
+
+
+class _Stdout:
+    """stdout in one format, written as POSIX tools do: quiet when the reader has gone (exit
+    141), one line and exit 1 when the write fails (a full disk, a closed descriptor)."""
+
+    code = 0
+
+    def __init__(self, fmt: str) -> None:
+        self.formats: tuple[str, ...] = (fmt,)
+
+    def write(self, bodies: dict[str, bytes]) -> None:
+        try:
+            sys.stdout.write(bodies[self.formats[0]].decode())
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _discard_stdout()
+            self.code = EXIT_PIPE_CLOSED
+        except OSError as exc:
+            _discard_stdout()
+            self.code = _cannot_write(exc.strerror or str(exc))
+
+
+def _sink(args: argparse.Namespace) -> _Files | _Stdout:
+    """Where the report goes, checked before any fetch; usage errors say why."""
+    outputs = _outputs(args)
+    return _Files(outputs) if outputs else _Stdout(args.format or "table")
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -205,21 +235,6 @@ def _verdict(report: Report, *, fail_on_changes: bool) -> int:
     if changed:
         return CHANGES_FOUND
     return NOT_COMPARED if changes is not None and changes.status == UNAVAILABLE else 0
-
-
-def _write(text: str) -> int:
-    """Write the report to stdout as POSIX tools do: quiet when the reader has gone, one line
-    and exit 1 when the write fails (a full disk, a closed descriptor)."""
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _discard_stdout()
-        return EXIT_PIPE_CLOSED
-    except OSError as exc:
-        _discard_stdout()
-        return _cannot_write(exc.strerror or str(exc))
-    return 0
 
 
 def _discard_stdout() -> None:

@@ -19,15 +19,7 @@ stays chained (``raise … from``) for ``--debug`` and logs.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
-
-def without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed, so it can be shown and logged."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+from .urls import without_credentials
 
 
 class BenchtestError(Exception):

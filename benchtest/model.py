@@ -1,128 +1,131 @@
-"""The report: typed, with exact `Decimal` money inside, and its JSON form derived in one place.
-
-Every renderer (table, JSON, CSV, HTML) reads the same `Report`, so the numbers a person reads
-and the numbers a machine reads cannot disagree, and none of them parses money back from text.
-`to_json` is the one translation to JSON: field order is key order, `Decimal` becomes the plain
-string of `money.plain`, `date` its ISO form, tuples lists; a field may carry another JSON name
-in its metadata (the API's word ``ledger`` for what the code calls a category).
-`docs/CONTRACT.md` is tested against a real report.
+"""The report: one schema of msgspec structs, written as JSON and read back through the same
+types (`encode`, `decode`); exact `Money` inside. Every renderer reads the same `Report`, so the
+numbers people read and machines read cannot disagree. docs/CONTRACT.md is its contract.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from . import __version__
+import msgspec
+
+from ._version import __version__
 from .money import plain
 
 UNCATEGORIZED = "Uncategorized"  # the name shown for an empty category
 GENERATED_BY = f"benchtest {__version__}"
+# Text from the API, as long as the decoder lets it be (transactions.MAX_TEXT_CHARS).
+Category = Annotated[str, msgspec.Meta(max_length=200)]
+Company = Annotated[str, msgspec.Meta(max_length=1_000)]
+Count = Annotated[int, msgspec.Meta(ge=0)]
 
-# A field's JSON key when it is not the field's name: the API's word for a category.
-_LEDGER = {"json": "ledger"}
+
+class Money(Decimal):
+    """An exact amount in a report: written in its plain form (`money.plain`: ``-1874.75``,
+    never an exponent or ``-0``), and read back only from that form."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DailyBalance:
+_PLAIN = re.compile(r"-?[0-9]{1,130}\.[0-9]{2,130}")  # as `money.plain` writes it
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Money):
+        return plain(value)
+    raise NotImplementedError(type(value))
+
+
+_JSON = {bool: "bool", int: "int", float: "float", list: "array", dict: "object"}
+
+
+def read_money(kind: type, value: Any) -> Any:
+    """msgspec's dec_hook for `Money`: only the plain form, never NaN or an exponent."""
+    if kind is not Money:
+        raise NotImplementedError(kind)
+    if not isinstance(value, str):  # msgspec adds where: " - at `$.total_balance`"
+        raise ValueError(f"Expected `str`, got `{_JSON.get(type(value), 'null')}`")
+    if len(value) > 130 or not _PLAIN.fullmatch(value):
+        raise ValueError("expected a decimal string such as '-12.30'")
+    return Money(value)
+
+
+class DailyBalance(msgspec.Struct, frozen=True, gc=False):
     """One calendar day: the day's net change, the closing balance, transactions that day."""
 
     date: date
-    change: Decimal
-    balance: Decimal
-    count: int
+    change: Money
+    balance: Money
+    count: Count
 
 
-@dataclass(frozen=True, slots=True)
-class ListedTransaction:
-    """One transaction as served (``page``, ``index`` locate it), with its cleaned vendor."""
+class Transaction(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """A transaction as served (``page``, ``index`` locate it). Listed under its category it has
+    its cleaned ``vendor`` and no ``category``; in a comparison, its category and no vendor."""
 
-    page: int
-    index: int
+    page: Count
+    index: Count
     date: date
-    amount: Decimal
-    company: str
-    vendor: str
+    category: Category | None = msgspec.field(default=None, name="ledger")
+    amount: Money
+    company: Company
+    vendor: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CategoryTotal:
+class CategoryTotal(msgspec.Struct, frozen=True, gc=False):
     """One category; ``transactions`` is None when the report does not list them."""
 
     name: str  # for people: "Uncategorized" for an empty category
-    category: str = dataclasses.field(
-        metadata=_LEDGER
-    )  # as served; the JSON keeps the API's word for it
-    count: int
-    total: Decimal
-    transactions: tuple[ListedTransaction, ...] | None
+    category: Category = msgspec.field(name="ledger")  # as served: the API's word for it
+    count: Count
+    total: Money
+    transactions: tuple[Transaction, ...] | None
 
 
-@dataclass(frozen=True, slots=True)
-class DuplicateGroup:
+class DuplicateGroup(msgspec.Struct, frozen=True, gc=False):
     """Records identical as served; ``count`` occurrences (>= 2)."""
 
     date: date
-    category: str = dataclasses.field(metadata=_LEDGER)
-    amount: Decimal
-    company: str
+    category: Category = msgspec.field(name="ledger")
+    amount: Money
+    company: Company
     vendor: str
-    count: int
+    count: Count
 
 
-@dataclass(frozen=True, slots=True)
-class BalanceCheck:
-    """A balance assertion: the running balance at the end of ``date`` should be ``expected``.
-
-    ``actual`` is that balance in this report (0 before the first day, the total after the
-    last); ``difference`` is ``actual - expected``, so a fix is "the statement is off by this".
-    """
+class BalanceCheck(msgspec.Struct, frozen=True, gc=False):
+    """A balance assertion: the running balance at the end of ``date`` should be ``expected``;
+    ``actual`` is that balance (0 before the first day, the total after the last) and
+    ``difference`` is ``actual - expected``."""
 
     date: date
-    expected: Decimal
-    actual: Decimal
-    difference: Decimal
+    expected: Money
+    actual: Money
+    difference: Money
     ok: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RestatedDay:
-    """A day the previous report also covered whose own activity changed: its change differs.
-
-    Differences are ``current - previous``; ``balance_difference`` is what every balance from
-    this day on is shifted by, up to the next restated day.
-    """
+class RestatedDay(msgspec.Struct, frozen=True, gc=False):
+    """A day the previous report also covered whose own change differs; differences are
+    ``current - previous``, and ``balance_difference`` holds up to the next restated day."""
 
     date: date
-    previous_change: Decimal
-    change: Decimal
-    change_difference: Decimal
-    previous_balance: Decimal
-    balance: Decimal
-    balance_difference: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Transaction:
-    """A transaction as a comparison names it: where it was served, and its four fields."""
-
-    page: int
-    index: int
-    date: date
-    category: str = dataclasses.field(metadata=_LEDGER)
-    amount: Decimal
-    company: str
+    previous_change: Money
+    change: Money
+    change_difference: Money
+    previous_balance: Money
+    balance: Money
+    balance_difference: Money
 
 
 # What happened to a transaction between two reports.
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
 
-@dataclass(frozen=True, slots=True)
-class TransactionChange:
+class TransactionChange(msgspec.Struct, frozen=True, gc=False):
     """A transaction added, removed, or changed in one of its four fields; ``previous`` as the
     previous report listed it (None when added), ``current`` as now (None when removed)."""
 
@@ -136,8 +139,7 @@ class TransactionChange:
 COMPARED, FIRST_RUN, UNAVAILABLE = "compared", "first_run", "unavailable"
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
+class Changes(msgspec.Struct, frozen=True):
     """What changed since the previous report; the numbers are None unless ``compared``."""
 
     status: str  # COMPARED, FIRST_RUN or UNAVAILABLE
@@ -145,8 +147,8 @@ class Changes:
     previous: str | None = None  # where the previous report came from (a path or an S3 URI)
     previous_transaction_count: int | None = None
     transaction_count_difference: int | None = None
-    previous_total_balance: Decimal | None = None
-    total_balance_difference: Decimal | None = None
+    previous_total_balance: Money | None = None
+    total_balance_difference: Money | None = None
     transactions_compared: bool = False  # both reports list their transactions
     transaction_changes: tuple[TransactionChange, ...] = ()
     restated_days: tuple[RestatedDay, ...] = ()
@@ -174,24 +176,23 @@ class Changes:
         ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Report:
+class Report(msgspec.Struct, frozen=True, kw_only=True):
     generated_at: datetime  # UTC, to the second
     generated_by: str = GENERATED_BY  # the tool and its version
     source: str
-    page_count: int
-    transaction_count: int
+    page_count: Count
+    transaction_count: Count
     first_date: date | None  # None for an empty ledger
     last_date: date | None
-    total_balance: Decimal
+    total_balance: Money
     gap_days_filled: bool
     duplicates_excluded: bool
     daily_balances: tuple[DailyBalance, ...]
     categories: tuple[CategoryTotal, ...]
     transactions_listed: bool  # False above the detail limit: no category lists its transactions
     duplicates: tuple[DuplicateGroup, ...]
-    duplicate_count: int  # extra occurrences beyond the first
-    duplicate_total: Decimal  # the sum of those extra occurrences
+    duplicate_count: Count  # extra occurrences beyond the first
+    duplicate_total: Money  # the sum of those extra occurrences
     assertions: tuple[BalanceCheck, ...] = ()  # in the order given
     changes: Changes | None = None  # None when no comparison was asked for
 
@@ -200,28 +201,29 @@ class Report:
         return tuple(a for a in self.assertions if not a.ok)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json``, the Lambda's return value)."""
-        result: dict[str, Any] = to_json(self)
+        """The JSON form as Python objects (the Lambda's return value)."""
+        result: dict[str, Any] = to_builtins(self)
         return result
 
 
-def to_json(value: Any) -> Any:
-    """``value`` as JSON-ready data: dataclasses as objects in field order, money as plain
-    strings, dates in ISO form (times as `utc`), tuples as lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.metadata.get("json", field.name): to_json(getattr(value, field.name))
-            for field in dataclasses.fields(value)
-        }
-    if isinstance(value, Decimal):
-        return plain(value)
-    if isinstance(value, datetime):
-        return utc(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [to_json(item) for item in value]
-    return value
+_encoder = msgspec.json.Encoder(enc_hook=_encode)
+_decoder = msgspec.json.Decoder(Report, dec_hook=read_money)
+
+
+def to_builtins(value: Any) -> Any:
+    """Any part of a report as the Python objects its JSON reads as: money as plain strings."""
+    return msgspec.json.decode(_encoder.encode(value))
+
+
+def encode(report: Report) -> bytes:
+    """The report as compact JSON."""
+    return _encoder.encode(report)
+
+
+def decode(data: bytes) -> Report:
+    """A report from its JSON; `msgspec.ValidationError` or `msgspec.DecodeError` when it is
+    not one."""
+    return _decoder.decode(data)
 
 
 def utc(moment: datetime) -> str:

@@ -1,12 +1,6 @@
-"""The Lambda's logs and metrics: one JSON summary line and one EMF record per run.
-
-Stdlib only (no Powertools): the function logs one line and one metric record per run, which
-does not justify ~1 MB in the zip and ~40 ms of cold start. The summary goes through
-`logging`: with Lambda's JSON log format its fields become top-level keys of the runtime's
-record (next to ``requestId``); with the text format, or outside Lambda, the message itself
-is the JSON object. The metrics are a CloudWatch Embedded Metric Format record, written as a
-raw line to stderr (Lambda sends stdout and stderr lines to the log stream unchanged, and stdout
-stays free for a local run's report); CloudWatch turns it into metrics without any API call.
+"""The Lambda's logs and metrics: one JSON summary line and one EMF record per run, owned by
+one context (`RunLog`), written however the run ends. Stdlib only: Powertools would cost ~1 MB
+and ~40 ms of cold start for one line and one record (docs/lambda.md).
 """
 
 from __future__ import annotations
@@ -17,7 +11,14 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
+
+from .model import UNAVAILABLE, Report, TransactionChange
+from .money import plain
+from .renderers import change_fields
+from .stats import RunStats
+from .text import quoted
 
 log = logging.getLogger("benchtest.run")
 NAMESPACE = "benchtest"
@@ -97,3 +98,89 @@ def emit_metrics(
     record = emf_record(metrics, function, properties=properties)
     sys.stderr.write(json.dumps(record, separators=(",", ":")) + "\n")
     sys.stderr.flush()
+
+
+# Restated days and transaction changes named in the summary line; the report has them all.
+SUMMARY_ITEMS = 5
+
+
+class RunLog:
+    """One run's summary line and metric record: filled in as the run goes (`stats`,
+    `started`, `reported`), logged when the ``with`` block ends, with the error if it raised."""
+
+    def __init__(self, request_id: str) -> None:
+        self.clock = time.monotonic()
+        self.stats = RunStats()  # filled in as the run goes: a failed run reports it too
+        self.summary: dict[str, Any] = {"request_id": request_id, "success": False}
+        self.counts = {"AssertionFailures": 0, "RestatedDays": 0, "ComparisonFailures": 0}
+        self.scheduled = False  # started by EventBridge Scheduler (it sent its execution id)
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def reported(self, report: Report) -> None:
+        """The report's figures, compared, for the summary and the metrics (before it is
+        written: a failed write still logs them)."""
+        failed, changes = report.failed_assertions, report.changes
+        restated = 0 if changes is None else len(changes.restated_days)
+        self.counts.update(
+            AssertionFailures=len(failed),
+            RestatedDays=restated,
+            ComparisonFailures=int(changes is not None and changes.status == UNAVAILABLE),
+        )
+        self.summary.update(source=report.source, total_balance=plain(report.total_balance))
+        if report.assertions:
+            self.summary["assertion_failures"] = len(failed)
+        if failed:
+            self.summary["failed_assertion_dates"] = [check.date.isoformat() for check in failed]
+        if changes is not None:
+            self.summary.update(changes=changes.status, restated_days=restated)
+            if changes.restated_days:
+                first = changes.restated_days[:SUMMARY_ITEMS]
+                self.summary["restated_dates"] = [d.date.isoformat() for d in first]
+            if changes.transactions_compared:
+                self.summary["transaction_change_counts"] = changes.counts()
+                self.summary["transaction_changes"] = [
+                    _change_line(c) for c in changes.transaction_changes[:SUMMARY_ITEMS]
+                ]
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if error is not None:
+            self.summary["error"] = f"{type(error).__name__}: {error}"
+            self.summary["error_type"] = type(error).__name__
+        stats, success = self.stats, int(self.summary["success"])
+        seconds = round(time.monotonic() - self.clock, 3)
+        self.summary.update(
+            pages=stats.pages,
+            transactions=stats.transactions,
+            requests=stats.requests,
+            retries=stats.retries,
+            seconds=seconds,
+        )
+        log_summary(self.summary)
+        metrics = {
+            "Pages": stats.pages,
+            "Transactions": stats.transactions,
+            "Retries": stats.retries,
+            "Success": success,
+            "Seconds": seconds,
+            **self.counts,
+            # Only scheduled runs count for the no-success alarm: a test run cannot clear it.
+            **({"ScheduledSuccess": success} if self.scheduled else {}),
+        }
+        kind_of = self.summary.get("error_type")
+        emit_metrics(metrics, properties=None if kind_of is None else {"ErrorType": kind_of})
+
+
+def _change_line(change: TransactionChange) -> str:
+    """``changed 2013-12-18 'Office Expense' 'COSTCO …' -642.79 -> -742.79``: the text quoted
+    (short, escaped), a changed field as ``previous -> current``."""
+    day, category, company, amount = (
+        f"{was} -> {now}" if was else now for was, now in change_fields(change, plain)
+    )
+    return f"{change.change} {day} {quoted(category)} {quoted(company)} {amount}"

@@ -1,28 +1,11 @@
-"""Every page of a ledger, in the API's paging style; the pages checked against each other.
+"""Every page of a ledger: a paginator per paging style over one fetcher, the pages checked.
 
-Paging decides which URL to ask for next and whether the pages add up; the transport does the
-asking (`Transport.get`: a URL's body, or None for a 404, and its Link header). The styles
-(docs/sources.md) differ only in how the next page's URL is found and how a ledger ends:
-
-- `PageNumbers` (``{page}`` in the URL) and `Offsets` (``{offset}``): a page's URL follows from
-  its number, so once page 1 gives the total and the page size (never assumed), pages 2..N and
-  the page after the last, which must be the end (a 404, or an empty page), go out through a
-  window of 2 x concurrency requests in flight, and are handed on as they arrive: memory holds a
-  few pages however long the ledger is. Without a total they are fetched in order to the end.
-- `Cursor`, `NextUrl` and `LinkHeader`: each page names the next (a cursor or a URL in the body,
-  or the ``Link`` header), so pages are fetched in order until one names none. A next page on
-  another origin, or one already fetched (a loop), fails the run.
-
-Any gap, a page that repeats another, a total that changes or does not add up, fails the run
-naming the page.
-
-Limits (docs/limits.md lists them):
-
-- ``MAX_PAGE_BYTES``: one page's body.
-- ``MAX_BYTES_IN_FLIGHT``: bodies held at once. At most 2 x concurrency pages are in flight
-  (fetching, or fetched and waiting for the consumer), so each page may hold at most
-  ``MAX_BYTES_IN_FLIGHT / (2 x concurrency)`` bytes (and never more than ``MAX_PAGE_BYTES``).
-- ``MAX_URL_CHARS``: a next page's URL, as a page names it.
+A `Paginator` is a small state object that knows its style (docs/sources.md): page 1's URL,
+the URL after a page (or none), and whether an answer is the end of the ledger. `Fetcher` owns
+the threads, the window of requests in flight and the deadline. `fetch_pages` walks the ledger:
+numbered styles fetch pages 2..N concurrently once page 1 gives a total; otherwise pages follow
+one another. Any gap, a page that repeats another, a total that changes or does not add up,
+fails the run naming the page. Limits: docs/limits.md.
 """
 
 from __future__ import annotations
@@ -30,18 +13,19 @@ from __future__ import annotations
 import logging
 import math
 import queue
-import re
 import threading
 import time
 from collections.abc import Iterator
+from typing import ClassVar, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from .config import Settings
 from .errors import DataError, FetchError
+from .settings import Settings, SourceSettings, check_paths
 from .stats import RunStats
 from .text import quoted
 from .transactions import Decoder, Page, decode_page
-from .transport import Transport, origin
+from .transport import Transport, next_link
+from .urls import origin, template_fields, without_credentials
 
 log = logging.getLogger(__name__)
 
@@ -49,73 +33,115 @@ MAX_PAGE_BYTES = 16 * 1024 * 1024  # a page of 1,000 transactions is ~100 KB
 MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 MAX_URL_CHARS = 4096  # far above any real cursor; servers refuse longer request lines
 
-Body = bytes | None  # a page's body, or None for a 404
-Step = tuple[str, str]  # the next page's URL, and what named it (for messages)
-# A link of a Link header and its parameters (RFC 8288), and a link's relation types.
-_LINK = re.compile(r"<([^>]*)>([^<]*)")
-_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
-
 
 def page_cap(concurrency: int) -> int:
-    """The most bytes one page may have at this concurrency."""
+    """The most bytes one page may have at this concurrency: at most 2 x concurrency pages are
+    in flight (asked for, or answered and waiting), within ``MAX_BYTES_IN_FLIGHT``."""
     return min(MAX_PAGE_BYTES, MAX_BYTES_IN_FLIGHT // (2 * concurrency))
 
 
-class Style:
-    """How a ledger's pages are found. ``end``: what follows the last page: a "404", an "empty"
-    page, or "none" (the last page names no next one)."""
+PAGINATORS: dict[str, type[Paginator]] = {}  # by `SourceSettings.paging`, as they register
 
-    numbered = False  # a page's URL follows from its number: pages can be asked for at once
-    end = "none"
 
-    def __init__(self, template: str) -> None:
+class Answer(NamedTuple):
+    """A page's answer: its number, the URL asked, the body (None for a 404), the Link header."""
+
+    number: int
+    url: str
+    body: bytes | None
+    link: str | None
+
+
+# --------------------------------------------------------------------------- paginators
+
+
+class Paginator:
+    """A paging style: page 1's URL, the URL after a page, and how its ledger ends."""
+
+    placeholders: ClassVar[tuple[str, ...]] = ()  # the URL template's fields
+    reads: ClassVar[tuple[str, ...]] = ()  # the path settings of what it reads from a page
+    numbered: ClassVar[bool] = False  # page N's URL follows from N: pages can be asked at once
+    ending = "a page naming no next"  # how the ledger ends, for messages
+
+    def __init_subclass__(cls, paging: str = "", **kw: object) -> None:
+        """Register the style under its ``paging`` setting's name."""
+        super().__init_subclass__(**kw)
+        if paging:
+            PAGINATORS[paging] = cls
+
+    def __init__(self, template: str, source: SourceSettings) -> None:
         self.template = template
 
     def url(self, number: int, offset: int) -> str:
-        """Page ``number``'s URL, ``offset`` records into the ledger (page 1's, for the others)."""
+        """Page ``number``'s URL, ``offset`` records into the ledger (numbered styles)."""
         return self.template
 
-    def after(self, page: Page, url: str, link: str | None) -> Step | None:
-        """The page after ``page`` (served at ``url``, with Link header ``link``), if any."""
+    def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
+        """The URL after ``page`` and what named it (for messages); None: it was the last."""
         return None
 
+    def ends(self, page: Page | None) -> bool:
+        """Whether an answer (``page``; None for a 404) is the end of the ledger rather than a
+        page; a 404 that is not this style's end is an error."""
+        if page is None:
+            raise FetchError(f"HTTP 404 (this API's pages end with {self.ending})")
+        return False
 
-class PageNumbers(Style):
+
+class PageNumbers(Paginator, paging="page"):
     """``{page}`` in the URL; the page after the last answers 404, or is empty (page_end)."""
 
+    placeholders: ClassVar[tuple[str, ...]] = ("page",)
+    reads: ClassVar[tuple[str, ...]] = ("page_path",)
     numbered = True
 
-    def __init__(self, template: str, end: str) -> None:
-        super().__init__(template)
-        self.end = "404" if end == "404" else "empty"
+    def __init__(self, template: str, source: SourceSettings) -> None:
+        super().__init__(template, source)
+        self.ending = "404" if source.page_end == "404" else "an empty page"
 
     def url(self, number: int, offset: int) -> str:
         return self.template.format(page=number)
 
+    def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
+        return self.url(page.number + 1, 0), "page number"
 
-class Offsets(Style):
+    def ends(self, page: Page | None) -> bool:
+        if self.ending == "404":
+            return page is None
+        return super().ends(page) or not page
+
+
+class Offsets(PageNumbers, paging="offset"):
     """``{offset}`` (and ``{limit}``) in the URL; the page after the last is empty. A short
     page is not taken for the end: an API may serve fewer than ``limit`` a page."""
 
-    numbered = True
-    end = "empty"
+    placeholders = ("offset", "limit")
+    reads = ()
 
-    def __init__(self, template: str, limit: int) -> None:
-        super().__init__(template)
-        self.limit = limit
+    def __init__(self, template: str, source: SourceSettings) -> None:
+        super().__init__(template, source)
+        self.ending = "an empty page"
+        self.limit, self.served = source.limit, 0
 
     def url(self, number: int, offset: int) -> str:
         return self.template.format(offset=offset, limit=self.limit)
 
+    def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
+        self.served += len(page)
+        return self.url(page.number + 1, self.served), "offset"
 
-class Cursor(Style):
-    """The page's cursor (at next_path), sent as query parameter ``param`` of page 1's URL."""
 
-    def __init__(self, template: str, param: str) -> None:
-        super().__init__(template)
-        self.param = param
+class Cursor(Paginator, paging="cursor"):
+    """The page's cursor (at next_path), sent as query parameter ``cursor_param`` of page 1's
+    URL."""
 
-    def after(self, page: Page, url: str, link: str | None) -> Step | None:
+    reads = ("next_path",)
+
+    def __init__(self, template: str, source: SourceSettings) -> None:
+        super().__init__(template, source)
+        self.param = source.cursor_param
+
+    def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
         if not page.next:
             return None
         parts = urlsplit(self.template)
@@ -124,110 +150,68 @@ class Cursor(Style):
         return urlunsplit(parts._replace(query=urlencode(query))), f"cursor {quoted(page.next)}"
 
 
-class NextUrl(Style):
+class NextUrl(Paginator, paging="next_url"):
     """The next page's URL (at next_path), absolute or relative to the page's."""
 
-    def after(self, page: Page, url: str, link: str | None) -> Step | None:
+    reads = ("next_path",)
+
+    def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
         if not page.next:
             return None
-        return urljoin(url, page.next), f"next URL {quoted(page.next)}"
+        return urljoin(answer.url, page.next), f"next URL {quoted(page.next)}"
 
 
-class LinkHeader(Style):
+class LinkHeader(Paginator, paging="link"):
     """The next page's URL in the ``Link`` header (``<…>; rel="next"``)."""
 
-    def after(self, page: Page, url: str, link: str | None) -> Step | None:
-        target = next_link(link or "")
-        return None if target is None else (urljoin(url, target), f"next link {quoted(target)}")
+    def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
+        target = next_link(answer.link or "")
+        if target is None:
+            return None
+        return urljoin(answer.url, target), f"next link {quoted(target)}"
 
 
-def next_link(header: str) -> str | None:
-    """The target of the first link whose relation types include ``next`` (RFC 8288), or None.
-    Hand-written: urllib3 has no Link parser (requests and httpx do; neither is a dependency)."""
-    for link in _LINK.finditer(header):
-        rel = _REL.search(link.group(2))
-        if rel is not None and "next" in (rel.group(1) or rel.group(2)).lower().split():
-            return link.group(1).strip()
-    return None
-
-
-def style(template: str, settings: Settings) -> Style:
-    """The paging style the settings name, for page URL ``template``."""
-    if settings.paging == "page":
-        return PageNumbers(template, settings.page_end)
-    if settings.paging == "offset":
-        return Offsets(template, settings.limit)
-    if settings.paging == "cursor":
-        return Cursor(template, settings.cursor_param)
-    return NextUrl(template) if settings.paging == "next_url" else LinkHeader(template)
-
-
-def fetch_pages(
-    template: str,
-    settings: Settings,
-    stats: RunStats,
-    deadline: float,
-    decode: Decoder = decode_page,
-) -> Iterator[tuple[Page, bytes]]:
-    """Yield every page of the ledger, validated, with its body, in arrival order.
-
-    ``deadline`` is a `time.monotonic()` value for the whole run. Requests run in
-    ``settings.concurrency`` threads; leaving the generator (done, error, Ctrl-C, closed)
-    abandons those in flight and joins the threads before it returns.
-    """
-    transport = Transport(
-        template,
-        deadline=deadline,
-        stats=stats,
-        concurrency=settings.concurrency,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        backoff=settings.backoff,
-        retry_after_cap=settings.retry_after_cap,
-        page_cap=page_cap(settings.concurrency),
-        auth_header=settings.auth_header,
-        auth_token=None if settings.is_sample else settings.auth_token,
-    )
-    pager = _Pager(style(template, settings), decode, transport, stats, settings)
+def paginator(template: str, settings: Settings) -> Paginator:
+    """The paginator the settings name, for the page URL ``template``; a `ConfigError` when the
+    template does not suit the style."""
+    paging = settings.source.paging
+    cls = PAGINATORS[paging]
+    if cls is PageNumbers and template.endswith("/") and "{page}" not in template:
+        template += "{page}.json"
     try:
-        for page, body, _ in pager.pages(settings.max_pages):
-            yield page, body
-    finally:
-        transport.stop()
-        pager.close()
-        transport.close()
+        fields = template_fields(template, cls.placeholders)
+        if cls.placeholders and cls.placeholders[0] not in fields:
+            needs = "or end with '/'" if paging == "page" else f"(paging = {paging})"
+            raise ValueError(f"must contain '{{{cls.placeholders[0]}}}' {needs}")
+    except ValueError as exc:
+        shown = quoted(without_credentials(template), 200)
+        reason = (
+            str(exc)
+            if paging == "page" or "must contain" in str(exc)
+            else f"{exc} (paging = {paging})"
+        )
+        raise settings.refused("url", f"{reason}, got {shown}", template) from None
+    check_paths(settings.source, settings.origins, cls.reads)
+    return cls(template, settings.source)
 
 
-class _Pager:
-    """One run's paging: which page to ask for next, and whether the pages add up.
+# --------------------------------------------------------------------------- fetching
 
-    Pages go to ``concurrency`` threads through one queue and their answers come back through
-    another (an executor and its futures cost 4x the CPU per page, which shows at 10
-    transactions a page); at most ``window`` requests are out at once.
-    """
 
-    def __init__(
-        self,
-        style: Style,
-        decode: Decoder,
-        transport: Transport,
-        stats: RunStats,
-        settings: Settings,
-    ) -> None:
-        self.style = style
-        self._decode = decode
+class Fetcher:
+    """Pages asked for by number and answered in any order, by ``concurrency`` threads, with
+    at most ``window`` requests out at once. Two queues rather than an executor: its futures
+    cost 4x the CPU per page, which shows at 10 transactions a page."""
+
+    def __init__(self, transport: Transport, concurrency: int) -> None:
         self.transport = transport
-        self.stats = stats
-        self.total = settings.total_path  # the total's name, for messages
-        self.window = 2 * settings.concurrency
+        self.window = 2 * concurrency
         self.out: dict[int, str] = {}  # asked for, not yet answered: page number -> URL
         self._asks: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
-        self._answers: queue.SimpleQueue[tuple[int, Body, str | None, BaseException | None]] = (
-            queue.SimpleQueue()
-        )
+        self._answers: queue.SimpleQueue[tuple[Answer, BaseException | None]] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._work, name=f"benchtest-fetch-{k}", daemon=True)
-            for k in range(settings.concurrency)
+            for k in range(concurrency)
         ]
         for thread in self._threads:
             thread.start()
@@ -242,62 +226,117 @@ class _Pager:
         while (ask := self._asks.get()) is not None:
             number, url = ask
             try:
-                self._answers.put((number, *self.transport.get(url, number), None))
+                self._answers.put((Answer(number, url, *self.transport.get(url, number)), None))
             except BaseException as exc:  # handed to the consumer, which raises it
-                self._answers.put((number, None, None, exc))
+                self._answers.put((Answer(number, url, None, None), exc))
 
     def ask(self, number: int, url: str) -> None:
         self.out[number] = url
         self._asks.put((number, url))
 
-    def answer(self) -> tuple[int, str, Body, str | None]:
-        """The next answer to arrive (number, URL, body, Link header); none by the deadline is
-        the deadline's error."""
+    def answer(self) -> Answer:
+        """The next answer to arrive; none by the deadline is the deadline's error."""
         guard = self.transport.guard
         try:
-            number, body, link, error = self._answers.get(
-                timeout=max(0.0, guard.deadline - time.monotonic())
-            )
+            answer, error = self._answers.get(timeout=max(0.0, guard.deadline - time.monotonic()))
         except queue.Empty:
             number = min(self.out)
             expired = guard.expired(number)
             expired.locate(page=number, url=self.out[number])
             raise expired from None
-        url = self.out.pop(number)
+        del self.out[answer.number]
         if error is not None:
             raise error
-        return number, url, body, link
+        return answer
 
-    def fetch(self, number: int, url: str) -> tuple[Body, str | None]:
-        """Page ``number`` alone: its body and Link header."""
+    def get(self, number: int, url: str) -> Answer:
+        """Page ``number`` alone."""
         self.ask(number, url)
-        _, _, body, link = self.answer()
-        return body, link
+        return self.answer()
 
-    def decode(self, number: int, body: bytes, url: str) -> Page:
+
+def fetch_pages(
+    pages: Paginator,
+    settings: Settings,
+    stats: RunStats,
+    deadline: float,
+    decode: Decoder = decode_page,
+) -> Iterator[tuple[Page, bytes]]:
+    """Yield every page of the ledger, validated, with its body, in arrival order.
+
+    ``deadline`` is a `time.monotonic()` value for the whole run. Leaving the generator (done,
+    error, Ctrl-C, closed) abandons the requests in flight and joins the threads.
+    """
+    fetch = settings.fetch
+    transport = Transport(
+        pages.template,
+        deadline=deadline,
+        stats=stats,
+        concurrency=fetch.concurrency,
+        timeout=fetch.timeout,
+        retries=fetch.retries,
+        backoff=fetch.backoff,
+        retry_after_cap=fetch.retry_after_cap,
+        page_cap=page_cap(fetch.concurrency),
+        auth_header=fetch.auth_header,
+        auth_token=None if settings.is_sample else settings.auth_token,
+    )
+    fetcher = Fetcher(transport, fetch.concurrency)
+    walk = _Walk(pages, fetcher, decode, stats, settings)
+    try:
+        yield from walk.pages(fetch.max_pages)
+    finally:
+        transport.stop()
+        fetcher.close()
+        transport.close()
+
+
+class _Walk:
+    """One run's walk through the ledger: which page to ask for next, and whether the pages
+    add up."""
+
+    def __init__(
+        self,
+        paginator: Paginator,
+        fetcher: Fetcher,
+        decode: Decoder,
+        stats: RunStats,
+        settings: Settings,
+    ) -> None:
+        self.paginator = paginator
+        self.fetcher = fetcher
+        self._decode = decode
+        self.stats = stats
+        self.total = settings.source.total_path  # the total's name, for messages
+        self.origin = fetcher.transport.origin
+
+    def decode(self, answer: Answer) -> Page | None:
+        """The answer's page, or None for a 404."""
+        if answer.body is None:
+            return None
         try:
-            return self._decode(number, body)
+            return self._decode(answer.number, answer.body)
         except DataError as exc:
-            exc.locate(page=number, url=url)
+            exc.locate(page=answer.number, url=answer.url)
             raise
 
-    def pages(self, max_pages: int) -> Iterator[tuple[Page, bytes, str]]:
-        url = self.style.url(1, 0)
-        body, link = self.fetch(1, url)
-        if body is None:
-            raise FetchError("HTTP 404: no ledger at this URL", page=1, url=url)
-        first = self.decode(1, body, url)
-        total = first.total_count
-        self.stats.page(len(first))
-        yield first, body, url
-        if total is not None and self.style.numbered:
-            last = self.page_count(total, len(first), max_pages, url)
+    def pages(self, max_pages: int) -> Iterator[tuple[Page, bytes]]:
+        first = self.fetcher.get(1, self.paginator.url(1, 0))
+        page = self.decode(first)
+        if page is None:
+            raise FetchError("HTTP 404: no ledger at this URL", page=1, url=first.url)
+        assert first.body is not None  # for mypy: a page has a body
+        total = page.total_count
+        self.stats.page(len(page))
+        yield page, first.body
+        if total is not None and self.paginator.numbered:
+            last = self.page_count(total, len(page), max_pages, first.url)
             self.stats.expect(last)
-            rest = self.concurrently(last, len(first))
+            rest = self.concurrently(last, len(page))
         else:
-            if self.style.numbered:
+            if self.paginator.numbered:
                 log.info("no %s on page 1: fetching pages in order to the end", self.total)
-            rest = self.in_order(first, url, link, max_pages)
+            rest = self.in_order(page, first, max_pages)
         for page, body, url in rest:
             if page.total_count != total:
                 raise DataError(
@@ -307,7 +346,7 @@ class _Pager:
                     url=url,
                 )
             self.stats.page(len(page))
-            yield page, body, url
+            yield page, body
         if total is not None and self.stats.transactions != total:
             raise DataError(
                 f"{self.total} is {total} but {self.stats.pages} pages held "
@@ -330,38 +369,34 @@ class _Pager:
         return last
 
     def in_order(
-        self, page: Page, url: str, link: str | None, max_pages: int
+        self, page: Page, answer: Answer, max_pages: int
     ) -> Iterator[tuple[Page, bytes, str]]:
-        """The pages after ``page`` (page 1), one at a time, to the end."""
-        style, seen, served = self.style, {url: 1}, len(page)
-        if style.end == "empty" and not page:  # an empty page 1: an empty ledger
+        """The pages after page 1, one at a time, to the end."""
+        pages, seen = self.paginator, {answer.url: 1}
+        if pages.numbered and pages.ends(page):  # an empty page 1: an empty ledger
             return
         for number in range(2, max_pages + 2):
-            if style.numbered:
-                url = style.url(number, served)
-            else:
-                step = style.after(page, url, link)
-                if step is None:
-                    return
-                url = self.follow(number - 1, url, step, seen)
-            body, link = self.fetch(number, url)
-            if body is None:
-                if style.end == "404":
-                    return
-                ending = "an empty page" if style.end == "empty" else "a page naming no next"
-                raise FetchError(
-                    f"HTTP 404 (this API's pages end with {ending})", page=number, url=url
-                )
-            page = self.decode(number, body, url)
-            if style.end == "empty" and not page:
+            step = pages.next(page, answer)
+            if step is None:
                 return
+            url = step[0] if pages.numbered else self.follow(number - 1, answer.url, step, seen)
+            answer = self.fetcher.get(number, url)
+            try:
+                following = self.decode(answer)
+                if pages.ends(following):
+                    return
+            except FetchError as exc:
+                exc.locate(page=number, url=url)
+                raise
+            assert following is not None  # not the end: a page, with its body
+            assert answer.body is not None
             if number > max_pages:
                 raise FetchError(f"more than the cap of {max_pages} pages", page=number, url=url)
             seen[url] = number
-            served += len(page)
-            yield page, body, url
+            page = following
+            yield page, answer.body, url
 
-    def follow(self, number: int, url: str, step: Step, seen: dict[str, int]) -> str:
+    def follow(self, number: int, url: str, step: tuple[str, str], seen: dict[str, int]) -> str:
         """The URL that page ``number`` (served at ``url``) names for the next page, if it is
         one to follow: a URL of the configured origin, not a page already fetched."""
         target, what = step
@@ -371,9 +406,9 @@ class _Pager:
             where = origin(target)
         except ValueError:
             raise DataError(f"{what} does not make an http(s) URL", page=number, url=url) from None
-        if where != self.transport.origin:
+        if where != self.origin:
             raise FetchError(
-                f"{what} leads to {where}: refused, only {self.transport.origin} "
+                f"{what} leads to {where}: refused, only {self.origin} "
                 "(the configured origin) is followed",
                 page=number,
                 url=url,
@@ -386,40 +421,40 @@ class _Pager:
 
     def concurrently(self, last: int, size: int) -> Iterator[tuple[Page, bytes, str]]:
         """Pages 2..last, then last+1, which must be the end; at most `window` out at once."""
-        style = self.style
+        pages, fetcher = self.paginator, self.fetcher
         numbers = iter(range(2, last + 2))
         for number in numbers:
-            self.ask(number, style.url(number, (number - 1) * size))
-            if len(self.out) >= self.window:
+            fetcher.ask(number, pages.url(number, (number - 1) * size))
+            if len(fetcher.out) >= fetcher.window:
                 break
-        while self.out:
-            number, url, body, _ = self.answer()
-            if number <= last and body is None:
-                raise FetchError(
-                    f"HTTP 404, but {self.total} implies {last} pages", page=number, url=url
-                )
-            if number > last:
-                self.check_end(number, url, body, last)
+        while fetcher.out:
+            answer = fetcher.answer()
+            number = answer.number
             for following in numbers:
-                self.ask(following, style.url(following, (following - 1) * size))
+                fetcher.ask(following, pages.url(following, (following - 1) * size))
                 break
-            if number <= last and body is not None:
-                yield self.decode(number, body, url), body, url
-
-    def check_end(self, number: int, url: str, body: Body, last: int) -> None:
-        """Page ``number``, after the ``last``, must be the end: a 404, or an empty page."""
-        if self.style.end == "404" and body is None:
-            return
-        if self.style.end == "empty":
-            if body is None:
+            if number > last:
+                self.check_end(answer, last)
+            elif answer.body is None:
                 raise FetchError(
-                    "HTTP 404, expected an empty page after the last", page=number, url=url
+                    f"HTTP 404, but {self.total} implies {last} pages", page=number, url=answer.url
                 )
-            if not self.decode(number, body, url):
+            else:
+                page = self.decode(answer)
+                assert page is not None  # a body
+                yield page, answer.body, answer.url
+
+    def check_end(self, answer: Answer, last: int) -> None:
+        """The answer after the ``last`` page must be the end."""
+        try:
+            if self.paginator.ends(self.decode(answer)):
                 return
-        ending = "404" if self.style.end == "404" else "an empty page"
+        except FetchError as exc:
+            exc.locate(page=answer.number, url=answer.url)
+            raise
         raise FetchError(
-            f"expected the end ({ending}) after {last} pages; the ledger changed while paging",
-            page=number,
-            url=url,
+            f"expected the end ({self.paginator.ending}) after {last} pages; the ledger "
+            "changed while paging",
+            page=answer.number,
+            url=answer.url,
         )

@@ -1,4 +1,5 @@
-"""One run: source -> pages -> transactions -> aggregate -> report. CLI and Lambda call `run`."""
+"""One run: source -> pages -> transactions -> ledger -> report (`run`), then compare, render
+and write it to its sinks (`deliver`). The CLI and the Lambda call both."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from .aggregate import Aggregator
-from .config import SOURCE_SETTINGS, Settings
-from .errors import ConfigError, without_credentials
+from .errors import ConfigError
 from .model import Report
-from .paging import fetch_pages
-from .reconcile import check_assertions
+from .paging import fetch_pages, paginator
+from .reconcile import Load, changes_since, check_assertions
+from .renderers import render
+from .settings import Settings, SourceSettings
 from .stats import RunStats
 from .transactions import decoder
+from .urls import without_credentials
 
 Progress = Callable[[int, int | None], None]
-DEFAULTS = {name: getattr(Settings(), name) for name in SOURCE_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,15 @@ class RunResult:
 
 
 @contextmanager
-def _source(settings: Settings) -> Iterator[tuple[str, str]]:
-    """Yield (URL template, label); the bundled sample is served on loopback for the run."""
+def _source(settings: Settings) -> Iterator[tuple[str, str | None]]:
+    """Yield (URL template, the sample's label or None); the bundled sample is served on
+    loopback for the run."""
     if not settings.is_sample:
-        yield settings.url, without_credentials(settings.url)
+        yield settings.fetch.url, None
         return
-    described = [name for name in SOURCE_SETTINGS if getattr(settings, name) != DEFAULTS[name]]
+    default = SourceSettings()
+    fields = default.__struct_fields__
+    described = [f for f in fields if getattr(settings.source, f) != getattr(default, f)]
     if described:
         raise ConfigError("needs a url: the bundled sample has the Bench shape", field=described[0])
     # Only the demo needs a server: a real URL never imports http.server (Lambda's cold start).
@@ -53,32 +59,61 @@ def run(
 ) -> RunResult:
     """Fetch, validate and aggregate every page; raise `BenchtestError`, never a partial result.
 
-    ``deadline`` (seconds from now) overrides ``settings.deadline``, e.g. a Lambda's remaining time.
-    ``stats``, when given, is filled in as the run goes, so a caller still knows how far a
-    failed run got (pages, requests, retries) for its logs and metrics. ``generated_at`` is
-    the report's time (aware; default: now, UTC), given by tests that compare bytes.
+    ``deadline`` (seconds from now) overrides ``settings.fetch.deadline``, e.g. a Lambda's time
+    left. ``stats``, when given, is filled in as the run goes, so a caller still knows how far a
+    failed run got. ``generated_at`` is the report's time (aware; default: now, UTC).
     """
     started = time.monotonic()
-    until = started + (settings.deadline if deadline is None else deadline)
+    until = started + (settings.fetch.deadline if deadline is None else deadline)
     stats = RunStats() if stats is None else stats
-    decode = decoder(settings)
-    aggregator = Aggregator(
-        decode, max_days=None if settings.active_days_only else settings.max_days
-    )
+    options = settings.report
+    aggregator = None
     try:
         with _source(settings) as (template, label):
-            for page, body in fetch_pages(template, settings, stats, until, decode):
+            pages = paginator(template, settings)
+            decode = decoder(settings.source, pages.reads)
+            days = None if options.active_days_only else options.max_days
+            aggregator = Aggregator(decode, max_days=days)
+            for page, body in fetch_pages(pages, settings, stats, until, decode):
                 aggregator.add(page, body)
                 if progress is not None:
                     progress(stats.pages, stats.expected_pages)
         report = aggregator.report(
-            label,
-            generated_at=(generated_at or datetime.now(UTC)).replace(microsecond=0),
-            exclude_duplicates=settings.exclude_duplicates,
-            fill_gaps=not settings.active_days_only,
-            detail_limit=settings.detail_limit,
+            label or without_credentials(pages.template),
+            generated_at=(generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0),
+            exclude_duplicates=options.exclude_duplicates,
+            fill_gaps=not options.active_days_only,
+            detail_limit=options.detail_limit,
         )
     finally:
-        aggregator.close()
+        if aggregator is not None:
+            aggregator.close()
         stats.finish(time.monotonic() - started)
-    return RunResult(check_assertions(report, settings.assert_balance), stats)
+    return RunResult(check_assertions(report, options.assert_balance), stats)
+
+
+class Sink(Protocol):
+    """Where a report goes: the formats it takes, and how their bytes are written."""
+
+    formats: tuple[str, ...]
+
+    def write(self, bodies: dict[str, bytes]) -> None: ...
+
+
+def deliver(
+    report: Report,
+    sink: Sink | None,
+    settings: Settings,
+    previous: Load | None = None,
+    asked_by: str = "previous report",
+    compared: Callable[[Report], None] | None = None,
+) -> Report:
+    """Compare ``report`` with the ``previous`` one (when there is one to read), tell
+    ``compared``, render it in the sink's formats and write them; return the report."""
+    if previous is not None:
+        report = changes_since(report, previous, asked_by, settings.report.detail_limit)
+    if compared is not None:
+        compared(report)
+    if sink is not None:
+        sink.write({fmt: render(report, fmt).encode() for fmt in sink.formats})
+    return report

@@ -1,37 +1,19 @@
 """Reconciliation: balance assertions, and what changed since a previous report.
 
-A daily job is trusted when it can say "this matches what we know" (assertions: closing
-balances from a statement) and "this is what changed since the last run": the transactions
-added, removed or changed, and the restated days, days whose own activity (their change)
-differs; the balances after a restated day carry its difference forward, which is one shift,
-not a restatement of every later day. Both are checks on a finished report; neither can make a
-run fail to produce its report.
-
-Both read the running balance at the end of any date the same way (`balance_at`): 0 before the
-first day, the last listed day's balance on or before the date (so with active days only, a
-quiet day has the previous active day's balance), the total after the last day.
-
-A previous report is untrusted input (a file someone gave, an object in a bucket). Its work is
-bounded before it is decoded (a byte cap, then a count of its JSON values, as for a page), then
-msgspec decodes only the fields a comparison uses into typed structs, which refuses a wrong
-shape at its first value (a list of `{}` where days belong) and skips the rest without building
-it; every amount and date is then checked, and the running balances must add up. A bad one
-becomes a note in the report, never a crash. A key given twice in one object is not refused
-(the last one counts, as msgspec decodes it).
+Assertions check closing balances from a statement; a comparison names the transactions added,
+removed or changed and the restated days (days whose own change differs) since the previous
+report, which is untrusted input: bounded, decoded into the report's own types, checked to add
+up. Neither can make a run fail to produce its report. docs/reconciliation.md has the rules.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
 from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Annotated
 
 import msgspec
 
@@ -44,16 +26,20 @@ from .model import (
     REMOVED,
     UNAVAILABLE,
     BalanceCheck,
+    Category,
+    CategoryTotal,
     Changes,
+    Count,
     DailyBalance,
+    Money,
     Report,
     RestatedDay,
     Transaction,
     TransactionChange,
+    read_money,
 )
 from .money import EXACT
 from .text import for_terminal, quoted
-from .transactions import MAX_TEXT_CHARS
 
 log = logging.getLogger("benchtest")
 
@@ -65,7 +51,6 @@ MAX_PREVIOUS_BYTES = 32 * 1024 * 1024
 # listed transactions. It bounds what the decoded structs cost: ~70 MB at worst (100,000 days;
 # tests/test_hostile_compare.py measures it).
 MAX_PREVIOUS_VALUES = 500_000
-_MONEY = re.compile(r"-?[0-9]{1,60}\.[0-9]{2,60}")  # as `money.plain` writes it
 
 
 # --------------------------------------------------------------------------- assertions
@@ -84,8 +69,12 @@ def check_assertions(report: Report, assertions: Sequence[tuple[date, Decimal]])
         for day, expected in assertions:
             actual = balance_at(report.daily_balances, day)
             difference = actual - expected
-            checks.append(BalanceCheck(day, expected, actual, difference, difference == 0))
-    return dataclasses.replace(report, assertions=tuple(checks))
+            checks.append(
+                BalanceCheck(
+                    day, Money(expected), Money(actual), Money(difference), difference == 0
+                )
+            )
+    return msgspec.structs.replace(report, assertions=tuple(checks))
 
 
 # --------------------------------------------------------------------------- previous report
@@ -95,55 +84,30 @@ class PreviousReportError(ValueError):
     """A previous report that cannot be used; the message says why, for the note and warning."""
 
 
-@dataclass(frozen=True)
-class Previous:
-    """The parts of a previous JSON report that a comparison needs, validated."""
-
-    where: str  # a path or S3 URI, for the note
-    source: str
-    transaction_count: int
-    total_balance: Decimal
-    duplicates_excluded: bool
-    days: tuple[DailyBalance, ...]
-    transactions: list[Transaction] | None  # None when it did not list them
-
-
-# Only the fields a comparison uses; msgspec skips the others without building them.
-_Count = Annotated[int, msgspec.Meta(ge=0)]
-_Money = Annotated[str, msgspec.Meta(max_length=130)]  # checked by `_decimal`
-
-
-class _Day(msgspec.Struct, gc=False):
-    date: date
-    change: _Money
-    balance: _Money
-    count: _Count
-
-
-class _Listed(msgspec.Struct, gc=False):
-    page: _Count
-    index: _Count
-    date: date
-    amount: _Money
-    company: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["company"])]
-
-
 class _Category(msgspec.Struct, gc=False):
-    ledger: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["category"])]
-    transactions: list[_Listed] | None
+    category: Category = msgspec.field(name="ledger")
+    transactions: tuple[Transaction, ...] | None
 
 
-class _Report(msgspec.Struct, gc=False):
+class Previous(msgspec.Struct, gc=False):
+    """The parts of a report a comparison reads, in the report's own types; ``where`` it came
+    from (a path or S3 URI) is set after decoding."""
+
     source: str
-    transaction_count: _Count
-    total_balance: _Money
+    transaction_count: Count
+    total_balance: Money
     duplicates_excluded: bool
-    daily_balances: list[_Day]
-    categories: list[_Category]
+    daily_balances: tuple[DailyBalance, ...]
+    categories: tuple[_Category, ...]
     transactions_listed: bool
+    where: str = ""
+
+    def transactions(self) -> list[Transaction] | None:
+        """Every transaction it lists, with its category; None when it lists none."""
+        return listing(self.categories) if self.transactions_listed else None
 
 
-_decoder = msgspec.json.Decoder(_Report)
+_decoder = msgspec.json.Decoder(Previous, dec_hook=read_money)
 
 
 def parse_previous(data: bytes, where: str) -> Previous:
@@ -163,46 +127,30 @@ def parse_previous(data: bytes, where: str) -> Previous:
     except (msgspec.DecodeError, RecursionError) as exc:
         raise PreviousReportError(f"{where}: not a JSON report: {exc}") from None
     try:
-        with localcontext(EXACT):
-            days = tuple(_days(doc.daily_balances))
-            total = _decimal(doc.total_balance, "total_balance")
-            if total != (days[-1].balance if days else ZERO):
-                raise ValueError("total_balance: not the last day's balance")
-            transactions = _listed(doc) if doc.transactions_listed else None
+        _check(doc)
     except ValueError as exc:
         raise PreviousReportError(f"{where}: not a usable report: {exc}") from None
-    return Previous(
-        where, doc.source, doc.transaction_count, total, doc.duplicates_excluded, days, transactions
-    )
+    return msgspec.structs.replace(doc, where=where)
 
 
-def _decimal(text: str, where: str) -> Decimal:
-    if not _MONEY.fullmatch(text):
-        raise ValueError(f"{where}: expected a decimal string such as '-12.30'")
-    return Decimal(text)
-
-
-def _days(days: list[_Day]) -> Iterable[DailyBalance]:
-    balance = ZERO
-    for i, day in enumerate(days):
-        if i and day.date <= days[i - 1].date:
-            raise ValueError(f"daily_balances[{i}].date: not after the day before")
-        change = _decimal(day.change, f"daily_balances[{i}].change")
-        balance += change
-        if _decimal(day.balance, f"daily_balances[{i}].balance") != balance:
-            raise ValueError(f"daily_balances[{i}].balance: not the day before's plus the change")
-        yield DailyBalance(day.date, change, balance, day.count)
-
-
-def _listed(doc: _Report) -> list[Transaction]:
-    listed = []
+def _check(doc: Previous) -> None:
+    """The report adds up: days in order, each balance the day before's plus its change, the
+    total the last day's balance, a listing wherever it says it lists."""
+    balance, days = ZERO, doc.daily_balances
+    with localcontext(EXACT):
+        for i, day in enumerate(days):
+            if i and day.date <= days[i - 1].date:
+                raise ValueError(f"daily_balances[{i}].date: not after the day before")
+            balance += day.change
+            if day.balance != balance:
+                raise ValueError(
+                    f"daily_balances[{i}].balance: not the day before's plus the change"
+                )
+    if doc.total_balance != (days[-1].balance if days else ZERO):
+        raise ValueError("total_balance: not the last day's balance")
     for i, category in enumerate(doc.categories):
-        if category.transactions is None:
+        if doc.transactions_listed and category.transactions is None:
             raise ValueError(f"categories[{i}].transactions: null, but transactions_listed")
-        for j, t in enumerate(category.transactions):
-            amount = _decimal(t.amount, f"categories[{i}].transactions[{j}].amount")
-            listed.append(Transaction(t.page, t.index, t.date, category.ledger, amount, t.company))
-    return listed
 
 
 # --------------------------------------------------------------------------- changes
@@ -222,10 +170,10 @@ def changes_since(report: Report, load: Load, asked_by: str, detail_limit: int) 
     try:
         found = load()
         if found is None:
-            return dataclasses.replace(report, changes=first_run())
+            return msgspec.structs.replace(report, changes=first_run())
         previous = parse_previous(*found)
     except (StorageError, PreviousReportError) as exc:
-        report = dataclasses.replace(report, changes=unavailable(str(exc)))
+        report = msgspec.structs.replace(report, changes=unavailable(str(exc)))
     else:
         report = compare(report, previous, detail_limit)
     if report.changes is not None and report.changes.status == UNAVAILABLE:
@@ -253,12 +201,12 @@ def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> R
     """
     if previous.source != report.source:
         reason = f"{previous.where} is a report of another source ({quoted(previous.source)})"
-        return dataclasses.replace(report, changes=unavailable(reason))
+        return msgspec.structs.replace(report, changes=unavailable(reason))
     if previous.duplicates_excluded != report.duplicates_excluded:
         how = "excluded" if previous.duplicates_excluded else "included"
         reason = f"{previous.where} was computed with possible duplicates {how}"
-        return dataclasses.replace(report, changes=unavailable(reason))
-    before, now = previous.days, report.daily_balances
+        return msgspec.structs.replace(report, changes=unavailable(reason))
+    before, now = previous.daily_balances, report.daily_balances
     cutoff = before[-1].date if before else None
     changes_before = {d.date: d.change for d in before}
     changes_now = {d.date: d.change for d in now}
@@ -270,18 +218,18 @@ def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> R
             if old_change != new_change:
                 was, is_now = balance_at(before, day), balance_at(now, day)
                 difference = new_change - old_change
-                restated.append(
-                    RestatedDay(day, old_change, new_change, difference, was, is_now, is_now - was)
-                )
+                amounts = (old_change, new_change, difference, was, is_now, is_now - was)
+                restated.append(RestatedDay(day, *map(Money, amounts)))
         new = tuple(d for d in now if cutoff is None or d.date > cutoff)
         count_difference = report.transaction_count - previous.transaction_count
         total_difference = report.total_balance - previous.total_balance
     note = f"compared with {previous.where}: {len(restated)} restated day(s), {len(new)} new day(s)"
-    listed = previous.transactions is not None and report.transactions_listed
-    if previous.transactions is not None and len(previous.transactions) > detail_limit:
+    previous_transactions = previous.transactions()
+    listed = previous_transactions is not None and report.transactions_listed
+    if previous_transactions is not None and len(previous_transactions) > detail_limit:
         listed = False
         note += (
-            f"; transactions not compared: the previous report lists {len(previous.transactions):,}"
+            f"; transactions not compared: the previous report lists {len(previous_transactions):,}"
             f", more than the detail limit ({detail_limit:,})"
         )
     elif not listed:
@@ -289,10 +237,10 @@ def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> R
         note += f"; transactions not compared: {which} not list them (the detail limit)"
     transactions: tuple[TransactionChange, ...] = ()
     if listed and cutoff is not None:
-        assert previous.transactions is not None  # for mypy: listed says so
+        assert previous_transactions is not None  # for mypy: listed says so
         transactions = transaction_changes(
-            [t for t in previous.transactions if t.date <= cutoff],
-            [t for t in listing(report) if t.date <= cutoff],
+            [t for t in previous_transactions if t.date <= cutoff],
+            [t for t in listing(report.categories) if t.date <= cutoff],
         )
     changes = Changes(
         COMPARED,
@@ -301,7 +249,7 @@ def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> R
         previous.transaction_count,
         count_difference,
         previous.total_balance,
-        total_difference,
+        Money(total_difference),
         listed,
         transactions,
         tuple(restated),
@@ -309,15 +257,17 @@ def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> R
     )
     if listed:
         counts = ", ".join(f"{n} {kind}" for kind, n in changes.counts().items())
-        changes = dataclasses.replace(changes, note=f"{note}; transactions: {counts}")
-    return dataclasses.replace(report, changes=changes)
+        changes = msgspec.structs.replace(changes, note=f"{note}; transactions: {counts}")
+    return msgspec.structs.replace(report, changes=changes)
 
 
-def listing(report: Report) -> Iterable[Transaction]:
-    """Every transaction ``report`` lists, with its category (none above the detail limit)."""
-    for c in report.categories:
-        for t in c.transactions or ():
-            yield Transaction(t.page, t.index, t.date, c.category, t.amount, t.company)
+def listing(categories: Iterable[CategoryTotal | _Category]) -> list[Transaction]:
+    """Every transaction the categories list, each with its category (and no vendor)."""
+    return [
+        msgspec.structs.replace(t, category=c.category, vendor=None)
+        for c in categories
+        for t in c.transactions or ()
+    ]
 
 
 # The fields of a transaction, in the order an edit of one of them is looked for: an amount

@@ -29,26 +29,18 @@ boto3 is imported here only (at the first S3 call), so a run without a bucket ne
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
-import os
 import re
 import secrets
-import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .config import (
-    REPORT_BUCKET_ENV,
-    REPORT_KMS_KEY_ID_ENV,
-    REPORT_PREFIX_ENV,
-    read_regular_file,
-)
 from .errors import ConfigError, StorageError
 from .events import Invocation
+from .settings import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
 
 log = logging.getLogger("benchtest.s3")
 
@@ -339,82 +331,25 @@ def read_latest(target: S3Target, client: Any, limit: int) -> tuple[bytes, str] 
     return data, f"{uri} (scheduled run {scheduled})"
 
 
-def read_file(path: str, limit: int) -> tuple[bytes, str]:
-    """A regular file's bytes (``limit`` and one more at most, `config.read_regular_file`) and
-    its name; `StorageError` when it cannot be read."""
-    try:
-        return read_regular_file(path, limit), path
-    except OSError as exc:
-        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+class S3Reports:
+    """The Lambda's sink: each run's own folder, then (scheduled runs) ``latest``; and the
+    latest scheduled report, to compare with. The client is made at once, before any fetch."""
 
+    formats = tuple(fmt for fmt, _, _ in OBJECTS)
 
-def check_target(path: str) -> None:
-    """Refuse, as a usage error, a path no report can be written to: its folder is missing, or
-    it is there but not a regular file (a folder, a FIFO, a device)."""
-    target = os.path.realpath(path)  # through symbolic links, as a shell redirect writes
-    try:
-        mode = os.stat(target).st_mode
-    except FileNotFoundError:
-        if not os.path.isdir(os.path.dirname(target)):
-            raise ConfigError(f"{path}: no such folder", origin="--output") from None
-        return
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror or exc}", origin="--output") from exc
-    if not stat.S_ISREG(mode):
-        raise ConfigError(f"{path}: not a regular file", origin="--output")
+    def __init__(self, target: S3Target, invocation: Invocation, request_id: str) -> None:
+        self.target, self.invocation, self.request_id = target, invocation, request_id
+        self.client = new_client()
+        self.uris: dict[str, str] = {}  # {format: s3 URI} once written
+        self.published: bool | None = None  # None: a manual run; False: a newer run is there
 
+    def latest(self, limit: int) -> tuple[bytes, str] | None:
+        return read_latest(self.target, self.client, limit)
 
-def write_files(files: Sequence[tuple[str, bytes]]) -> None:
-    """Write each (path, bytes) atomically, all or none as far as a file system allows.
-
-    Every body goes to a temporary file beside its path (symbolic links followed), is flushed to
-    disk (fsync), and only when all are written is each renamed over its path (`os.replace`,
-    atomic within a file system); then the folders are flushed, so the renames survive a crash.
-    A failure or Ctrl-C before the renames removes the temporary files and leaves every path as
-    it was: a reader sees the old file or the new one, never part of one. A new file gets the
-    permissions a shell redirect gives (0666 less the umask); a replaced one keeps its own.
-    """
-    staged: list[tuple[str, str, str]] = []  # (temporary file, target, path as given)
-    path = ""
-    try:
-        for path, data in files:
-            target = os.path.realpath(path)
-            folder, name = os.path.split(target)
-            temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            staged.append((temporary, target, path))
-            with open(fd, "wb") as file:
-                if os.path.exists(target):
-                    os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
-                file.write(data)
-                file.flush()
-                os.fsync(fd)
-        for temporary, target, path in staged:  # noqa: B007 (path names a failed rename)
-            os.replace(temporary, target)
-        for folder in {os.path.dirname(target) for _, target, _ in staged}:
-            fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    except BaseException as exc:
-        for temporary, _, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise StorageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-        raise
-
-
-def deliver(
-    bodies: Bodies, target: S3Target, invocation: Invocation, request_id: str, client: Any
-) -> tuple[dict[str, str], bool | None]:
-    """Write the run's folder, then (scheduled runs only) publish it as ``latest``.
-
-    Return ``({format: s3 URI}, published)``: ``published`` is None for a manual run, False when
-    a newer run already holds ``latest``.
-    """
-    run = new_run(invocation, request_id)
-    uris = write_run(bodies, target, run, client)
-    published = publish_latest(bodies, target, run, client) if invocation.scheduled else None
-    return uris, published
+    def write(self, rendered: dict[str, bytes]) -> None:
+        """Write the run's folder, then (scheduled runs only) publish it as ``latest``."""
+        bodies = [(fmt, name, ctype, rendered[fmt]) for fmt, name, ctype in OBJECTS]
+        run = new_run(self.invocation, self.request_id)
+        self.uris = write_run(bodies, self.target, run, self.client)
+        if self.invocation.scheduled:
+            self.published = publish_latest(bodies, self.target, run, self.client)

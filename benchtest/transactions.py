@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -41,9 +41,9 @@ from typing import Annotated, Any
 
 import msgspec
 
-from .config import NONE, Settings, zone
 from .errors import DataError
 from .money import MAX_AMOUNT_DIGITS
+from .settings import NONE, SourceSettings, zone
 from .text import quoted, shortened
 
 ROLES = ("date", "category", "amount", "company")  # `Record`'s fields, in its order
@@ -122,7 +122,9 @@ class Shape:
     numbers: bool = False  # amounts are JSON numbers
 
     @classmethod
-    def of(cls, settings: Settings) -> Shape:
+    def of(cls, settings: SourceSettings, reads: Collection[str] = ("page_path",)) -> Shape:
+        """The shape the settings describe; ``reads``: the paging style's own path settings."""
+
         def given(value: str) -> str | None:
             return None if value == NONE or settings.records_path == "$" else value
 
@@ -135,8 +137,8 @@ class Shape:
         return cls(
             records=settings.records_path,
             total=given(settings.total_path),
-            page=given(settings.page_path) if settings.paging == "page" else None,
-            next=given(settings.next_path) if settings.paging in ("cursor", "next_url") else None,
+            page=given(settings.page_path) if "page_path" in reads else None,
+            next=given(settings.next_path) if "next_path" in reads else None,
             names=tuple(None if name == NONE else name for name in fields),
             zone=zone(settings.time_zone) if settings.date_form == "timestamp" else None,
             numbers=settings.amount_form == "number",
@@ -613,7 +615,7 @@ def _too_deep(number: int) -> DataError:
 decode_page = Decoder(Shape())  # the Bench shape
 
 
-def decoder(settings: Settings) -> Decoder:
+def decoder(settings: SourceSettings, reads: Collection[str] = ("page_path",)) -> Decoder:
     """The decoder for the settings' source description (the Bench shape's, built once)."""
-    shape = Shape.of(settings)
+    shape = Shape.of(settings, reads)
     return decode_page if shape == decode_page.shape else Decoder(shape)

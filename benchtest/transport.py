@@ -43,23 +43,22 @@ from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.retry import Retry
 
-from . import __version__
+from ._version import __version__
 from .auth import PARAMETER_ENV, TOKEN_ENV, Secret
 from .errors import (
     DeadlineError,
     FetchError,
     HTTPStatusError,
     NetworkError,
-    without_credentials,
 )
 from .stats import RunStats
 from .text import quoted
+from .urls import origin, without_credentials
 
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -426,17 +425,6 @@ def _proxy_for(scheme: str, host: str) -> str | None:
     return proxies[scheme]
 
 
-def origin(url: str) -> str:
-    """``scheme://host:port`` of ``url``; ValueError when it does not parse."""
-    parts = urlsplit(url)
-    host = parts.hostname
-    if parts.scheme not in _DEFAULT_PORTS or not host:
-        raise ValueError(url)
-    port = parts.port or _DEFAULT_PORTS[parts.scheme]
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{host}:{port}"
-
-
 def _chain(exc: BaseException) -> list[BaseException]:
     """``exc`` and what it wraps: args, urllib3's ``reason``, causes; breadth first."""
     found: list[BaseException] = []
@@ -502,3 +490,18 @@ def _tls_reason(chain: list[BaseException]) -> str:
         if isinstance(error, ssl.SSLError) and error.reason:
             return str(error.reason).lower().replace("_", " ")
     return "handshake failed"
+
+
+# A link of a Link header and its parameters (RFC 8288), and a link's relation types.
+_LINK = re.compile(r"<([^>]*)>([^<]*)")
+_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
+
+
+def next_link(header: str) -> str | None:
+    """The target of the first link whose relation types include ``next`` (RFC 8288), or None.
+    Hand-written: urllib3 has no Link parser (requests and httpx do; neither is a dependency)."""
+    for link in _LINK.finditer(header):
+        rel = _REL.search(link.group(2))
+        if rel is not None and "next" in (rel.group(1) or rel.group(2)).lower().split():
+            return link.group(1).strip()
+    return None

@@ -37,7 +37,7 @@ def sample_report() -> benchtest.Report:
 
     Built from `Settings` directly, so no sites.conf or environment is in play.
     """
-    return benchtest.run(Settings(url="sample")).report
+    return benchtest.run(Settings()).report
 
 
 class CliRun(NamedTuple):

@@ -5,7 +5,6 @@ Fixtures live in conftest.py; tests import these functions from here, never conf
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import pty
@@ -17,21 +16,32 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from benchtest import Report, Settings
+from benchtest.settings import BY_NAME, GROUPS
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SAMPLE = ROOT.parent / "shared" / "bench-sample"
 
 
 def settings(url: str, **changes: Any) -> Settings:
-    """Settings for a test: fast backoff, no config file or environment in play."""
-    base = Settings(url=url, backoff=0.01, retry_after_cap=5.0, timeout=5.0, deadline=30.0)
-    return dataclasses.replace(base, **changes)
+    """Settings for a test, any setting by name: fast backoff, no config file or environment in
+    play; ``auth_token`` too."""
+    given = {"backoff": 0.01, "retry_after_cap": 5.0, "timeout": 5.0, "deadline": 30.0}
+    given.update(url=url, **changes)
+    groups: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
+    for name, value in given.items():
+        if name in BY_NAME:
+            groups[BY_NAME[name].group][name] = value
+    built = {group: GROUPS[group](**values) for group, values in groups.items()}
+    return Settings(**built, auth_token=given.get("auth_token"))  # type: ignore[arg-type]
 
 
 def made_at(report: Report, doc: dict[str, Any]) -> Report:
     """``report`` as if made when the JSON report ``doc`` was: two runs differ in that only."""
-    return dataclasses.replace(report, generated_at=datetime.fromisoformat(doc["generated_at"]))
+    when = datetime.fromisoformat(doc["generated_at"])
+    return msgspec.structs.replace(report, generated_at=when)
 
 
 def make_pages(

@@ -261,7 +261,7 @@ def reconciled_report(serve: Any, bench_pages: dict[int, bytes]) -> benchtest.Re
     server = serve(bench_pages)
     checks = benchtest.load_settings(
         overrides={"assert_balance": ["2013-12-20=18500,2013-12-12=-227.35"]}, env={}
-    ).assert_balance
+    ).report.assert_balance
     report = benchtest.run(settings(server.url, assert_balance=checks)).report
     previous = json.loads(benchtest.render(report, "json"))
     listed = next(t for c in previous["categories"] for t in c["transactions"])

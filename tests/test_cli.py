@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 import benchtest
-from benchtest import Settings, storage
+from benchtest import files, load_settings
 from benchtest.cli import main
 from benchtest.source import sample_pages
 from tests.support import ROOT, made_at, make_pages, on_terminal, record
@@ -229,7 +229,9 @@ def test_several_formats_from_one_fetch_each_file_its_extensions(serve, tmp_path
     assert in_folder("--url", server.url)[0] == 0  # one run to stdout, for comparison
     assert files == server.requests - files  # five files, the requests of one run
     doc = json.loads((tmp_path / "r.json").read_text())
-    report = made_at(benchtest.run(Settings(url=server.url)).report, doc)
+    report = made_at(
+        benchtest.run(load_settings(overrides={"url": server.url}, env={})).report, doc
+    )
     for name, fmt in zip(names, ["json", "html", "csv", "table", "html"], strict=True):
         assert (tmp_path / name).read_text() == benchtest.render(report, fmt), name
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # no temporary file left
@@ -278,7 +280,7 @@ def test_a_failed_write_leaves_every_file_as_it_was_and_no_temporary_file(
             raise failure
         real_fsync(fd)
 
-    monkeypatch.setattr(storage.os, "fsync", fsync)
+    monkeypatch.setattr(files.os, "fsync", fsync)
     code, out, err = in_folder("-o", "r.json", "-o", "r.html")
     if isinstance(failure, OSError):
         assert (code, err) == (

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
+import typing
 
+import msgspec
 import pytest
 
 from benchtest import ConfigError, Settings, load_settings
 from benchtest.cli import _parser
-from benchtest.config import SETTINGS, BalanceAssertions, Setting, parse_assertions, show
-from scripts.settings_table import DOC, END, START, markdown_table
+from benchtest.paging import PAGINATORS
+from benchtest.settings import BY_NAME, DECLARED, GROUPS, Declared, parse_assertions, show
+from scripts.generate_settings import DOC, END, START, TERRAFORM, markdown_table, terraform
 
 URL = "https://ledger.example/transactions/{page}.json"
 
@@ -31,25 +33,32 @@ def test_defaults_use_the_bundled_sample(tmp_path, monkeypatch):
     assert Settings().is_sample
 
 
+def value(settings: Settings, name: str) -> object:
+    return getattr(getattr(settings, BY_NAME[name].group), name)
+
+
 def test_precedence_flags_over_environment_over_file_over_defaults(conf):
     env = {"BENCH_CONCURRENCY": "5", "BENCH_TIMEOUT": "2.5"}
     s = load_settings(overrides={"concurrency": 7, "url": None}, env=env, config_file=conf)
-    assert s.concurrency == 7  # flag
-    assert s.timeout == 2.5  # environment
-    assert s.url == "https://file.example/t/{page}.json"  # file
-    assert s.retries == 1  # file
-    assert s.deadline == Settings().deadline  # default
-    assert load_settings(env={"BENCH_API_URL": URL}, config_file=conf).url == URL
+    assert s.fetch.concurrency == 7  # flag
+    assert s.fetch.timeout == 2.5  # environment
+    assert s.fetch.url == "https://file.example/t/{page}.json"  # file
+    assert s.fetch.retries == 1  # file
+    assert s.fetch.deadline == Settings().fetch.deadline  # default
+    assert s.origins["concurrency"] == "option"
+    assert s.origins["timeout"] == "BENCH_TIMEOUT"
+    assert s.origins["retries"] == "config file [default]"
+    assert load_settings(env={"BENCH_API_URL": URL}, config_file=conf).fetch.url == URL
 
 
 def test_a_site_section_is_chosen_by_name(conf):
     s = load_settings(env={}, config_file=conf, site="other")
-    assert s.url == "https://other.example/{page}.json"
+    assert s.fetch.url == "https://other.example/"
 
 
 def test_sites_conf_in_the_working_directory_is_read(conf, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert load_settings(env={}).concurrency == 3
+    assert load_settings(env={}).fetch.concurrency == 3
 
 
 @pytest.mark.parametrize(
@@ -65,20 +74,24 @@ def test_sites_conf_in_the_working_directory_is_read(conf, tmp_path, monkeypatch
     ],
 )
 def test_urls_are_normalized(given, expected):
-    assert load_settings(overrides={"url": given}, env={}, config_file=None).url == expected
+    """Stripped when loaded; a page-number base ending in '/' gets {page}.json (paging)."""
+    from benchtest.paging import paginator
+
+    loaded = load_settings(overrides={"url": given}, env={}, config_file=None)
+    assert loaded.fetch.url == given.strip()
+    if not loaded.is_sample:
+        assert paginator(loaded.fetch.url, loaded).template == expected
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"url": "ftp://a.example/{page}"}, r"url: must be 'sample' or an http\(s\) URL"),
-        ({"url": "https://a.example/transactions"}, r"url: must contain '\{page\}'"),
-        ({"url": "https://a.example/{page}/{id}"}, r"url: only '\{page\}' may be in braces"),
         ({"concurrency": 0}, r"concurrency: must be between 1 and 64"),
         ({"max_pages": 0}, r"max_pages: must be between 1 and 1000000 \(got 0\)"),
         ({"concurrency": "many"}, r"concurrency: expected a whole number in ASCII digits"),
         ({"timeout": "nan"}, r"timeout: expected a number in ASCII digits \(got 'nan'\)"),
-        ({"timeout": float("nan")}, r"timeout: expected a finite number"),
+        ({"timeout": float("nan")}, r"timeout: must be between 0.1 and 600 \(got nan\)"),
         ({"timeout": "inf"}, r"timeout: expected a number in ASCII digits"),
         ({"timeout": "1e3"}, r"timeout: expected a number in ASCII digits"),
         ({"concurrency": "1_0"}, r"concurrency: expected a whole number in ASCII digits"),
@@ -107,7 +120,8 @@ def test_bad_environment_values_name_the_variable(tmp_path, monkeypatch):
 )
 def test_boolean_environment_values(text, value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert load_settings(env={"BENCH_EXCLUDE_DUPLICATES": text}).exclude_duplicates is value
+    loaded = load_settings(env={"BENCH_EXCLUDE_DUPLICATES": text})
+    assert loaded.report.exclude_duplicates is value
 
 
 def test_config_file_problems_are_configuration_errors(tmp_path):
@@ -121,77 +135,114 @@ def test_config_file_problems_are_configuration_errors(tmp_path):
         load_settings(env={}, config_file=str(bad), site="nope")
 
 
-def example(setting: Setting) -> object:
+def example(setting: Declared) -> object:
     """A valid value for ``setting`` that is not its default."""
-    if setting.type is bool:
+    if setting.kind is bool:
         return True
-    if setting.type is str and setting.choices:
+    if setting.choices:
         return setting.choices[-1]
-    if setting.type is str:
+    if setting.kind is str:
         return {"url": URL, "time_zone": "Europe/Paris"}.get(setting.name, "X-Api-Key")
-    if setting.type is BalanceAssertions:
+    if setting.kind is tuple:
         return parse_assertions("2013-12-22=18377.16")
     assert setting.bounds is not None
     low, high = setting.bounds
-    return setting.type(high if low == setting.default else low)
+    return setting.kind(high if low == setting.default else low)
 
 
-@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def without(settings: Settings, name: str) -> Settings:
+    """``settings`` with setting ``name`` back at its default."""
+    group = BY_NAME[name].group
+    restored = msgspec.structs.replace(getattr(settings, group), **{name: BY_NAME[name].default})
+    return Settings(**{**{g: getattr(settings, g) for g in GROUPS}, group: restored})
+
+
+@pytest.mark.parametrize("setting", DECLARED, ids=lambda s: s.name)
 def test_every_setting_is_a_flag_a_variable_and_a_config_file_key(setting, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    value = example(setting)
-    text = show(value)
-    args = _parser().parse_args([setting.flag] if setting.type is bool else [setting.flag, text])
+    wanted = example(setting)
+    text = show(wanted)
+    args = _parser().parse_args([setting.flag] if setting.kind is bool else [setting.flag, text])
     conf = tmp_path / "site.conf"
     conf.write_text(f"[default]\n{setting.name} = {text}\n")
     loaded = {
-        "flag": load_settings(overrides={s.name: getattr(args, s.name) for s in SETTINGS}, env={}),
+        "flag": load_settings(overrides={s.name: getattr(args, s.name) for s in DECLARED}, env={}),
         "environment": load_settings(env={setting.env: text}),
         "config file": load_settings(env={}, config_file=str(conf)),
     }
     for where, settings in loaded.items():
-        assert getattr(settings, setting.name) == value, where
-        assert dataclasses.replace(settings, **{setting.name: setting.default}) == Settings()
+        assert value(settings, setting.name) == wanted, where
+        assert without(settings, setting.name) == Settings()
 
 
-@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+@pytest.mark.parametrize("setting", DECLARED, ids=lambda s: s.name)
 def test_every_setting_is_declared_with_a_real_type_a_default_and_an_environment_name(setting):
-    assert setting.type in (str, int, float, bool, BalanceAssertions)
-    assert isinstance(setting.default, setting.type)
-    assert getattr(Settings(), setting.name) == setting.default
+    assert setting.kind in (str, int, float, bool, tuple)
+    assert isinstance(setting.default, setting.kind)
+    assert value(Settings(), setting.name) == setting.default
     assert setting.env.startswith("BENCH_")
-    assert (setting.bounds is None) == (setting.type in (str, bool, BalanceAssertions))
+    assert (setting.bounds is None) == (setting.kind in (str, bool, tuple))
+    assert setting.help
+    assert setting.expect is not None
 
 
 def test_names_flags_and_variables_are_unique():
     for key in ("name", "flag", "env"):
-        values = [getattr(s, key) for s in SETTINGS]
-        declared = [f for f in dataclasses.fields(Settings) if "setting" in f.metadata]
-        assert len(set(values)) == len(values) == len(declared), key
+        values = [getattr(s, key) for s in DECLARED]
+        assert len(set(values)) == len(values) == len(BY_NAME), key
+
+
+def test_each_paging_style_is_declared_once_and_has_one_paginator():
+    (paging,) = (s for s in DECLARED if s.name == "paging")
+    assert paging.choices is not None
+    assert set(paging.choices) == set(PAGINATORS)
 
 
 def test_flags_not_given_leave_the_environment_and_file_in_charge():
     args = _parser().parse_args([])
-    assert [getattr(args, s.name) for s in SETTINGS] == [None] * len(SETTINGS)
+    assert [getattr(args, s.name) for s in DECLARED] == [None] * len(DECLARED)
 
 
-def test_help_shows_each_flag_with_its_default_bounds_and_variable():
-    text = " ".join(_parser().format_help().split())
-    for s in SETTINGS:
+def test_help_shows_each_flag_with_its_default_bounds_and_variable_in_its_group():
+    help = _parser().format_help()
+    text = " ".join(help.split())
+    for s in DECLARED:
         limits = "" if s.bounds is None else f"; {show(s.bounds[0])}-{show(s.bounds[1])}"
         assert f"(default {show(s.default)}{limits}) [{s.env}]" in text, s.name
+    groups = [help.index(f"{group} settings:") for group in GROUPS]
+    assert groups == sorted(groups)
+    for s in DECLARED:  # each flag in its own group's part of the help
+        after = [g for g in GROUPS if help.index(f"{g} settings:") < help.index(f"  {s.flag}")]
+        assert after[-1] == s.group, s.name
 
 
-def test_the_settings_table_matches_the_declarations():
+def test_the_declarations_are_msgspec_types():
+    """Bounds and choices are checked by msgspec, from the one declaration."""
+    for group, struct in GROUPS.items():
+        hints = typing.get_type_hints(struct, include_extras=True)
+        for s in (s for s in DECLARED if s.group == group):
+            assert typing.get_origin(hints[s.name]) is typing.Annotated
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"concurrency": 65}, GROUPS["fetch"])
+
+
+def test_the_settings_table_and_terraform_variables_match_the_declarations():
     doc = DOC.read_text(encoding="utf-8")
     table = doc.partition(START)[2].partition(END)[0]
-    assert table.strip() == markdown_table().strip(), "run: python scripts/settings_table.py"
+    assert table.strip() == markdown_table().strip(), "run: python scripts/generate_settings.py"
+    generated = TERRAFORM.read_text(encoding="utf-8")
+    assert generated == terraform(), "run: python scripts/generate_settings.py"
+    for s in DECLARED:  # every setting reaches the function, by the map or a variable of its own
+        assert f'"{s.name}"' in generated or s.env in generated, s.name
 
 
 def test_a_bad_url_names_its_origin_and_hides_credentials(tmp_path, monkeypatch):
+    from benchtest.paging import paginator
+
     monkeypatch.chdir(tmp_path)
+    loaded = load_settings(env={"BENCH_API_URL": "https://me:secret@a.example/transactions"})
     with pytest.raises(ConfigError) as caught:
-        load_settings(env={"BENCH_API_URL": "https://me:secret@a.example/transactions"})
+        paginator(loaded.fetch.url, loaded)
     exc = caught.value
     assert (exc.origin, exc.field, exc.url) == (
         "BENCH_API_URL",
@@ -298,8 +349,8 @@ def test_seconds_take_plain_ascii_decimals_only(text, origin, tmp_path, monkeypa
         load_from(origin, "timeout", text, tmp_path)
 
 
-@pytest.mark.parametrize(("text", "value"), [(" 7 ", 7), ("007", 7), ("0.5", 0.5), (".5", 0.5)])
-def test_plain_numbers_still_parse(text, value, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("text", "expected"), [(" 7 ", 7), ("007", 7), ("0.5", 0.5), (".5", 0.5)])
+def test_plain_numbers_still_parse(text, expected, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    name = "retries" if isinstance(value, int) else "backoff"
-    assert getattr(load_settings(env={f"BENCH_{name.upper()}": text}), name) == value
+    name = "retries" if isinstance(expected, int) else "backoff"
+    assert value(load_settings(env={f"BENCH_{name.upper()}": text}), name) == expected

@@ -19,8 +19,8 @@ import pytest
 
 import benchtest
 from benchtest.cli import main
-from benchtest.config import SETTINGS
 from benchtest.money import EXACT, MAX_AMOUNT_DIGITS
+from benchtest.settings import BY_NAME
 from benchtest.text import for_terminal, quoted
 from benchtest.transactions import MAX_PAGE_RECORDS
 from tests.support import ROOT, make_pages, on_terminal, record, settings
@@ -187,7 +187,7 @@ def test_colons_that_are_not_duplicate_keys_are_accepted(serve, text):
 
 
 def test_the_exact_context_holds_the_largest_possible_sum():
-    max_pages = next(s for s in SETTINGS if s.name == "max_pages").bounds
+    max_pages = BY_NAME["max_pages"].bounds
     assert max_pages is not None
     count = Decimal(int(max_pages[1]) * MAX_PAGE_RECORDS)
     widest = Decimal("9" * MAX_AMOUNT_DIGITS)  # the largest integer part

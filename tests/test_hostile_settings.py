@@ -111,7 +111,7 @@ def test_a_bad_url_template_exits_2_naming_the_setting_before_any_request(
     ],
 )
 def test_templates_at_the_limits_are_accepted(url: str) -> None:
-    assert load_settings(overrides={"url": url}, env={}).url.startswith(url.rstrip("/"))
+    assert load_settings(overrides={"url": url}, env={}).fetch.url.startswith(url.rstrip("/"))
 
 
 # --- class 7: events ---------------------------------------------------------------------

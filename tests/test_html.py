@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
+import msgspec
 import pytest
 
 import benchtest
@@ -55,7 +55,7 @@ def synthetic_report(days: int, start: date = date(2015, 1, 1), **changes: Any) 
         duplicate_count=0,
         duplicate_total=Decimal("0.00"),
     )
-    return dataclasses.replace(report, **changes)
+    return msgspec.structs.replace(report, **changes)
 
 
 def injected_report(serve: Any, payload: str) -> Report:

@@ -29,7 +29,7 @@ from runtime_api import (
 from test_build import build, unpack
 
 import benchtest
-from benchtest import Settings
+from benchtest import load_settings
 from benchtest.source import sample_pages
 from tests.ledger_server import LedgerServer
 from tests.support import made_at
@@ -89,7 +89,7 @@ def test_scheduled_event_returns_the_report_after_a_short_init(
 ) -> None:
     pages = sample_pages()
     server = serve(pages)
-    expected = benchtest.run(Settings(url=server.url)).report
+    expected = benchtest.run(load_settings(overrides={"url": server.url}, env={})).report
     function = start(BENCH_API_URL=server.url)
 
     init = function.init_seconds()

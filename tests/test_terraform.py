@@ -530,29 +530,6 @@ def test_runtime_is_the_python_build_sh_builds_for() -> None:
     assert default[1] == f"python{built[1]}"
 
 
-@pytest.mark.parametrize(
-    ("variable", "setting"),
-    [
-        ("fetch_concurrency", "concurrency"),
-        ("fetch_timeout", "timeout"),
-        ("fetch_retries", "retries"),
-    ],
-)
-def test_fetch_variable_bounds_are_the_settings_bounds(variable: str, setting: str) -> None:
-    """The Terraform validation and benchtest's own settings table accept the same range."""
-    from benchtest.config import SETTINGS
-
-    bounds = next(s.bounds for s in SETTINGS if s.name == setting)
-    assert bounds is not None
-    block = re.search(
-        rf'variable "{variable}" \{{.*?\n\}}', (ROOT / "variables.tf").read_text(), re.S
-    )
-    assert block is not None
-    found = re.search(rf"var\.{variable} >= ([0-9.]+) && var\.{variable} <= ([0-9.]+)", block[0])
-    assert found is not None, block[0]
-    assert (float(found[1]), float(found[2])) == (float(bounds[0]), float(bounds[1]))
-
-
 # --------------------------------------------------------------------------------------------
 # Apply, check with boto3, destroy
 # --------------------------------------------------------------------------------------------

@@ -33,8 +33,8 @@ from ..model import (
     Changes,
     DailyBalance,
     DuplicateGroup,
-    ListedTransaction,
     Report,
+    Transaction,
     TransactionChange,
     utc,
 )
@@ -191,7 +191,7 @@ def _f(value: float) -> str:
     return "0.0" if text == "-0.0" else text
 
 
-def _vendor(item: ListedTransaction | DuplicateGroup) -> str:
+def _vendor(item: Transaction | DuplicateGroup) -> str:
     """The cleaned vendor, with the original Company on hover."""
     return f'<td title="{_e(item.company)}">{_e(item.vendor)}</td>'
 
