@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import math
 import queue
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ from .errors import DataError, FetchError
 from .stats import RunStats
 from .text import quoted
 from .transactions import Decoder, Page, decode_page
-from .transport import Transport, origin
+from .transport import Transport, next_link, origin
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +50,6 @@ MAX_URL_CHARS = 4096  # far above any real cursor; servers refuse longer request
 
 Body = bytes | None  # a page's body, or None for a 404
 Step = tuple[str, str]  # the next page's URL, and what named it (for messages)
-# A link of a Link header and its parameters (RFC 8288), and a link's relation types.
-_LINK = re.compile(r"<([^>]*)>([^<]*)")
-_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
 
 
 def page_cap(concurrency: int) -> int:
@@ -139,16 +135,6 @@ class LinkHeader(Style):
     def after(self, page: Page, url: str, link: str | None) -> Step | None:
         target = next_link(link or "")
         return None if target is None else (urljoin(url, target), f"next link {quoted(target)}")
-
-
-def next_link(header: str) -> str | None:
-    """The target of the first link whose relation types include ``next`` (RFC 8288), or None.
-    Hand-written: urllib3 has no Link parser (requests and httpx do; neither is a dependency)."""
-    for link in _LINK.finditer(header):
-        rel = _REL.search(link.group(2))
-        if rel is not None and "next" in (rel.group(1) or rel.group(2)).lower().split():
-            return link.group(1).strip()
-    return None
 
 
 def style(template: str, settings: Settings) -> Style:

@@ -26,9 +26,9 @@ import pytest
 import benchtest
 from benchtest import ConfigError, DataError, FetchError, cli
 from benchtest.config import SOURCE_SETTINGS, load_settings, zone
-from benchtest.paging import next_link
 from benchtest.source import serving
 from benchtest.transactions import Decoder, Shape, decode_page
+from benchtest.transport import next_link
 from tests.ledger_server import Response, RouteServer, target
 from tests.support import ROOT, make_pages, settings
 
