@@ -184,7 +184,7 @@ class Settings:
     retry_after_cap: float = _setting(
         30.0,
         "BENCH_RETRY_AFTER_CAP",
-        "longest Retry-After honoured, seconds",
+        "longest Retry-After waited, seconds; a longer one fails the run",
         bounds=(0, 3600),
         metavar="S",
     )

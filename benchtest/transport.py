@@ -19,8 +19,8 @@ run, and ~100 ms of every cold start. What the transport guarantees:
 - **Auth**: credentials in the URL become HTTP Basic auth and are removed from every URL held;
   the auth header (a `Secret`) is sent to the configured origin only, which is the only origin
   requests ever go to.
-- **Network**: the proxy (`proxy_for`) and the CAs trusted (`trust`) come from the environment as
-  requests reads them, checked when the transport is built, before any request (ConfigError).
+- **Network**: the proxy (`proxy_for`) and, with TLS, the CAs trusted (`trust`) come from the
+  environment as requests reads them, checked when the transport is built, before any request.
 - **Causes**: a failure is one line naming the host (or the proxy) and the cause (`cause`).
 """
 
@@ -308,7 +308,9 @@ class Transport:
             self.headers["Authorization"] = _basic(parts.username, parts.password)
         self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
         self.proxy = proxy_for(url)
-        self.trusted, options = trust()
+        # The CAs are read (7 MB of OpenSSL's memory for a bundle) only when TLS is used.
+        tls = "https" in (parts.scheme, self.proxy and self.proxy.url.partition(":")[0])
+        self.trusted, options = trust() if tls else ("", {})
         options.update(num_pools=2, maxsize=concurrency, block=True)
         if self.proxy is None:
             self._manager = urllib3.PoolManager(**options)

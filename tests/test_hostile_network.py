@@ -441,6 +441,15 @@ def test_a_ca_variable_that_cannot_be_read_is_one_line_before_any_request(
     assert run.seconds < 2
 
 
+def test_the_ca_variables_are_not_read_without_tls(
+    cli: Callable[..., CliRun], serve: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As requests: an http API does not use them, so a bad one there is not an error."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/missing.pem")
+    run = cli_json(cli, serve(PAGES).url)
+    assert (run.code, run.err) == (0, [])
+
+
 def test_the_lambda_trusts_the_company_ca_from_its_environment(
     tls_server: PageServer, ca_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
