@@ -494,12 +494,13 @@ def proxy_for(url: str) -> Proxy | None:
         raise ConfigError(f"{shown}: {usage}", origin=variable)
     try:
         proxy = urlsplit(value if found else f"http://{value}")
-        host, port = proxy.hostname or "", proxy.port or _DEFAULT_PORTS[scheme]
+        host, port = proxy.hostname or "", proxy.port
+        port = _DEFAULT_PORTS[scheme] if port is None else port
         host = f"[{host}]" if ":" in host else host
         urllib3.util.parse_url(f"{scheme}://{host}:{port}")  # what ProxyManager will parse
     except ValueError:  # urllib3's LocationParseError is one too
         host = ""
-    if not host.isprintable() or " " in host or not host:
+    if not host.isprintable() or " " in host or not host or not port:
         raise ConfigError(f"not a proxy URL: {usage}", origin=variable) from None
     headers = {}
     if proxy.username is not None:
