@@ -1,7 +1,8 @@
-"""Peak RSS and time of the worst hostile cases of issue 17, each in a fresh CLI process.
+"""Peak RSS and time of the worst hostile cases of issues 17 and 26, each in a fresh process.
 
-    python benchmarks/hostile_rss.py [CLASS ...]     # classes: protocol numbers url categories
-                                                     #          retries event output
+    python benchmarks/hostile_rss.py [CLASS ...]     # classes: protocol numbers link url
+                                                     #          categories retries event output
+                                                     #          network
 
 Each case runs ``python -m benchtest`` (or the Lambda handler) in its own process against a
 loopback server in another process (raw HTTP for the protocol cases), and reports the exit
@@ -27,6 +28,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 DEADLINE = "10"
+LEDGER = (
+    b'{"totalCount":1,"page":1,"transactions":'
+    b'[{"Date":"2024-01-02","Ledger":"","Amount":"-1.00","Company":"A"}]}'
+)
 CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
@@ -41,6 +46,17 @@ def endless(head: bytes, unit: bytes) -> Callable[[socket.socket, Any], None]:
 
 def answer(head: bytes) -> Callable[[socket.socket, Any], None]:
     return lambda conn, server: conn.sendall(head)
+
+
+def link_lines(lines: int) -> Callable[[socket.socket, Any], None]:
+    """Link header lines, made in the server's process (megabytes held here would count in the
+    client's peak RSS: see above)."""
+
+    def behaviour(conn: socket.socket, server: Any) -> None:
+        link = b"Link: " + b"<" * 65_000 + b"\r\n"
+        conn.sendall(b"HTTP/1.1 200 OK\r\n" + link * lines + b"\r\n" + LEDGER)
+
+    return behaviour
 
 
 # Raw-HTTP cases: name -> (the hostile page's behaviour, extra CLI arguments).
@@ -73,10 +89,23 @@ RAW: dict[str, dict[str, tuple[Callable[[socket.socket, Any], None], list[str]]]
                    b"\r\nContent-Length: 0\r\n\r\n"),
             ["--retry-after-cap", "0.5"],
         ),
+        "Retry-After 3600, cap 30": (
+            answer(b"HTTP/1.1 503 No\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\r\n"), [],
+        ),
+        "Retry-After Fri, 31 Dec 9999, cap 30": (
+            answer(b"HTTP/1.1 503 No\r\nRetry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n"
+                   b"Content-Length: 0\r\n\r\n"),
+            [],
+        ),
         "Content-Length of 60,000 digits": (
             answer(b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 60_000 + b"\r\n\r\n{"),
             [],
         ),
+    },
+    # paging = link; the body (to the connection's close) is a whole one-record ledger
+    "link": {
+        f"{lines} Link line(s) of 65,000 '<'": (link_lines(lines), ["--paging", "link"])
+        for lines in (1, 99, 100)
     },
     "retries": {
         "dropped connection, 4 retries": (lambda conn, server: None, []),
@@ -92,6 +121,32 @@ def serve_raw(behaviour: Callable[..., None], port: multiprocessing.Queue) -> No
     with RawServer(pages, 1, behaviour) as server:
         port.put(server.port)
         server.stopping.wait()
+
+
+def serve_company(port: Any) -> None:
+    """An https ledger (a CA made here, its PEM's path sent) behind a proxy wanting me:pw."""
+    import ssl
+    import tempfile
+
+    import trustme
+
+    from benchtest.source import PageServer, serving
+    from tests.proxy_server import ProxyServer
+    from tests.support import make_pages, record
+
+    ca = trustme.CA()
+    pem = os.path.join(tempfile.mkdtemp(), "company-ca.pem")
+    ca.cert_pem.write_to_path(pem)
+    ledger = PageServer(make_pages([record() for _ in range(12)], per_page=3))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("ledger.example").configure_cert(context)
+    ledger.socket = context.wrap_socket(ledger.socket, server_side=True)
+    with (
+        serving(ledger),
+        ProxyServer({"ledger.example:443": ledger.server_address[1]}, "me:pw") as proxy,
+    ):
+        port.put((proxy.port, pem))
+        proxy.stopping.wait()
 
 
 def serve_ledger(count: int, distinct: int, per_page: int, company: str, port: Any) -> None:
@@ -168,7 +223,8 @@ def main(kinds: list[str]) -> None:
             continue
         for name, (behaviour, args) in cases.items():
             with server(serve_raw, behaviour) as url:
-                row(kind, name, measure(cli(url, *args)))
+                link = "--paging" in args  # page 1's URL, not a template
+                row(kind, name, measure(cli(url.format(page=1) if link else url, *args)))
     if not kinds or "url" in kinds:
         conf = os.path.join("/tmp", f"benchtest-sites-{os.getpid()}.conf")
         long_url = "http://127.0.0.1:1/" + "a" * 900_000 + "{page}\n  ."  # 900 KB, two lines
@@ -197,6 +253,26 @@ def main(kinds: list[str]) -> None:
             with server(serve_ledger, 10_000, 100, 500, hostile) as url:
                 name = f"10,000 listed, 996 controls each, {fmt}"
                 row("output", name, measure(cli(url, "--format", fmt)))
+    if not kinds or "network" in kinds:
+        queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+        process = multiprocessing.Process(target=serve_company, args=(queue,), daemon=True)
+        process.start()
+        proxy, pem = queue.get(timeout=120)
+        api = "https://ledger.example/transactions/{page}.json"
+        for name, env in [
+            ("https API, proxy with credentials, company CA", {
+                "HTTPS_PROXY": f"me:pw@127.0.0.1:{proxy}", "REQUESTS_CA_BUNDLE": pem}),
+            ("the same without the company CA", {"HTTPS_PROXY": f"me:pw@127.0.0.1:{proxy}"}),
+            ("proxy answers 407 (wrong password)", {
+                "HTTPS_PROXY": f"me:wrong@127.0.0.1:{proxy}", "REQUESTS_CA_BUNDLE": pem}),
+            ("proxy refuses connections", {"HTTPS_PROXY": "me:pw@127.0.0.1:9"}),
+            ("socks5:// proxy (at start)", {"HTTPS_PROXY": "socks5://me:pw@127.0.0.1:1080"}),
+            ("unparsable proxy URL (at start)", {"HTTPS_PROXY": "http://me:pw@[::1"}),
+            ("REQUESTS_CA_BUNDLE missing (at start)", {"REQUESTS_CA_BUNDLE": "/missing.pem"}),
+        ]:  # fmt: skip
+            row("network", name, measure(cli(api), env))
+        process.terminate()
+        process.join()
     if not kinds or "event" in kinds:
         for name, event in [
             ("100 KB key", '{"' + "k" * 100_000 + '": true}'),

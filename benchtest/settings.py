@@ -104,7 +104,10 @@ class FetchSettings(msgspec.Struct, frozen=True, kw_only=True):
         float, about("exponential backoff factor and jitter, seconds", "S", ge=0, le=60)
     ] = 0.5
     retry_after_cap: Annotated[
-        float, about("longest Retry-After honoured, seconds", "S", ge=0, le=3600)
+        float,
+        about(
+            "longest Retry-After waited, seconds; a longer one fails the run", "S", ge=0, le=3600
+        ),
     ] = 30.0
     deadline: Annotated[float, about("seconds for the whole run", "S", ge=0.1, le=86_400)] = 300.0
     max_pages: Annotated[int, about("refuse longer ledgers", "N", ge=1, le=1_000_000)] = 100_000

@@ -10,30 +10,36 @@ run, and ~100 ms of every cold start. What the transport guarantees:
   error elsewhere) shuts them all down (``SHUT_RDWR``): blocked reads return at once, and
   `_Retry` refuses further attempts and wakes from its sleep.
 - **Retries** are urllib3's `Retry` (connection errors, timeouts, 429 and 5xx; exponential
-  backoff with jitter; Retry-After honoured), extended to cap Retry-After, to count attempts and
-  to refuse any attempt or wait past the deadline. 404 is an answer (the end of a ledger), never
-  retried.
+  backoff with jitter; Retry-After honoured), extended to fail the run on a Retry-After over the
+  cap, to count attempts and to refuse any attempt or wait past the deadline. 404 is an answer
+  (the end of a ledger), never retried.
 - **Redirects**: at most `MAX_REDIRECTS`, and only to the configured origin (scheme, host,
   port), so the report's source names where the data came from and https never becomes http.
 - **Bytes**: a body over ``page_cap`` is refused (a larger Content-Length before reading).
 - **Auth**: credentials in the URL become HTTP Basic auth and are removed from every URL held;
   the auth header (a `Secret`) is sent to the configured origin only, which is the only origin
   requests ever go to.
-- **Causes**: a failure is one line naming the host and the cause (`cause`), never a repr.
+- **Network**: the proxy (`proxy_for`) and, with TLS, the CAs trusted (`trust`) come from the
+  environment as requests reads them, checked when the transport is built, before any request.
+- **Causes**: a failure is one line naming the host (or the proxy) and the cause (`cause`).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import logging
+import math
+import os
 import re
 import socket
 import ssl
+import stat
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
 import certifi
@@ -46,6 +52,7 @@ from urllib3.util.retry import Retry
 from ._version import __version__
 from .auth import PARAMETER_ENV, TOKEN_ENV, Secret
 from .errors import (
+    ConfigError,
     DeadlineError,
     FetchError,
     HTTPStatusError,
@@ -53,13 +60,17 @@ from .errors import (
 )
 from .stats import RunStats
 from .text import quoted
-from .urls import origin, without_credentials
+from .urls import DEFAULT_PORTS, origin, without_credentials
 
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# A Link header is read whole up to this (one header line's bound in http.client): a real one is
+# a few hundred characters; urllib3 joins repeated lines, and 100 lines of 65 KB are allowed.
+MAX_LINK_CHARS = 65_536
+_TUNNEL_FAILED = "Tunnel connection failed: "  # http.client's text for a refused CONNECT
 
 
 class Guard:
@@ -187,6 +198,9 @@ class _Retry(Retry):
         answered = kw.get("response") is not None or (len(args) > 2 and args[2] is not None)
         if not answered:
             stats.request()
+            error = kw.get("error") or (args[3] if len(args) > 3 else None)
+            if isinstance(error, Exception) and 400 <= (_tunnel_status(error) or 0) < 500:
+                raise error  # a proxy's refusal (407: its credentials) is the same on a retry
         guard.left()
         new = super().increment(*args, **kw)  # raises MaxRetryError when no retry is left
         if answered:
@@ -200,20 +214,32 @@ class _Retry(Retry):
         return new
 
     def get_retry_after(self, response: Any) -> float | None:
+        """The wait the server asks for; FetchError for one longer than the cap: the run stops
+        rather than wait less than asked (a retry too early is refused again) or longer."""
         value = response.headers.get("Retry-After")
         if value is None:
             return None
-        seconds = value.strip()
-        if seconds.isascii() and seconds.isdigit() and len(seconds) > 9:
-            return self.retry_after_cap  # past any cap; urllib3's int() refuses 4,300 digits
-        try:  # and its date parsing raises ValueError or OverflowError past the year 9999
-            after = self.parse_retry_after(value)
-        except (ValueError, OverflowError, u3.InvalidHeader):
-            raise FetchError(
-                f"HTTP {response.status} with a Retry-After that is neither seconds nor a date: "
-                f"{quoted(value)}"
-            ) from None
-        return min(after, self.retry_after_cap)
+        text = value.strip()
+        wait = None
+        if text.isascii() and text.isdigit():
+            text = text.lstrip("0") or "0"  # Python's int() refuses 4,300 digits, zeros too
+            if len(text) > 9:  # past any cap (at most 3,600 s)
+                wait = f"a {len(text):,}-digit number of seconds"
+        if wait is None:
+            try:  # urllib3's date parsing raises ValueError or OverflowError past the year 9999
+                after = self.parse_retry_after(text)
+            except (ValueError, OverflowError, u3.InvalidHeader):
+                raise FetchError(
+                    f"HTTP {response.status} with a Retry-After that is neither seconds nor a "
+                    f"date: {quoted(value)}"
+                ) from None
+            if after <= self.retry_after_cap:
+                return after
+            wait = f"{math.ceil(after):,}s"
+        raise FetchError(
+            f"HTTP {response.status} asks to wait {wait} before a retry (Retry-After: "
+            f"{quoted(value)}), over the cap of {self.retry_after_cap:g}s (retry_after_cap)"
+        )
 
     def sleep(self, response: Any = None) -> None:
         delay = None
@@ -270,6 +296,7 @@ class Transport:
             respect_retry_after_header=True,
             raise_on_status=False,
             retry_after_cap=retry_after_cap,
+            retry_after_max=2**63,  # urllib3 clamps at 6 h: the wait asked for is told whole
         )
         self.headers = {"User-Agent": f"benchtest/{__version__}", "Accept": "application/json"}
         self._auth: tuple[str, Secret] | None = None
@@ -277,16 +304,25 @@ class Transport:
             self._auth = (auth_header, auth_token)
             log.debug("sending the %s header (value from %s)", auth_header, auth_token.origin)
         elif parts.username is not None:
-            user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            self.headers["Authorization"] = urllib3.make_headers(basic_auth=user)["authorization"]
+            self.headers["Authorization"] = _basic(parts.username, parts.password)
         self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
-        proxy = _proxy_for(parts.scheme, parts.hostname or "")
-        self._manager = _manager(proxy, concurrency)
+        self.proxy = proxy_for(url)
+        # The CAs are read (7 MB of OpenSSL's memory for a bundle) only when TLS is used.
+        tls = "https" in (parts.scheme, self.proxy and self.proxy.url.partition(":")[0])
+        self.trusted, options = trust() if tls else ("", {})
+        options.update(num_pools=2, maxsize=concurrency, block=True)
+        if self.proxy is None:
+            self._manager = urllib3.PoolManager(**options)
+        else:
+            self._manager = urllib3.ProxyManager(
+                self.proxy.url, proxy_headers=self.proxy.headers, **options
+            )
+        self._manager.pool_classes_by_scheme = _POOLS
         # Requests go to one origin only (redirects elsewhere are refused): its pool, once. A
         # forwarding (http) proxy is sent the whole URL; otherwise the path (https goes through a
         # CONNECT tunnel).
         self.pool = self._manager.connection_from_url(self.origin)
-        self._absolute_form = proxy is not None and parts.scheme == "http"
+        self._absolute_form = self.proxy is not None and parts.scheme == "http"
 
     def stop(self) -> None:
         """Abandon every request in flight: cut their sockets, refuse further attempts."""
@@ -308,7 +344,8 @@ class Transport:
             raise
         except (u3.HTTPError, http.client.HTTPException, OSError) as exc:
             attempts = f" (after {_local.attempts} attempts)" if _local.attempts > 1 else ""
-            raise NetworkError(cause(exc, url) + attempts, page=page, url=url) from exc
+            line = cause(exc, url, self.proxy, self.trusted) + attempts
+            raise NetworkError(line, page=page, url=url) from exc
         finally:
             self.guard.done(page)
             _local.guard = _local.stats = _local.page = None
@@ -340,12 +377,20 @@ class Transport:
                     return None, None
                 if status in (401, 403):
                     raise HTTPStatusError(f"HTTP {status} ({self._auth_hint()})", status=status)
+                if status == 407 and self.proxy is not None:  # from a forwarding proxy
+                    raise HTTPStatusError(_refused(self.proxy, status), status=status)
                 if status != 200:
                     attempts = f" after {_local.attempts} attempts" if _local.attempts > 1 else ""
                     raise HTTPStatusError(f"HTTP {status}{attempts}", status=status)
+                link = response.headers.get("Link")
+                if link is not None and len(link) > MAX_LINK_CHARS:
+                    raise FetchError(
+                        f"a Link header of {len(link):,} characters (the most read is "
+                        f"{MAX_LINK_CHARS:,})"
+                    )
                 body = self._read(response)
                 read = True
-                return body, response.headers.get("Link")
+                return body, link
             finally:
                 if not read:  # a body left unread must not reach the next request
                     response.close()
@@ -399,30 +444,161 @@ class Transport:
         return body
 
 
-def _manager(proxy: str | None, concurrency: int) -> urllib3.PoolManager:
-    """A pool manager with guarded connections, through ``proxy`` if there is one."""
-    options: dict[str, Any] = {
-        "num_pools": 2,
-        "maxsize": concurrency,
-        "block": True,
-        "ca_certs": certifi.where(),
-    }
-    manager = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
-    manager.pool_classes_by_scheme = _POOLS
-    return manager
+def _basic(user: str, password: str | None) -> str:
+    """An HTTP Basic ``Authorization`` value for a URL's percent-encoded user and password:
+    Latin-1, as requests sends it, or UTF-8 (RFC 7617) for what Latin-1 cannot hold."""
+    text = f"{unquote(user)}:{unquote(password or '')}"
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = text.encode()
+    return "Basic " + base64.b64encode(raw).decode()
 
 
-def _proxy_for(scheme: str, host: str) -> str | None:
-    """The proxy the environment (``HTTPS_PROXY``, ``NO_PROXY``, …) names for this host; never
-    one for loopback."""
-    if host in _LOOPBACK:
+class Proxy(NamedTuple):
+    """The proxy a run's requests go through."""
+
+    url: str  # scheme://host:port, without credentials
+    where: str  # host:port, for messages
+    variable: str  # the environment variable that names it, for messages
+    headers: dict[str, str]  # Proxy-Authorization, from the credentials in its URL
+
+
+def proxy_for(url: str) -> Proxy | None:
+    """The proxy the environment names for ``url``, read as urllib and requests read it: for
+    https ``https_proxy`` (any case; a lowercase one wins, an empty one unsets), for http
+    ``http_proxy``, else ``all_proxy``; none for a host ``no_proxy`` names (``host``,
+    ``.domain``, ``host:port``, ``*``) and none for loopback. A URL without a scheme is http.
+    ConfigError for one that cannot be used, naming the variable, never its credentials."""
+    parts = urlsplit(url)
+    if parts.hostname in _LOOPBACK:
         return None
     import urllib.request  # here: 4 ms of every Lambda init otherwise
 
     proxies = urllib.request.getproxies()
-    if scheme not in proxies or urllib.request.proxy_bypass(host):
+    key = parts.scheme if proxies.get(parts.scheme) else "all"
+    value = proxies.get(key, "").strip()
+    if not value or urllib.request.proxy_bypass(parts.netloc.rpartition("@")[2]):
         return None
-    return proxies[scheme]
+    lower = f"{key}_proxy"
+    named = [name for name in os.environ if name.lower() == lower and os.environ[name]]
+    variable = lower if lower in named else (named or [lower.upper()])[0]
+    scheme, found, _ = value.partition("://")
+    scheme = scheme.lower() if found else "http"
+    if not (scheme.isascii() and scheme[:1].isalpha() and scheme.isalnum()) or len(scheme) > 20:
+        scheme = ""  # not a scheme: it may be a password
+    usage = "benchtest uses http://[user:password@]host:port (or https://) proxies"
+    if scheme not in DEFAULT_PORTS:
+        shown = f"a {scheme}:// proxy" if scheme else "not a proxy URL"
+        raise ConfigError(f"{shown}: {usage}", origin=variable)
+    try:
+        proxy = urlsplit(value if found else f"http://{value}")
+        host, port = proxy.hostname or "", proxy.port
+        port = DEFAULT_PORTS[scheme] if port is None else port
+        host = f"[{host}]" if ":" in host else host
+        urllib3.util.parse_url(f"{scheme}://{host}:{port}")  # what ProxyManager will parse
+    except ValueError:  # urllib3's LocationParseError is one too
+        host = ""
+    if not host.isprintable() or " " in host or not host or not port:
+        raise ConfigError(f"not a proxy URL: {usage}", origin=variable) from None
+    headers = {}
+    if proxy.username is not None:
+        headers["Proxy-Authorization"] = _basic(proxy.username, proxy.password)
+    return Proxy(f"{scheme}://{host}:{port}", f"{host}:{port}", variable, headers)
+
+
+# Where TLS's CAs come from: requests' bundles (a file or a directory), then OpenSSL's.
+_CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+def trust() -> tuple[str, dict[str, Any]]:
+    """The CAs TLS trusts (where from, and urllib3's options): the bundle ``REQUESTS_CA_BUNDLE``
+    or ``CURL_CA_BUNDLE`` names, as requests reads them; else ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR``, as OpenSSL reads them; else certifi's. Each replaces certifi's bundle.
+    ConfigError for a file or directory that cannot be read."""
+    named = [name for name in _CA_VARIABLES if os.environ.get(name)]
+    if not named:
+        return "certifi's CAs", {"ca_certs": certifi.where()}
+    if named[0] in _CA_VARIABLES[:2]:
+        named = named[:1]
+    options = {}
+    for name in named:
+        path = os.environ[name]
+        folder = name == "SSL_CERT_DIR" or (name in _CA_VARIABLES[:2] and os.path.isdir(path))
+        _check_cas(name, folder, path)
+        options["ca_cert_dir" if folder else "ca_certs"] = path
+    return f"the CAs in {' and '.join(named)}", options
+
+
+def _check_cas(name: str, folder: bool, path: str) -> None:
+    """ConfigError unless ``path`` (of variable ``name``) holds CAs OpenSSL can load: a PEM file,
+    or directories (``:``-separated, as OpenSSL reads SSL_CERT_DIR: one readable is enough)."""
+    if folder:
+        parts = path.split(os.pathsep)
+        if not any(os.path.isdir(p) and os.access(p, os.R_OK | os.X_OK) for p in parts):
+            raise ConfigError(f"{quoted(path, 200)} names no readable directory", origin=name)
+        return
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the load below
+            raise ConfigError(f"{quoted(path, 200)} is not a file", origin=name)
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError:
+        raise ConfigError(f"{quoted(path, 200)} holds no PEM CA certificate", origin=name) from None
+    except OSError as exc:
+        reason = (exc.strerror or "cannot be read").lower()
+        raise ConfigError(f"cannot read {quoted(path, 200)}: {reason}", origin=name) from None
+
+
+def next_link(header: str) -> str | None:
+    """The target of the first link whose relation types include ``next``, or None. Read as
+    RFC 8288 (Appendix B) reads a Link header: links ``<target>`` separated by commas, each
+    with ``;`` parameters; the first ``rel`` counts; a quoted value may hold commas and
+    semicolons; reading stops at what is not a link. One pass left to right, each character
+    looked at once or twice: no backtracking. Hand-written: urllib3 has no Link parser
+    (requests and httpx do; neither is a dependency)."""
+    i, end = 0, len(header)
+    while True:
+        i = _skip(header, i, " \t,")
+        close = header.find(">", i)
+        if i >= end or header[i] != "<" or close < 0:
+            return None
+        target, rel, i = header[i + 1 : close], None, close + 1
+        while (i := _skip(header, i, " \t")) < end and header[i] == ";":
+            stop = _until(header, i + 1, "=;,")
+            name, value, i = header[i + 1 : stop].strip(" \t").lower(), "", stop
+            if i < end and header[i] == "=":
+                value, i = _value(header, _skip(header, i + 1, " \t"))
+            if name == "rel" and rel is None:
+                rel = value
+        if rel is not None and "next" in rel.lower().split():
+            return target.strip()
+
+
+def _skip(text: str, i: int, chars: str) -> int:
+    """The index of the first character from ``i`` on that is not in ``chars``."""
+    while i < len(text) and text[i] in chars:
+        i += 1
+    return i
+
+
+def _until(text: str, i: int, stops: str) -> int:
+    """The index of the first character from ``i`` on that is in ``stops`` (or the end)."""
+    while i < len(text) and text[i] not in stops:
+        i += 1
+    return i
+
+
+def _value(text: str, i: int) -> tuple[str, int]:
+    """A Link parameter's value at ``i`` (a quoted string or a token), and where it ends."""
+    if text[i : i + 1] != '"':
+        stop = _until(text, i, ";,")
+        return text[i:stop].strip(" \t"), stop
+    chars, i = [], i + 1
+    while i < len(text) and text[i] != '"':
+        i += text[i] == "\\"  # a quoted pair: the next character as it is
+        chars.append(text[i : i + 1])
+        i += 1
+    return "".join(chars), min(i + 1, len(text))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -440,23 +616,40 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return found
 
 
-def cause(exc: BaseException, url: str) -> str:
+def cause(
+    exc: BaseException, url: str, proxy: Proxy | None = None, trusted: str = "certifi's CAs"
+) -> str:
     """One line for a network failure: what failed, where, and why; never a repr."""
     chain = _chain(exc)
     where = origin(url).partition("://")[2]
+    host = where.rpartition(":")[0]
 
     def has(*kinds: type[BaseException]) -> BaseException | None:
         return next((e for e in chain if isinstance(e, kinds)), None)
 
+    if proxy is not None:
+        status = _tunnel_status(exc)
+        if status is not None:
+            return _refused(proxy, status)
+        if has(u3.ProxyError, u3.NewConnectionError, u3.ConnectTimeoutError):  # connecting is
+            # to the proxy (urllib3 wraps what failed before it answered in a ProxyError)
+            where = f"proxy {proxy.where} ({proxy.variable})"
+            host = f"{proxy.where.rpartition(':')[0]} (the proxy in {proxy.variable})"
+        else:
+            where = f"{where} (through proxy {proxy.where})"
     if has(u3.NameResolutionError, socket.gaierror):
-        return f"cannot resolve host {where.rpartition(':')[0]}"
+        return f"cannot resolve host {host}"
     if has(ConnectionRefusedError):
         return f"cannot connect to {where}: connection refused"
     if has(u3.ReadTimeoutError):
         return f"timed out waiting for {where} to answer"
     tls = has(ssl.SSLError, u3.SSLError)
     if tls is not None:
-        return f"TLS with {where} failed: {_tls_reason(chain)}"
+        reason = _tls_reason(chain)
+        if has(ssl.SSLCertVerificationError):
+            company = "; a company CA needs REQUESTS_CA_BUNDLE" if "certifi" in trusted else ""
+            reason += f" (trusting {trusted}{company})"
+        return f"TLS with {where} failed: {reason}"
     if has(u3.NewConnectionError):
         error = has(OSError)
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "failed"
@@ -483,6 +676,21 @@ def cause(exc: BaseException, url: str) -> str:
     return f"request to {where} failed ({type(exc).__name__})"
 
 
+def _refused(proxy: Proxy, status: int) -> str:
+    hint = f": check the user and password in {proxy.variable}" if status == 407 else ""
+    return f"proxy {proxy.where} ({proxy.variable}) answered HTTP {status}{hint}"
+
+
+def _tunnel_status(exc: BaseException | None) -> int | None:
+    """The status a proxy refused a CONNECT with, from http.client's ``Tunnel connection failed:
+    407 …`` (only the number is read: the rest is the proxy's text)."""
+    for error in [] if exc is None else _chain(exc):
+        code = str(error).removeprefix(_TUNNEL_FAILED)[:3] if type(error) is OSError else ""
+        if str(error).startswith(_TUNNEL_FAILED) and code.isdigit():
+            return int(code)
+    return None
+
+
 def _tls_reason(chain: list[BaseException]) -> str:
     for error in chain:
         if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
@@ -490,18 +698,3 @@ def _tls_reason(chain: list[BaseException]) -> str:
         if isinstance(error, ssl.SSLError) and error.reason:
             return str(error.reason).lower().replace("_", " ")
     return "handshake failed"
-
-
-# A link of a Link header and its parameters (RFC 8288), and a link's relation types.
-_LINK = re.compile(r"<([^>]*)>([^<]*)")
-_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
-
-
-def next_link(header: str) -> str | None:
-    """The target of the first link whose relation types include ``next`` (RFC 8288), or None.
-    Hand-written: urllib3 has no Link parser (requests and httpx do; neither is a dependency)."""
-    for link in _LINK.finditer(header):
-        rel = _REL.search(link.group(2))
-        if rel is not None and "next" in (rel.group(1) or rel.group(2)).lower().split():
-            return link.group(1).strip()
-    return None

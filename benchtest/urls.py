@@ -8,7 +8,7 @@ from collections.abc import Collection
 from urllib.parse import urlsplit, urlunsplit
 
 MAX_HOST_CHARS = 253  # DNS's longest host name (RFC 1035 2.3.4)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def without_credentials(url: str) -> str:
@@ -27,9 +27,9 @@ def origin(url: str) -> str:
     """``scheme://host:port`` of ``url``; ValueError when it does not parse."""
     parts = urlsplit(url)
     host = parts.hostname
-    if parts.scheme not in _DEFAULT_PORTS or not host:
+    if parts.scheme not in DEFAULT_PORTS or not host:
         raise ValueError(url)
-    port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
     host = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{host}:{port}"
 
