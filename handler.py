@@ -31,8 +31,10 @@ from benchtest.text import quoted
 # Kept back from the run's deadline, so that a run ends with its summary line before Lambda's
 # timeout. The fetch ends within ~0.1 s of its deadline (it cuts its sockets); then the report is
 # rendered and logged (5 s leaves room for a large report on a slow Lambda CPU) and, with a
-# bucket, written: storage.S3_SECONDS more, the bound of its S3 calls. The S3 client (boto3's
-# import, 0.9-1.3 s here) is made before the fetch, so it is not in the reserve.
+# bucket, written: storage.S3_SECONDS more, the bound of its S3 calls. With an auth parameter,
+# auth.SSM_SECONDS too, the bound of its read: so the smallest timeout that can run is the
+# reserve (main.tf's precondition). The S3 client (boto3's import, 0.9-1.3 s here) is made
+# before the fetch, so it is not in the reserve.
 RESERVE_SECONDS = 5.0
 
 observability.configure_logging()
@@ -63,9 +65,9 @@ def handler(event: dict[str, Any] | None, context: Any) -> Response:
         settings = benchtest.load_settings(overrides=invocation.options, secret=secret)
         summary["source"] = without_credentials(settings.url)
         target = S3Target.from_env(os.environ)
-        # Made before the fetch: a runtime whose SDK cannot write the report fails in seconds.
         client = None if target is None else storage.new_client()
         reserve = RESERVE_SECONDS + (0 if target is None else storage.S3_SECONDS)
+        reserve += auth.SSM_SECONDS if os.environ.get(auth.PARAMETER_ENV, "").strip() else 0
         deadline = _time_left(context, settings.deadline, reserve)
         report = benchtest.run(settings, deadline=deadline, stats=stats).report
         if target is not None:
