@@ -10,7 +10,7 @@
 #
 # With no BENCH_API_URL the function serves its bundled sample ledger to itself on 127.0.0.1.
 # To write to S3 too: docker run -e REPORT_BUCKET=... -e AWS_REGION=... -e AWS_ACCESS_KEY_ID=...
-# -e AWS_SECRET_ACCESS_KEY=... -e AWS_SESSION_TOKEN=... (boto3 comes with the base image).
+# -e AWS_SECRET_ACCESS_KEY=... -e AWS_SESSION_TOKEN=... (the zip carries its own boto3).
 FROM public.ecr.aws/lambda/python:3.12 AS unpack
 COPY dist/lambda.zip /tmp/lambda.zip
 RUN python3 -m zipfile -e /tmp/lambda.zip /tmp/task

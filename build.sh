@@ -2,9 +2,8 @@
 # Build dist/lambda.zip: handler.py, the benchtest package (with its sample ledger) and the
 # runtime dependencies pinned in requirements.txt, installed for Lambda's platform
 # (python3.12, manylinux, ARCH) rather than this machine's: pip picks only wheels whose tags
-# match. boto3 and its dependencies are left out (the Lambda runtime provides them; the list is
-# RUNTIME_PROVIDED in scripts/build_zip.py). The zip is reproducible: the same sources give the
-# same bytes.
+# match. boto3 and botocore are packaged too, whole: the function runs the SDK it was tested
+# with, not the runtime's. The zip is reproducible: the same sources give the same bytes.
 #
 #   ./build.sh                 # ARCH=arm64 (Graviton), the Terraform default
 #   ARCH=x86_64 ./build.sh
@@ -129,9 +128,8 @@ platform_args "$MACHINE"
 	die "pip could not install the runtime dependencies for python$PYTHON_VERSION on manylinux $MACHINE (see pip's message above)"
 
 # --------------------------------------------------------------------------------------------
-# Trim: console scripts (their shebang names this machine's Python). build_zip.py removes the
-# dependencies the function never uses and pip's per-install records (it reads them first).
-# Each dist-info keeps METADATA, WHEEL and the licenses.
+# Trim: console scripts (their shebang names this machine's Python). build_zip.py removes pip's
+# per-install records. Each dist-info keeps METADATA, WHEEL and the licenses.
 # --------------------------------------------------------------------------------------------
 rm -rf "${APP:?}/bin"
 
@@ -151,7 +149,7 @@ find "$APP" -type f \( -name '*.py[co]' -o -name '*~' -o -name '*.swp' -o -name 
 
 # --------------------------------------------------------------------------------------------
 # Bytecode for the runtime's Python: /var/task is read-only, so without it every cold start
-# compiles urllib3 again. unchecked-hash pycs hold no mtime and are never
+# compiles urllib3 and botocore again. unchecked-hash pycs hold no mtime and are never
 # rechecked against their source; PYTHONHASHSEED=0 orders set constants the same every build.
 # --------------------------------------------------------------------------------------------
 runtime_python() { # PYTHON_RUNTIME, else the first Python $PYTHON_VERSION on PATH or in pyenv
@@ -175,7 +173,7 @@ RUNTIME_PYTHON="$(runtime_python)"
 compile_bytecode "$RUNTIME_PYTHON" "$APP"
 
 # --------------------------------------------------------------------------------------------
-# What must be in the package (build_zip.py refuses what the runtime provides)
+# What must be in the package
 # --------------------------------------------------------------------------------------------
 for path in handler.py benchtest/__init__.py benchtest/sample/1.json; do
 	[[ -f "$APP/$path" ]] || die "$path is missing from the package"

@@ -28,6 +28,8 @@ from benchtest.urls import without_credentials
 # timeout: the fetch ends within ~0.1 s of its deadline (it cuts its sockets), then the report
 # is rendered and logged (5 s, for a large report on a slow Lambda CPU) and, with a bucket,
 # written (storage.S3_SECONDS, the bound of its S3 calls; the client is made before the fetch).
+# With an auth parameter, auth.SSM_SECONDS too (the bound of its read), so a timeout too short
+# for the worst case fails every run at its start (and main.tf's precondition at plan).
 RESERVE_SECONDS = 5.0
 
 observability.configure_logging()
@@ -53,6 +55,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
             target = storage.S3Target.from_env(os.environ)
             sink = None if target is None else storage.S3Reports(target, invocation, request_id)
             reserve = RESERVE_SECONDS + (0 if sink is None else storage.S3_SECONDS)
+            reserve += auth.SSM_SECONDS if os.environ.get(auth.PARAMETER_ENV, "").strip() else 0
             deadline = _time_left(context, settings.fetch.deadline, reserve)
             result = benchtest.run(settings, deadline=deadline, stats=record.stats)
             latest = None if sink is None else lambda: sink.latest(MAX_PREVIOUS_BYTES)

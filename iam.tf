@@ -1,5 +1,6 @@
 # The function's execution role: its own log group, the failure queue, the report prefix (write;
-# read and list latest/ only; delete in run folders only), and (when set) the report key and the
+# read latest/ only; list a created bucket, or latest/ only in an existing one; delete in run
+# folders only), and (when set) the report key and the
 # auth parameter.
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -45,7 +46,9 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   # The latest scheduled report: read to compare with, and HeadObject (authorised by
-  # s3:GetObject) for its run and ETag before the compare-and-swap.
+  # s3:GetObject) for its run and ETag before the compare-and-swap. The function reads a latest/
+  # key only after listing it (benchtest.storage._exists), so it never relies on how S3 answers
+  # a missing key (docs/aws-behaviour.md).
   dynamic "statement" {
     for_each = local.reports_enabled ? [1] : []
 
@@ -56,9 +59,9 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
-  # For a key not written yet S3 answers 404 to a caller that may list it and 403 otherwise, so
-  # only with this grant does "no latest report yet" differ from a broken grant (a 403 fails
-  # the comparison loudly). Listing is limited to latest/ by the s3:prefix condition.
+  # Listing: ListObjectsV2 with Prefix = a latest/ key. A bucket created here holds only this
+  # function's reports, so the grant is the whole bucket (and S3 then answers 404 for a missing
+  # key); in an existing bucket it is limited to latest/ by the s3:prefix condition.
   dynamic "statement" {
     for_each = local.reports_enabled ? [1] : []
 
@@ -67,10 +70,14 @@ data "aws_iam_policy_document" "lambda" {
       actions   = ["s3:ListBucket"]
       resources = ["arn:${local.partition}:s3:::${local.report_bucket_name}"]
 
-      condition {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["${var.report_prefix}/latest/*"]
+      dynamic "condition" {
+        for_each = var.create_report_bucket ? [] : [1]
+
+        content {
+          test     = "StringLike"
+          variable = "s3:prefix"
+          values   = ["${var.report_prefix}/latest/*"]
+        }
       }
     }
   }

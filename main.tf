@@ -48,6 +48,11 @@ locals {
     },
   )
 
+  # What the function keeps back from its time for the end of a run (handler.RESERVE_SECONDS;
+  # storage.S3_SECONDS with a bucket; auth.SSM_SECONDS with an auth parameter): a timeout at or
+  # under it fails every run at its start. tests/test_terraform.py checks these are the code's.
+  reserve_seconds = 5 + (local.reports_enabled ? 98 : 0) + (var.auth_parameter_arn == null ? 0 : 21)
+
   schedule_group_arn = "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.name}"
 }
 
@@ -105,6 +110,10 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = var.auth_kms_key_arn == null || var.auth_parameter_arn != null
       error_message = "auth_kms_key_arn is set without auth_parameter_arn: the key only serves to decrypt that parameter."
+    }
+    precondition {
+      condition     = var.timeout > local.reserve_seconds
+      error_message = "timeout (${var.timeout} s) must be above the ${local.reserve_seconds} s the function keeps back for the end of a run (5 s; 98 s more for the S3 calls with a report bucket; 21 s more for the SSM read with auth_parameter_arn), or every run fails at its start."
     }
   }
 }

@@ -86,7 +86,7 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Maximum run time of one invocation in seconds. The fetch ends at BENCH_DEADLINE (300 s by default) or earlier, keeping back 5 s plus, with a bucket, the S3 calls' bound (70 s); 900 leaves that room."
+  description = "Maximum run time of one invocation in seconds. The fetch ends at BENCH_DEADLINE (300 s by default) or earlier, keeping back 5 s, plus the S3 calls' bound (98 s) with a bucket, plus the SSM read's (21 s) with auth_parameter_arn; the plan refuses a timeout not above that. 900 leaves the room."
   type        = number
   default     = 900
 
@@ -353,13 +353,13 @@ variable "alarm_on_restated_days" {
 }
 
 variable "alarm_period" {
-  description = "Period in seconds over which the function's Errors are summed for the alarm."
+  description = "Period in seconds over which the event alarms (Errors, assertion failures, comparison failures, restated days) look at their metric: a multiple of 60, at most 7 days."
   type        = number
   default     = 300
 
   validation {
-    condition     = var.alarm_period >= 60 && var.alarm_period % 60 == 0
-    error_message = "alarm_period must be a multiple of 60 seconds."
+    condition     = var.alarm_period >= 60 && var.alarm_period <= 604800 && var.alarm_period % 60 == 0
+    error_message = "alarm_period must be a multiple of 60 seconds between 60 and 604800 (7 days, CloudWatch's longest alarm window: its alarms evaluate one period)."
   }
 }
 

@@ -11,11 +11,17 @@ package is unpacked into a read-only folder, as /var/task is, so nothing compile
 kept between rounds. The two run interleaved, so load on the machine hits both alike; the
 ratio is the figure to compare across machines (the goal: shipped <= 150 ms here, and <= 3.5x
 the empty handler).
+
+Then the SDK: init imports no boto3 (a run imports it when it first needs S3 or SSM), so the
+first invocation with a bucket pays for it. Timed in a fresh Python 3.12 per round: importing
+boto3 and making the S3 client (`benchtest.storage.new_client`) from the read-only folder, with
+the zip's own SDK, and with the runtime stand-in's boto3 (what the zip used before it carried one).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -48,6 +54,31 @@ def init_seconds(interpreter: Path, task: Path, log: Path) -> tuple[float, float
         return function.init_seconds(), function.cpu_seconds()
 
 
+# argv: folder, then folders to put before it. Prints the seconds import and client took.
+SDK = """
+import sys, time
+sys.path[:0] = [*sys.argv[2:], sys.argv[1]]
+started = time.perf_counter()
+from benchtest import storage
+storage.new_client()
+print(time.perf_counter() - started)
+"""
+
+
+def sdk_seconds(interpreter: Path, task: Path, first: list[str]) -> float:
+    """Import boto3 and make the S3 client from ``task``, with ``first`` before it on the path
+    (the runtime's site-packages: then its boto3, not the zip's)."""
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
+    done = subprocess.run(
+        [str(interpreter), "-I", "-S", "-B", "-c", SDK, str(task), *first],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--zip", type=Path, help="a built lambda.zip (default: build x86_64)")
@@ -75,6 +106,11 @@ def main() -> int:
             order = list(tasks) if round_ % 2 == 0 else list(reversed(tasks))
             for name in order:
                 times[name].append(init_seconds(interpreter, tasks[name], work / f"{name}.log"))
+        runtime = site_packages(interpreter)
+        sdk: dict[str, list[float]] = {"zip's SDK": [], "runtime's SDK": []}
+        for _ in range(args.rounds):
+            sdk["zip's SDK"].append(sdk_seconds(interpreter, tasks["shipped"], []))
+            sdk["runtime's SDK"].append(sdk_seconds(interpreter, tasks["shipped"], runtime))
         for task in tasks.values():  # make_readonly'd: let TemporaryDirectory remove them
             subprocess.run(["chmod", "-R", "u+w", str(task)], check=True)
 
@@ -88,7 +124,19 @@ def main() -> int:
             spread = ", ".join(f"{v * 1000:.0f}" for v in seconds)
             print(f"init {clock:4} {name:8} median {medians[name] * 1000:6.1f} ms   ({spread})")
         print(f"init {clock:4} ratio shipped/empty: {medians['shipped'] / medians['empty']:.2f}x")
+    for name, values in sdk.items():
+        spread = ", ".join(f"{v * 1000:.0f}" for v in sorted(values))
+        median = statistics.median(values) * 1000
+        print(f"first S3 client, {name:13} median {median:6.1f} ms   ({spread})")
     return 0
+
+
+def site_packages(interpreter: Path) -> list[str]:
+    code = "import json, sysconfig as s; print(json.dumps([s.get_path('purelib')]))"
+    done = subprocess.run(
+        [str(interpreter), "-c", code], capture_output=True, text=True, check=True
+    )
+    return list(json.loads(done.stdout))
 
 
 if __name__ == "__main__":

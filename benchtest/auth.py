@@ -67,6 +67,12 @@ def from_env(env: Mapping[str, str]) -> Secret | None:
 
 _cache: dict[str, Secret] = {}
 
+# The read is bounded as storage's S3 calls are (botocore's Config; standard mode waits under
+# 1 s before its one retry): SSM_SECONDS, which the handler keeps back from the invocation.
+SSM_CONNECT_SECONDS = SSM_READ_SECONDS = 5.0
+SSM_ATTEMPTS = 2
+SSM_SECONDS = SSM_ATTEMPTS * (SSM_CONNECT_SECONDS + SSM_READ_SECONDS) + (SSM_ATTEMPTS - 1)
+
 
 def from_parameter(env: Mapping[str, str]) -> Secret | None:
     """The Lambda's header value, from the SSM parameter ``BENCH_AUTH_PARAMETER`` names.
@@ -93,8 +99,11 @@ def _read_parameter(name: str) -> Secret:
     from botocore.exceptions import BotoCoreError, ClientError
 
     where = f"SSM parameter {name}"
-    # Short timeouts and few attempts: the read comes out of the run's time.
-    config = Config(connect_timeout=5, read_timeout=5, retries={"mode": "standard"})
+    config = Config(
+        connect_timeout=SSM_CONNECT_SECONDS,
+        read_timeout=SSM_READ_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": SSM_ATTEMPTS},
+    )
     # botocore's DEBUG log prints every response body, the decrypted value included; Lambda
     # keeps DEBUG records when application_log_level is DEBUG. The function is single-threaded
     # here, so switching its parser's logger off for the call silences no other work.

@@ -6,7 +6,8 @@ stderr. Exit codes: 0 success, 1 fetch or data error, or the report could not be
 for a tool ended by SIGPIPE. The report is complete and written, but: 3 a balance assertion
 (``--assert-balance``) failed, one stderr line each; 4 past data changed since the previous
 report and ``--fail-on-changes`` was given; 5 ``--compare`` could not compare (the previous
-report is missing, unreadable or unusable). When several hold, the lowest code wins.
+report's folder is missing, or the report unreadable or unusable; a missing report in an
+existing folder is a first run). When several hold, the lowest code wins.
 """
 
 from __future__ import annotations

@@ -29,11 +29,16 @@ def read_regular_file(path: str, limit: int) -> bytes:
         os.close(fd)
 
 
-def read_file(path: str, limit: int) -> tuple[bytes, str]:
-    """A regular file's bytes (``limit`` and one more at most, `read_regular_file`) and
-    its name; `StorageError` when it cannot be read."""
+def read_file(path: str, limit: int) -> tuple[bytes, str] | None:
+    """A regular file's bytes (``limit`` and one more at most, `read_regular_file`) and its
+    name; None when there is no such file in an existing folder (a first run, as a missing
+    ``latest`` is); `StorageError` when it cannot be read, its folder missing too (a typo)."""
     try:
         return read_regular_file(path, limit), path
+    except FileNotFoundError:
+        if not os.path.lexists(path) and os.path.isdir(os.path.dirname(path) or "."):
+            return None
+        raise StorageError(f"{path}: cannot read: no such file or folder") from None
     except OSError as exc:
         raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 

@@ -163,13 +163,15 @@ Load = Callable[[], tuple[bytes, str] | None]
 
 def changes_since(report: Report, load: Load, asked_by: str, detail_limit: int) -> Report:
     """``report`` with what changed since the previous report ``load`` reads; the one policy of
-    both shells. None from ``load`` is a first run; a previous report that cannot be read or
-    used (or is of another source) is a note in the report and a warning naming ``asked_by``
-    (``--compare``), never a failed run (a retry would not fix it). ``detail_limit`` (the
+    both shells. None from ``load`` is a first run, noted on stderr too (a CSV report has no
+    place for it); a previous report that cannot be read or used (or is of another source) is a
+    note in the report and a warning naming ``asked_by`` (``--compare``), never a failed run (a
+    retry would not fix it). ``detail_limit`` (the
     setting) is the most transactions of the previous report that are compared one by one."""
     try:
         found = load()
         if found is None:
+            log.warning("note: %s: %s", asked_by, first_run().note)
             return msgspec.structs.replace(report, changes=first_run())
         previous = parse_previous(*found)
     except (StorageError, PreviousReportError) as exc:

@@ -16,12 +16,15 @@ S3 has no multi-object transaction, so the layout is built from single-object gu
   ``balances.json``, so it is recognisably incomplete).
 - **latest** (``<prefix>/latest/balances.{csv,html,json}``), after each successful scheduled
   run. Each object carries the run's scheduled time and run id as metadata, and is replaced
-  only by a compare-and-swap: read its run (HeadObject), and only if this run is newer put it
-  with ``If-Match: <the ETag read>`` (``If-None-Match: *`` when absent); when another run
-  wrote in between, S3 answers 412 (or 409) and the read is repeated. So no object of
-  ``latest`` ever moves backward, whatever runs race. ``balances.json`` is put last, so the run
-  named by ``latest/balances.json`` is never newer than the CSV's and HTML's; a run that finds
-  a newer run anywhere in ``latest`` stops publishing (the newer run publishes its own set).
+  only by a compare-and-swap: list its key (ListObjectsV2, ``Prefix`` = the key); when absent,
+  put it with ``If-None-Match: *``; when there, read its run (HeadObject) and only if this run
+  is newer put it with ``If-Match: <the ETag read>``; when another run wrote in between, S3
+  answers 412 (or 409) and the read is repeated. So no object of ``latest`` ever moves
+  backward, whatever runs race; and a missing key is never read (S3 answers that 403 or 404
+  by the role's s3:ListBucket grant: docs/aws-behaviour.md). ``balances.json`` is put last,
+  so the run named by ``latest/balances.json`` is never newer than the CSV's and HTML's; a run
+  that finds a newer run anywhere in ``latest`` stops publishing (the newer one publishes its
+  own set).
 - Manual runs never write ``latest`` or a dated folder.
 
 boto3 is imported here only (at the first S3 call), so a run without a bucket never pays for it.
@@ -56,28 +59,21 @@ RUN_ID, SCHEDULED_TIME = "run-id", "scheduled-time"
 # Compare-and-swap rounds on one latest object before giving up (each is a newer writer winning).
 CAS_ATTEMPTS = 8
 _RETRY_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409"}
-# A missing key is a 404 only for a caller that may s3:ListBucket (the role may, for latest/);
-# S3 answers 403 otherwise, so a 403 is a permission or key problem, never "not written yet".
-_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
 # Every S3 call is bounded (botocore's Config): connecting, each read of the answer, and at most
 # S3_ATTEMPTS attempts in botocore's standard retry mode, whose wait before its first retry is
 # rand(0, 1) s (docs/aws-behaviour.md). A run makes S3_CALLS calls when no other run races it
-# (GetObject latest; a PutObject per object; HeadObject and PutObject per latest object), so
-# S3_SECONDS bounds them all: the handler keeps that much of the invocation back for them.
+# (ListObjectsV2 and GetObject for latest; a PutObject per object; ListObjectsV2, HeadObject and
+# PutObject per latest object), so S3_SECONDS bounds them all: the handler keeps that much of
+# the invocation back for them.
 S3_CONNECT_SECONDS = 1.0
 S3_READ_SECONDS = 2.0
 S3_ATTEMPTS = 2
 S3_BACKOFF_SECONDS = 1.0
-S3_CALLS = 1 + 3 * len(OBJECTS)
+S3_CALLS = 2 + 4 * len(OBJECTS)
 S3_SECONDS = S3_CALLS * (
     S3_ATTEMPTS * (S3_CONNECT_SECONDS + S3_READ_SECONDS) + (S3_ATTEMPTS - 1) * S3_BACKOFF_SECONDS
 )
-# PutObject's conditions, modelled since botocore 1.35.2 (IfNoneMatch) and 1.35.69 (IfMatch).
-# The Lambda runtime provides boto3, and its version is not promised.
-CONDITIONS = ("IfNoneMatch", "IfMatch")
-BOTOCORE_NEEDED = "1.35.69"
-
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
@@ -190,8 +186,8 @@ def new_run(invocation: Invocation, request_id: str, started: datetime | None = 
 
 def new_client() -> Any:
     """An S3 client of its own (a session per call: boto3's default session is not threadsafe),
-    with bounded calls; `ConfigError` when its SDK cannot send the conditional writes."""
-    import boto3  # the Lambda runtime provides it
+    with bounded calls."""
+    import boto3  # the zip's own (requirements.txt): its S3 model has PutObject's conditions
     from botocore.config import Config
 
     config = Config(
@@ -199,24 +195,7 @@ def new_client() -> Any:
         read_timeout=S3_READ_SECONDS,
         retries={"mode": "standard", "total_max_attempts": S3_ATTEMPTS},
     )
-    client = boto3.session.Session().client("s3", config=config)
-    check_conditional_writes(client.meta.service_model)
-    return client
-
-
-def check_conditional_writes(service_model: Any) -> None:
-    """Refuse an S3 model whose PutObject lacks a condition: botocore would reject the call
-    with ParamValidationError before sending it, after the whole fetch."""
-    members = service_model.operation_model("PutObject").input_shape.members
-    missing = [name for name in CONDITIONS if name not in members]
-    if missing:
-        import botocore
-
-        raise ConfigError(
-            f"the runtime's botocore {botocore.__version__} cannot send PutObject "
-            f"{' or '.join(missing)} (conditional writes need botocore >= {BOTOCORE_NEEDED}): "
-            f"add a Lambda layer with boto3 >= {BOTOCORE_NEEDED}, or use a runtime that has it"
-        )
+    return boto3.session.Session().client("s3", config=config)
 
 
 def _code(exc: Exception) -> str:
@@ -278,8 +257,8 @@ def publish_latest(bodies: Bodies, target: S3Target, run: Run, client: Any) -> b
     """Make ``latest`` this run's report unless a newer run is there; True when published."""
     for _, name, ctype, body in bodies:
         key = target.key(LATEST, name)
-        for _ in range(CAS_ATTEMPTS):
-            current = _head(client, target.bucket, key)
+        for _ in range(CAS_ATTEMPTS):  # each round: another run wrote (or removed) it since
+            current = _head(client, target.bucket, key) if _exists(client, target, key) else None
             if current is not None and current[0] >= run.order:
                 return False  # a newer run (or this very attempt) publishes its own set
             condition = {"IfNoneMatch": "*"} if current is None else {"IfMatch": current[1]}
@@ -297,14 +276,16 @@ def publish_latest(bodies: Bodies, target: S3Target, run: Run, client: Any) -> b
     return True
 
 
-def _head(client: Any, bucket: str, key: str) -> tuple[tuple[str, str], str] | None:
-    """(the order of the run that wrote ``key``, its ETag), or None when there is no such key."""
-    try:
-        head = client.head_object(Bucket=bucket, Key=key)
-    except Exception as exc:
-        if _code(exc) in _MISSING_CODES:
-            return None
-        raise
+def _exists(client: Any, target: S3Target, key: str) -> bool:
+    """Whether ``key`` exists: listed with itself as the prefix (a longer key sorts after it),
+    so the role needs s3:ListBucket for that prefix only, and a missing key is never read."""
+    listed = client.list_objects_v2(Bucket=target.bucket, Prefix=key, MaxKeys=1)
+    return any(item.get("Key") == key for item in listed.get("Contents", []))
+
+
+def _head(client: Any, bucket: str, key: str) -> tuple[tuple[str, str], str]:
+    """(the order of the run that wrote ``key``, its ETag)."""
+    head = client.head_object(Bucket=bucket, Key=key)
     meta = head.get("Metadata", {})
     return (meta.get(SCHEDULED_TIME, ""), meta.get(RUN_ID, "")), str(head["ETag"])
 
@@ -312,16 +293,16 @@ def _head(client: Any, bucket: str, key: str) -> tuple[tuple[str, str], str] | N
 def read_latest(target: S3Target, client: Any, limit: int) -> tuple[bytes, str] | None:
     """The latest scheduled run's report and where it is, or None when there is none yet.
 
-    Only a 404 is "none yet" (the role may s3:ListBucket ``latest/``; see `_MISSING_CODES`);
-    any other failure is a `StorageError`. At most ``limit`` bytes are read.
+    "None yet" is a listing without its key (`_exists`); any failure is a `StorageError`. At
+    most ``limit`` bytes are read.
     """
     key = target.key(LATEST, "balances.json")
     uri = target.uri(key)
     try:
+        if not _exists(client, target, key):
+            return None
         answer = client.get_object(Bucket=target.bucket, Key=key)
     except Exception as exc:
-        if _code(exc) in _MISSING_CODES:
-            return None
         raise StorageError(f"{uri}: cannot read: {_code(exc) or exc}") from exc
     with answer["Body"] as body:
         if int(answer.get("ContentLength", 0)) > limit:

@@ -2,9 +2,7 @@
 
     python scripts/build_zip.py STAGING_DIR OUTPUT.zip
 
-Refuses a folder holding a distribution the Lambda runtime provides (RUNTIME_PROVIDED, the one
-list that build.sh and the tests share): a bundled copy would shadow the runtime's own. Leaves
-out pip's per-install records.
+Leaves out pip's per-install records.
 
 Entries are sorted by path, every timestamp is 1980-01-01 00:00:00, permissions are fixed
 (files 0644, folders 0755, created on "Unix"), data is deflated at level 9 and no extra fields
@@ -19,11 +17,9 @@ import argparse
 import base64
 import hashlib
 import os
-import re
 import stat
 import sys
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -31,33 +27,10 @@ FILE_MODE = stat.S_IFREG | 0o644
 DIR_MODE = stat.S_IFDIR | 0o755
 MSDOS_DIRECTORY = 0x10
 UNIX = 3
-# Distributions (PEP 503 names) in Lambda's Python runtime: boto3 and what it depends on.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil"})
 
 
 class BuildError(Exception):
     pass
-
-
-def canonical(name: str) -> str:
-    """A distribution name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def distributions(root: Path) -> dict[str, str]:
-    """{canonical name: version} of the distributions installed in ``root`` (their dist-info)."""
-    return {
-        canonical(d.metadata["Name"]): d.version for d in metadata.distributions(path=[str(root)])
-    }
-
-
-def check_not_runtime_provided(root: Path) -> None:
-    clash = sorted(RUNTIME_PROVIDED & distributions(root).keys())
-    if clash:
-        raise BuildError(
-            f"{', '.join(clash)} in the package: the Lambda runtime provides it; "
-            "leave it out of requirements.txt"
-        )
 
 
 # pip's per-install records: they describe this build machine's install, not the package.
@@ -143,7 +116,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build_zip: error: not a folder: {source}", file=sys.stderr)
         return 2
     try:
-        check_not_runtime_provided(source)
         trim(source)
         write_zip(source, output)
     except (BuildError, OSError) as exc:

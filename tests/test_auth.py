@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from benchtest import BenchtestError, ConfigError, FetchError, auth, load_settin
 from benchtest.auth import Secret
 from benchtest.source import PageHandler, PageServer, sample_pages, serving
 from tests.support import settings
+from tests.test_handler import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "Bearer s3cret"
@@ -435,3 +438,46 @@ def test_ssm_errors_are_one_line_naming_the_parameter_and_the_cause(
     assert type(error) is kind
     assert f"SSM parameter /benchtest/api-token: {cause}" in str(error)
     assert "details" not in str(error)
+
+
+def test_the_ssm_read_is_bounded_and_kept_back_from_the_run(
+    lambda_env: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSM answering 500 to everything: botocore tries SSM_ATTEMPTS times (no more), well
+    within SSM_SECONDS; and a function whose time left is under the reserve with SSM's bound
+    in it fails at its start, naming the timeout it needs."""
+    asked: list[str] = []
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.append(self.headers.get("X-Amz-Target", ""))
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        started = time.monotonic()
+        with pytest.raises(
+            BenchtestError, match=r"SSM parameter /benchtest/x: GetParameter failed \(500\)"
+        ):
+            auth.from_parameter({auth.PARAMETER_ENV: "/benchtest/x"})
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert asked == ["AmazonSSM.GetParameter"] * auth.SSM_ATTEMPTS
+    assert elapsed < auth.SSM_SECONDS
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setenv("BENCH_AUTH_PARAMETER", put_parameter())
+    reserve = handler.RESERVE_SECONDS + auth.SSM_SECONDS
+    short = LambdaContext(remaining_ms=int((reserve - 1) * 1000))
+    with pytest.raises(benchtest.DeadlineError, match=rf"above {reserve:.0f}s$"):
+        handler.handler(SCHEDULED, short)

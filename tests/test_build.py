@@ -1,19 +1,20 @@
-"""build.sh and the Lambda package it writes: reproducible, lean, and working when unpacked.
+"""build.sh and the Lambda package it writes: reproducible, whole, and working when unpacked.
 
 The builds install the pinned manylinux wheels with pip; the tests skip, saying why, only
 when pip cannot download them (no package index reachable). The unpacked zip runs in a clean
-interpreter (`python -I -S`, only the unpacked folder on sys.path), and once more with the
-dev environment's boto3 after it, the way Lambda puts /var/task before the runtime's boto3.
+interpreter (`python -I -S`, only the unpacked folder on sys.path): with its own boto3 it writes
+to S3 (moto) alone, and again with the runtime's boto3 after it, the way Lambda puts /var/task
+before the runtime's; with its own tzdata it reads a named time zone with no system tz database.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import pytest
 
 import benchtest
 from tests.runtime_api import find_python312
+from tests.support import make_pages, record
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build.sh"
@@ -34,23 +36,11 @@ ARCHES = ("arm64", "x86_64")
 NATIVE = {"x86_64": "x86_64", "aarch64": "arm64"}.get(os.uname().machine)
 ELF_SUFFIX = {"arm64": "aarch64-linux-gnu.so", "x86_64": "x86_64-linux-gnu.so"}
 SCHEDULED = {"scheduled_time": "2026-11-25T06:00:00Z"}
-MAX_ZIP_BYTES = 1_500_000
+MAX_ZIP_BYTES = 25_000_000
 OWN_MODULES = ("handler", "benchtest", "urllib3", "certifi", "msgspec")
+SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six")
 
 pytestmark = pytest.mark.slow
-
-
-def load_build_zip() -> Any:
-    """scripts/build_zip.py, which holds the one list of what the Lambda runtime provides."""
-    spec = importlib.util.spec_from_file_location("build_zip", ROOT / "scripts" / "build_zip.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_zip = load_build_zip()
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -165,30 +155,6 @@ def test_hash_lock_pins_what_requirements_pin() -> None:
     assert all(len(h) == 64 for h in hashes)
 
 
-def test_zip_refuses_a_distribution_the_runtime_provides(tmp_path: Path) -> None:
-    staging = tmp_path / "app"
-    (staging / "botocore").mkdir(parents=True)
-    (staging / "botocore" / "__init__.py").write_text("")
-    info = staging / "botocore-1.35.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: botocore\nVersion: 1.35.0\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "build_zip.py"),
-            str(staging),
-            str(tmp_path / "x.zip"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "botocore in the package: the Lambda runtime provides it" in result.stderr
-    assert not (tmp_path / "x.zip").exists()
-
-
 def test_unknown_arch_is_refused(tmp_path: Path) -> None:
     result = subprocess.run(
         ["bash", str(BUILD)],
@@ -229,7 +195,7 @@ def test_package_contents(packages: dict[str, tuple[Path, str]], arch: str) -> N
     assert "tests/ledger_server.py" not in names
     assert not any("LedgerServer" in archive_text for archive_text in _sources(package))
     tops = {name.split("/", 1)[0] for name in names}
-    # The pinned versions, nothing else (so nothing the runtime provides).
+    # The pinned versions, nothing else: boto3 and its dependencies included.
     dists = {
         re.sub(r"[-_.]+", "-", top.removesuffix(".dist-info").rsplit("-", 1)[0]).lower(): (
             top.removesuffix(".dist-info").rsplit("-", 1)[1]
@@ -238,7 +204,15 @@ def test_package_contents(packages: dict[str, tuple[Path, str]], arch: str) -> N
         if top.endswith(".dist-info")
     }
     assert dists == pins()
-    assert not build_zip.RUNTIME_PROVIDED & dists.keys()
+    assert {"boto3", "botocore", "tzdata"} <= dists.keys()
+    # botocore whole (every service model, as its wheel has them), and tzdata's zones.
+    import botocore
+
+    assert botocore.__version__ == dists["botocore"]  # the dev environment's is the pinned one
+    data = Path(botocore.__file__).parent / "data"
+    wheel = {f"botocore/data/{p.relative_to(data).as_posix()}" for p in data.rglob("*.*")}
+    assert wheel <= set(names), sorted(wheel - set(names))[:5]
+    assert "tzdata/zoneinfo/America/Vancouver" in names
     for name in names:
         parts = name.rstrip("/").split("/")
         assert not {"tests", "bin", "..", ""} & set(parts), name
@@ -421,7 +395,7 @@ def test_unpacked_zip_serves_a_scheduled_event(
 
 
 # --------------------------------------------------------------------------------------------
-# The zip's urllib3 under the runtime's boto3, writing to S3 (moto)
+# The zip's own SDK writing to S3 (moto), alone and with the runtime's boto3 behind it
 # --------------------------------------------------------------------------------------------
 
 
@@ -435,18 +409,21 @@ def runtime_paths(python: Path) -> list[str]:
     return sorted(set(json.loads(done.stdout)))
 
 
-def test_zip_urllib3_under_runtime_boto3_writes_to_s3(
+@pytest.mark.parametrize("behind", ["alone", "runtime-boto3-behind"])
+def test_unpacked_zip_writes_to_s3_with_its_own_sdk(
     packages: dict[str, tuple[Path, str]],
     expected_report: dict[str, Any],
     moto_endpoint: str,
     runtime_python: Path,
     tmp_path: Path,
+    behind: str,
 ) -> None:
-    """This machine's package on the runtime stand-in's Python 3.12, with its boto3 behind."""
+    """This machine's package on Python 3.12: its boto3, botocore and urllib3 write the report,
+    with nothing but the stdlib behind it, or the runtime's boto3 (which it never loads)."""
     if NATIVE is None:
         pytest.skip(f"no Lambda architecture matches this machine ({os.uname().machine})")
     boto3 = pytest.importorskip("boto3")
-    bucket = "benchtest-build-test"
+    bucket = f"benchtest-build-{behind}"
     s3 = boto3.client(
         "s3",
         endpoint_url=moto_endpoint,
@@ -456,7 +433,7 @@ def test_zip_urllib3_under_runtime_boto3_writes_to_s3(
     )
     s3.create_bucket(Bucket=bucket)
     folder = unpack(packages[NATIVE][0], tmp_path / "task")
-    runtime = runtime_paths(runtime_python)
+    runtime = runtime_paths(runtime_python) if behind != "alone" else []
     env = clean_env(
         AWS_ENDPOINT_URL=moto_endpoint,
         AWS_ACCESS_KEY_ID="testing",
@@ -469,14 +446,10 @@ def test_zip_urllib3_under_runtime_boto3_writes_to_s3(
     )
     data = run_unpacked(str(runtime_python), folder, tmp_path / "out.json", env, runtime)
     files = data["files"]
-    # Lambda's order: the function's folder first, then the runtime's boto3.
-    for name in OWN_MODULES:
+    for name in (*OWN_MODULES, *SDK_MODULES):
         assert inside(files[name], folder), (name, files[name])
-    for name in ("boto3", "botocore"):
-        assert files[name], name
-        assert not inside(files[name], folder), (name, files[name])
     assert files["botocore.httpsession"], "boto3 never reached its HTTP layer"
-    assert loaded_outside(data, folder, runtime) == []
+    assert loaded_outside(data, folder, []) == []  # nothing from the runtime's site-packages
 
     report = data["report"]
     uris = report.pop("s3")
@@ -484,9 +457,9 @@ def test_zip_urllib3_under_runtime_boto3_writes_to_s3(
     assert changes["status"] == "first_run"
     made = {"generated_at": report["generated_at"]}  # the run's own time
     assert report == {k: v for k, v in {**expected_report, **made}.items() if k != "changes"}
-    folder = uris["json"].removeprefix(f"s3://{bucket}/").rpartition("/")[0]
-    assert folder.startswith("reports/2026/11/25/run-")
-    keys = {fmt: f"{folder}/balances.{fmt}" for fmt in ("json", "csv", "html")}
+    run_folder = uris["json"].removeprefix(f"s3://{bucket}/").rpartition("/")[0]
+    assert run_folder.startswith("reports/2026/11/25/run-")
+    keys = {fmt: f"{run_folder}/balances.{fmt}" for fmt in ("json", "csv", "html")}
     assert uris == {fmt: f"s3://{bucket}/{key}" for fmt, key in keys.items()}
     latest = [f"reports/latest/balances.{fmt}" for fmt in ("json", "csv", "html")]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="reports/")
@@ -495,3 +468,53 @@ def test_zip_urllib3_under_runtime_boto3_writes_to_s3(
     )
     body = s3.get_object(Bucket=bucket, Key=keys["json"])["Body"].read()
     assert json.loads(body) == {**expected_report, **made, "changes": changes}
+
+
+# --------------------------------------------------------------------------------------------
+# A named time zone from the zip's tzdata, with no system tz database
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tzdata", ["packaged", "removed"])
+def test_a_named_time_zone_works_from_the_zip_without_a_system_tz_database(
+    packages: dict[str, tuple[Path, str]],
+    runtime_python: Path,
+    serve: Any,
+    tmp_path: Path,
+    tzdata: str,
+) -> None:
+    """PYTHONTZPATH names an empty folder, so zoneinfo finds no system zone file and falls back
+    to the tzdata package: the zip's. Without it (removed), the same run fails in one line."""
+    if NATIVE is None:
+        pytest.skip(f"no Lambda architecture matches this machine ({os.uname().machine})")
+    folder = unpack(packages[NATIVE][0], tmp_path / "task")
+    if tzdata == "removed":
+        for path in [folder / "tzdata", *folder.glob("tzdata-*.dist-info")]:
+            shutil.rmtree(path)
+    stamps = ("2024-01-03T07:59:59Z", "2024-01-03T08:00:00Z")  # 23:59:59 and 00:00 in Vancouver
+    server = serve(make_pages([record(date=when, amount="1.00") for when in stamps], 10))
+    (tmp_path / "no-zones").mkdir()
+    env = clean_env(
+        PYTHONTZPATH=str(tmp_path / "no-zones"),
+        BENCH_API_URL=server.url,
+        BENCH_DATE_FORM="timestamp",
+        BENCH_TIME_ZONE="America/Vancouver",
+    )
+    if tzdata == "removed":
+        result = subprocess.run(
+            [str(runtime_python), "-I", "-S", "-c", RUN, str(folder), "out", "{}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode != 0
+        assert "America/Vancouver" in result.stderr
+        assert "not a time zone in this machine's tz database" in result.stderr
+        return
+    data = run_unpacked(str(runtime_python), folder, tmp_path / "out.json", env)
+    days = [(d["date"], d["change"]) for d in data["report"]["daily_balances"]]
+    assert days == [("2024-01-02", "1.00"), ("2024-01-03", "1.00")]
+    assert inside(data["files"]["tzdata"], folder), data["files"].get("tzdata")

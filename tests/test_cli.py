@@ -317,10 +317,49 @@ def test_a_new_file_gets_the_umask_a_replaced_one_keeps_its_mode_a_link_is_follo
 def test_a_daily_job_compares_with_and_replaces_its_own_report(tmp_path, in_folder):
     job = ("--compare", "balances.json", "--fail-on-changes", "-o", "balances.json")
     first = in_folder(*job, "-o", "balances.html")
-    assert first[0] == 5  # nothing to compare with yet: said, and the report still written
+    assert first[0] == 0  # nothing to compare with yet: a first run, said in the report
     assert json.loads((tmp_path / "balances.json").read_text())["changes"]["status"] == (
-        "unavailable"
+        "first_run"
     )
     assert in_folder(*job, "-o", "balances.html")[0] == 0  # the same ledger: nothing changed
     doc = json.loads((tmp_path / "balances.json").read_text())
     assert doc["changes"]["note"].startswith("compared with balances.json: 0 restated day(s)")
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "html"])
+def test_compare_with_a_file_not_there_yet_is_a_first_run_said_in_every_format(
+    tmp_path, in_folder, capsys, fmt
+):
+    """A cron job's first run: exit 0, the note in the report (a CSV has no place for it) and
+    on stderr, whatever the format."""
+    code = main(["--url", "sample", "--compare", str(tmp_path / "balances.json"), "--format", fmt])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "benchtest: note: --compare: first run: nothing to compare" in err.splitlines()
+    assert ("first run: nothing to compare" in out) == (fmt != "csv")
+    assert not (tmp_path / "balances.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("previous", "why"),
+    [
+        ("no-such-folder/balances.json", "cannot read: no such file or folder"),
+        ("folder.json", "cannot read: not a regular file"),
+        ("broken.json", "not a JSON report"),
+        ("dangling.json", "cannot read: no such file or folder"),
+    ],
+)
+def test_compare_with_a_missing_folder_or_an_unusable_file_exits_5(
+    tmp_path, in_folder, capsys, previous, why
+):
+    """A mistyped path must not pass for a first run; nor may a broken file."""
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "broken.json").write_text('{"total_balance": ')
+    os.symlink("gone.json", tmp_path / "dangling.json")
+    code = main(["--url", "sample", "--compare", previous])
+    out, err = capsys.readouterr()
+    assert code == 5
+    assert f"not compared: {previous}: " in out
+    [warning] = [line for line in err.splitlines() if "warning" in line]
+    assert warning.startswith(f"benchtest: warning: --compare: not compared: {previous}: ")
+    assert why in warning

@@ -601,9 +601,12 @@ def test_a_report_of_an_earlier_version_without_its_time_still_compares(
     assert (changes.status, changes.found) == ("compared", False)
 
 
-def test_a_previous_report_file_that_is_missing_is_named(tmp_path: Any) -> None:
-    with pytest.raises(benchtest.StorageError, match=r"missing\.json: cannot read: No such file"):
-        read_file(str(tmp_path / "missing.json"), MAX_PREVIOUS_BYTES)
+def test_a_missing_previous_report_is_a_first_run_in_its_folder_an_error_without_one(
+    tmp_path: Any,
+) -> None:
+    assert read_file(str(tmp_path / "missing.json"), MAX_PREVIOUS_BYTES) is None
+    with pytest.raises(benchtest.StorageError, match=r"json: cannot read: no such file or folder"):
+        read_file(str(tmp_path / "gone" / "missing.json"), MAX_PREVIOUS_BYTES)
 
 
 # --- in every format --------------------------------------------------------------------------
@@ -868,7 +871,7 @@ def test_cli_fail_on_changes_without_compare_is_a_usage_error(tmp_path: Any) -> 
 @pytest.mark.parametrize(
     ("content", "note"),
     [
-        (None, "prev.json: cannot read: No such file or directory"),
+        (None, "gone/prev.json: cannot read: no such file or folder"),
         (b"{", "prev.json: not a JSON report"),
         (b'{"source": "https://elsewhere/{page}"}', "prev.json: not a usable report"),
     ],
@@ -880,7 +883,8 @@ def test_cli_reports_an_unusable_previous_report_and_exits_5(
     if content is not None:
         (tmp_path / "prev.json").write_bytes(content)
     flags = ["--fail-on-changes"] if fail_on_changes else []
-    done = cli("--format", "json", "--compare", "prev.json", *flags, cwd=tmp_path)
+    path = "prev.json" if content is not None else "gone/prev.json"  # a missing folder
+    done = cli("--format", "json", "--compare", path, *flags, cwd=tmp_path)
     assert done.returncode == 5
     changes = json.loads(done.stdout)["changes"]  # the report is complete, and says why
     assert changes["status"] == "unavailable"

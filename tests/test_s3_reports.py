@@ -3,7 +3,6 @@ backward, the comparison with the previous scheduled run, and names checked befo
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import socket
@@ -14,8 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-import botocore.loaders
-import botocore.session
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
@@ -23,6 +20,7 @@ from moto import mock_aws
 import handler
 from benchtest import ConfigError, storage
 from benchtest.source import sample_pages
+from tests import s3_access
 from tests.ledger_server import LedgerServer
 from tests.test_handler import LambdaContext, emf_lines, summary_lines
 
@@ -349,102 +347,68 @@ def test_a_scheduled_time_in_the_future_is_refused(ledger: LedgerServer) -> None
     assert ledger.requests == 0
 
 
-def answer_missing_keys_as_s3_does(
-    monkeypatch: pytest.MonkeyPatch, s3: Any, may_list: bool, operations: tuple[str, ...]
-) -> None:
-    """For a key not written yet, GetObject and HeadObject answer 404 to a caller that may
-    s3:ListBucket and 403 otherwise (S3 API Reference, GetObject and HeadObject, Permissions;
-    docs/aws-behaviour.md). moto always answers 404, so the 403 is raised here, before sending."""
-    make = storage.new_client
-
-    def missing(params: dict[str, Any], **_: Any) -> None:
-        found = s3.list_objects_v2(Bucket=BUCKET, Prefix=params["Key"]).get("KeyCount", 0)
-        if not found and not may_list:
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "x")
-
-    def client() -> Any:
-        real = make()
-        for operation in operations:
-            real.meta.events.register(f"before-parameter-build.s3.{operation}", missing)
-        return real
-
-    monkeypatch.setattr(storage, "new_client", client)
+# --- a missing key answered as S3 documents it (tests/s3_access.py) ---------------------------
 
 
-@pytest.mark.parametrize(
-    ("may_list", "status", "comparison_failures"),
-    [(True, "first_run", 0), (False, "unavailable", 1)],
-    ids=["with-list-bucket-404", "without-list-bucket-403"],
-)
-def test_only_a_404_for_latest_is_a_first_run_any_other_failure_is_counted(
+@pytest.mark.parametrize("created", [True, False], ids=["created-bucket", "existing-bucket"])
+def test_a_first_and_a_second_run_succeed_with_403_for_a_missing_key(
     s3: Any,
     ledger: LedgerServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    may_list: bool,
-    status: str,
-    comparison_failures: int,
+    created: bool,
 ) -> None:
-    """The role may s3:ListBucket latest/ (iam.tf), so a missing latest is a 404; a 403 (a
-    broken policy or key grant) is a comparison that failed, never a first run."""
-    answer_missing_keys_as_s3_does(monkeypatch, s3, may_list, ("GetObject",))
-    report = invoke(scheduled(24))
-    assert report["changes"]["status"] == status
-    if not may_list:
-        assert "cannot read: AccessDenied" in report["changes"]["note"]
+    """The role's grants as iam.tf writes them, a missing key answered 403 unless the role may
+    list the whole bucket: the runs list a latest/ key before reading it, never after."""
+    statements = s3_access.role_statements(BUCKET, PREFIX, created=created)
+    refusals = s3_access.as_documented(monkeypatch, statements, s3)
+    first = invoke(scheduled(24), "day-24")
+    assert first["changes"]["status"] == "first_run"
+    edit_amount(ledger, page=1, index=0, delta="1.00")
+    second = invoke(scheduled(25), "day-25")
+    assert second["changes"]["status"] == "compared"
+    assert second["changes"]["total_balance_difference"] == "1.00"
+    assert latest(s3)[0] == "2026-11-25T06:00:00Z"
+    assert refusals == []
+    assert [m["ComparisonFailures"] for m in emf_lines(capsys.readouterr().err)] == [0, 0]
+    # The stand-in bites: a read of a missing key is a 403 unless the role may list the bucket.
+    client = storage.new_client()
+    with pytest.raises(ClientError) as caught:
+        client.head_object(Bucket=BUCKET, Key=f"{PREFIX}/latest/never-written.json")
+    assert caught.value.response["Error"]["Code"] == ("404" if created else "403")
+    if not created:  # and the narrow grant lists latest/ only
+        with pytest.raises(ClientError, match="AccessDenied"):
+            client.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/2026/")
+    assert len(refusals) == (0 if created else 2)
+
+
+@pytest.mark.parametrize("without", ["ListLatestReport", "ReadLatestReport"])
+def test_a_refused_listing_or_read_is_counted_and_never_taken_for_absent(
+    s3: Any,
+    ledger: LedgerServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    without: str,
+) -> None:
+    """A broken grant makes the comparison "unavailable" (counted) and fails the run before
+    latest is written: read as "no report yet", the run would create latest over a newer one."""
+    invoke(scheduled(24), "day-24")
+    before = latest(s3)
+    capsys.readouterr()
+    statements = [
+        s for s in s3_access.role_statements(BUCKET, PREFIX, created=False) if s["Sid"] != without
+    ]
+    refusals = s3_access.as_documented(monkeypatch, statements, s3)
+    with pytest.raises(ClientError, match=r"AccessDenied|\(403\)"):
+        invoke(scheduled(25), "day-25")
     [emf] = emf_lines(capsys.readouterr().err)
-    assert emf["ComparisonFailures"] == comparison_failures
-    assert latest(s3)[0] == "2026-11-24T06:00:00Z"
+    assert (emf["Success"], emf["ComparisonFailures"]) == (0, 1)
+    assert latest(s3) == before
+    operation = "ListObjectsV2" if without == "ListLatestReport" else "GetObject"
+    assert refusals[0] == f"{operation} {LATEST}", refusals
 
 
-def test_a_403_before_publishing_latest_is_not_read_as_absent(
-    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A HeadObject refused with 403 fails the run (Lambda retries it, the errors alarm sees
-    it): taken as "absent", the run would create latest with If-None-Match over a newer one."""
-    answer_missing_keys_as_s3_does(monkeypatch, s3, False, ("HeadObject",))
-    with pytest.raises(ClientError, match="AccessDenied"):
-        invoke(scheduled(24))
-    assert not [key for key in keys(s3) if "/latest/" in key]
-
-
-# --- the runtime's SDK and a stalled S3 ---------------------------------------------------------
-
-
-def test_an_sdk_without_conditional_writes_fails_before_the_fetch(
-    ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A runtime whose botocore predates If-Match (1.35.69): its S3 model has no IfMatch on
-    PutObject, and botocore would refuse the call only at the end of the run."""
-    original = botocore.loaders.Loader.load_service_model
-
-    def older(self: Any, service_name: str, type_name: str, api_version: Any = None) -> Any:
-        model = original(self, service_name, type_name, api_version)
-        if (service_name, type_name) == ("s3", "service-2"):
-            model = copy.deepcopy(model)
-            request = model["operations"]["PutObject"]["input"]["shape"]
-            del model["shapes"][request]["members"]["IfMatch"]
-        return model
-
-    monkeypatch.setattr(botocore.loaders.Loader, "load_service_model", older)
-    monkeypatch.setattr(botocore, "__version__", "1.35.68")
-    caplog.set_level(logging.INFO)
-    with pytest.raises(
-        ConfigError,
-        match=r"^the runtime's botocore 1\.35\.68 cannot send PutObject IfMatch \(conditional "
-        r"writes need botocore >= 1\.35\.69\): add a Lambda layer with boto3 >= 1\.35\.69",
-    ):
-        invoke(scheduled(24))
-    assert ledger.requests == 0
-    summary = json.loads(summary_lines(caplog)[0].getMessage())
-    assert (summary["success"], summary["error_type"]) == (False, "ConfigError")
-
-
-def test_the_installed_sdk_has_the_conditional_writes() -> None:
-    """The check passes on a real model (the same botocore the tests write to moto with)."""
-    storage.check_conditional_writes(
-        botocore.session.get_session().get_service_model("s3", api_version=None)
-    )
+# --- a stalled S3 ------------------------------------------------------------------------------
 
 
 @pytest.mark.slow  # waits out the S3 client timeouts

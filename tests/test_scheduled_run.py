@@ -15,12 +15,14 @@ documents it (docs/aws-behaviour.md), never taken from moto:
   HTTP to moto on loopback, so the fixture deletes that policy (after checking it is exactly the
   TLS deny) before anything runs. The function speaks HTTPS to real S3.
 
-What moto cannot enforce, so this test does not show:
-- IAM: moto's server does not evaluate the role's policy (the handler uses moto's fake
-  credentials, not the role). test_terraform.py checks the grants against storage's real keys.
-- S3 answering 403 rather than 404 for a missing key without s3:ListBucket (moto answers 404):
-  test_s3_reports.py encodes the documented rule.
-- Lambda's asynchronous retries, its on-failure destination and CloudWatch's alarm evaluation.
+- IAM and S3's answer for a missing key: moto evaluates no policy and answers 404 for every
+  missing key. tests/s3_access.py stands in for S3 as documented, with the deployed role's
+  policy read back from moto: a request it does not allow is a 403, and so is a missing key
+  unless the role may list the whole bucket. A fresh deploy's first and second scheduled runs
+  go through it, with a bucket Terraform creates and with an existing one (a deployment each).
+
+What moto cannot enforce, so this test does not show: Lambda's asynchronous retries, its
+on-failure destination and CloudWatch's alarm evaluation.
 """
 
 from __future__ import annotations
@@ -32,14 +34,17 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 import handler
+from tests import s3_access
 from tests.ledger_server import LedgerServer, serve_ledger
 from tests.test_handler import LambdaContext, emf_lines, summary_lines
 from tests.test_terraform import (  # fixtures: lambda_zip, terraform, tf_env
@@ -61,6 +66,7 @@ NAME = "benchtest-run"
 PREFIX = "reports"  # the default, as the README's path assumes
 # Scheduler's documented example of an execution id.
 EXECUTION_ID = "d32c5kddcf5bb8c3"
+EXISTING_BUCKET = "benchtest-run-existing-reports"
 
 
 @dataclass
@@ -72,6 +78,33 @@ class Deployment:
     ledger: LedgerServer
 
 
+@contextmanager
+def deploy(
+    tf: tuple[str, dict[str, str]],
+    endpoint: str,
+    package: Path,
+    pages: dict[int, bytes],
+    workdir: Path,
+    **variables: Any,
+) -> Iterator[Deployment]:
+    """The configuration applied to moto (``tf``: terraform and its environment) with a
+    loopback Bench ledger; destroyed at the end."""
+    binary, env = tf
+    with serve_ledger(pages) as ledger:
+        copy_configuration(workdir)
+        (workdir / "dist").mkdir()
+        (workdir / "dist" / "lambda.zip").write_bytes(package.read_bytes())
+        (workdir / "moto_override.tf").write_text(moto_override(endpoint))
+        variables = {"api_url": ledger.url, **variables}
+        (workdir / "run.auto.tfvars.json").write_text(json.dumps(variables))
+        run_tf(binary, workdir, env, "init", "-no-color", timeout=INIT_TIMEOUT)
+        try:
+            run_tf(binary, workdir, env, *APPLY, timeout=APPLY_TIMEOUT)
+            yield Deployment(workdir, env, endpoint, outputs(binary, workdir, env), ledger)
+        finally:
+            run_tf(binary, workdir, env, "destroy", *APPLY[1:], timeout=APPLY_TIMEOUT)
+
+
 @pytest.fixture(scope="module")
 def deployment(
     terraform: str,  # noqa: F811
@@ -81,32 +114,42 @@ def deployment(
     bench_pages: dict[int, bytes],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
-    """The configuration applied to moto with a loopback Bench ledger; destroyed at the end."""
-    with serve_ledger(bench_pages) as ledger:
-        workdir = copy_configuration(tmp_path_factory.mktemp("terraform") / "run")
-        (workdir / "dist").mkdir()
-        (workdir / "dist" / "lambda.zip").write_bytes(lambda_zip.read_bytes())
-        (workdir / "moto_override.tf").write_text(moto_override(moto_endpoint))
-        variables = {
-            "name": NAME,
-            "api_url": ledger.url,
-            "create_report_bucket": True,
-            "report_bucket_force_destroy": True,
-        }
-        (workdir / "run.auto.tfvars.json").write_text(json.dumps(variables))
-        run_tf(terraform, workdir, tf_env, "init", "-no-color", timeout=INIT_TIMEOUT)
-        try:
-            run_tf(terraform, workdir, tf_env, *APPLY, timeout=APPLY_TIMEOUT)
-            out = outputs(terraform, workdir, tf_env)
-            s3 = aws("s3", moto_endpoint)
-            (deny,) = json.loads(s3.get_bucket_policy(Bucket=out["report_bucket_name"])["Policy"])[
-                "Statement"
-            ]
-            assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, deny
-            s3.delete_bucket_policy(Bucket=out["report_bucket_name"])  # plain HTTP on loopback
-            yield Deployment(workdir, tf_env, moto_endpoint, out, ledger)
-        finally:
-            run_tf(terraform, workdir, tf_env, "destroy", *APPLY[1:], timeout=APPLY_TIMEOUT)
+    """A deployment whose report bucket Terraform creates (report_bucket_force_destroy)."""
+    with deploy(
+        *((terraform, tf_env), moto_endpoint, lambda_zip, bench_pages),
+        tmp_path_factory.mktemp("terraform") / "run",
+        name=NAME,
+        create_report_bucket=True,
+        report_bucket_force_destroy=True,
+    ) as deployed:
+        s3 = aws("s3", moto_endpoint)
+        bucket = deployed.out["report_bucket_name"]
+        (deny,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, deny
+        s3.delete_bucket_policy(Bucket=bucket)  # plain HTTP on loopback
+        yield deployed
+
+
+@pytest.fixture(scope="module")
+def existing_bucket_deployment(
+    terraform: str,  # noqa: F811
+    tf_env: dict[str, str],  # noqa: F811
+    moto_endpoint: str,
+    lambda_zip: Path,  # noqa: F811
+    bench_pages: dict[int, bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployment]:
+    """A deployment writing to a bucket that was there before it (and stays after it)."""
+    s3 = aws("s3", moto_endpoint)
+    s3.create_bucket(Bucket=EXISTING_BUCKET)
+    with deploy(
+        *((terraform, tf_env), moto_endpoint, lambda_zip, bench_pages),
+        tmp_path_factory.mktemp("terraform") / "existing",
+        name=f"{NAME}-existing",
+        report_bucket_name=EXISTING_BUCKET,
+    ) as deployed:
+        yield deployed
+    assert s3.head_bucket(Bucket=EXISTING_BUCKET)  # destroy left the bucket alone
 
 
 APPLY = ("apply", "-auto-approve", "-no-color")
@@ -130,7 +173,8 @@ def as_the_function(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> 
     """This process's environment made the deployed function's, boto3 pointed at moto; return
     the function's configuration."""
     lam = aws("lambda", deployment.endpoint)
-    config: dict[str, Any] = lam.get_function(FunctionName=NAME)["Configuration"]
+    name = deployment.out["function_name"]
+    config: dict[str, Any] = lam.get_function(FunctionName=name)["Configuration"]
     for name in list(os.environ):
         if name.startswith(("BENCH_", "REPORT_", "AWS_")):
             monkeypatch.delenv(name)
@@ -197,6 +241,71 @@ def test_the_scheduled_run_from_the_deployed_input_to_latest_in_s3(
     [emf] = emf_lines(capsys.readouterr().err)
     assert (emf["ScheduledSuccess"], emf["ComparisonFailures"]) == (1, 0)
     assert deployment.ledger.requests > 0
+
+
+def scheduled_event(deployment: Deployment, at: datetime) -> Any:
+    """The event Scheduler hands the function for a run at ``at``, from the deployed input."""
+    out = deployment.out
+    schedule = aws("scheduler", deployment.endpoint).get_schedule(
+        Name=out["schedule_name"], GroupName=out["schedule_group_name"]
+    )
+    return json.loads(
+        substitute_context_attributes(schedule["Target"]["Input"], schedule["Arn"], at)
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answers", ["documented-403", "moto-404"])
+@pytest.mark.parametrize("bucket", ["created", "existing"])
+def test_a_fresh_deploy_runs_its_first_and_second_schedules(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    bucket: str,
+    answers: str,
+) -> None:
+    """Both runs succeed, whether a missing key is a 403 (the role's own grants, S3 as its
+    documentation allows: tests/s3_access.py) or moto's 404; with either bucket."""
+    fixture = {"created": "deployment", "existing": "existing_bucket_deployment"}[bucket]
+    deployment: Deployment = request.getfixturevalue(fixture)
+    config = as_the_function(deployment, monkeypatch)
+    name = deployment.out["report_bucket_name"]
+    s3 = aws("s3", deployment.endpoint)
+    # A fresh deploy's bucket: every version deleted, so no delete marker is left (moto's
+    # force_destroy of a versioned bucket fails on one).
+    for item in s3.list_object_versions(Bucket=name).get("Versions", []):
+        s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
+    assert s3.list_object_versions(Bucket=name).get("DeleteMarkers", []) == []
+    iam = aws("iam", deployment.endpoint)
+    role = deployment.out["lambda_role_name"]
+    policy = iam.get_role_policy(RoleName=role, PolicyName=role)["PolicyDocument"]
+    statements = json.loads(policy)["Statement"] if isinstance(policy, str) else policy["Statement"]
+    created = bucket == "created"
+    s3_grants = [s for s in statements if str(s["Action"]).startswith("s3:")]
+    expected = s3_access.role_statements(name, PREFIX, created=created)
+    assert s3_access.normalised(s3_grants) == s3_access.normalised(expected)
+    if answers == "documented-403":
+        refusals = s3_access.as_documented(monkeypatch, statements, s3)
+    now = datetime.now(UTC).replace(microsecond=0)
+    runs = []
+    for at in (now - timedelta(days=1), now):
+        event = scheduled_event(deployment, at)
+        runs.append(invoke_deployed(config, event, f"8f5e2b1c-{at:%d%H%M%S}-4000-8000-aa03"))
+    assert [run["changes"]["status"] for run in runs] == ["first_run", "compared"]
+    assert [run["total_balance"] for run in runs] == ["18377.16", "18377.16"]
+    latest = s3.head_object(Bucket=name, Key=f"{PREFIX}/latest/balances.json")
+    assert latest["Metadata"]["scheduled-time"] == now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    emfs = emf_lines(capsys.readouterr().err)
+    assert [(m["ScheduledSuccess"], m["ComparisonFailures"]) for m in emfs] == [(1, 0), (1, 0)]
+    if answers == "documented-403":
+        assert refusals == []
+        # The stand-in is in force: a missing key is a 403 unless the role may list the bucket.
+        client = handler.storage.new_client()
+        with pytest.raises(ClientError) as caught:
+            client.head_object(Bucket=name, Key=f"{PREFIX}/latest/never-written")
+        assert (
+            caught.value.response["Error"]["Code"] == {"created": "404", "existing": "403"}[bucket]
+        )
 
 
 # --- the README's real-account path ------------------------------------------------------------

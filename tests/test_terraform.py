@@ -26,6 +26,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests import s3_access
+
 ROOT = Path(__file__).resolve().parent.parent
 TF_FILES = sorted(p for p in ROOT.glob("*.tf") if not p.name.endswith("_override.tf"))
 
@@ -45,7 +47,7 @@ TEST_VARS: dict[str, Any] = {
     "architecture": "arm64",
     "memory_size": 256,
     "ephemeral_storage_size": 1024,
-    "timeout": 120,
+    "timeout": 150,  # above the reserve: 5 s, 98 s for S3, 21 s for SSM (main.tf)
     "api_url": API_URL,
     "auth_parameter_arn": AUTH_PARAMETER,
     "auth_header_name": "X-Api-Key",
@@ -428,6 +430,7 @@ REFUSED_PLANS: list[tuple[dict[str, str], list[str]]] = [
     # cron's gap plus slack is over CloudWatch's 7 days; a stated window under the gap.
     ({"schedule_expression": "cron(0 6 1 * ? *)"}, ["plan cannot tell the longest time"]),
     ({"schedule_expression": "cron(0 6 ? * MON *)"}, ["is over 7 days"]),
+    ({"alarm_period": "604860"}, ["alarm_period must be a multiple of 60 seconds between 60"]),
     (
         {"schedule_expression": "cron(0 7 ? * MON-FRI *)", "success_alarm_period": "90000"},
         ["must be at least the longest time between two scheduled runs"],
@@ -513,6 +516,57 @@ def test_plan_without_api_url_is_refused(
     errors = " ".join(result.stderr.split())
     assert "No value for required variable" in errors, result.stderr
     assert 'variable "api_url"' in errors, result.stderr
+
+
+def test_the_reserve_in_main_tf_is_the_handlers() -> None:
+    """main.tf's precondition on timeout adds the same seconds the handler keeps back."""
+    import handler
+    from benchtest import auth, storage
+
+    found = re.search(
+        r"reserve_seconds = ([0-9.]+) \+ \(local\.reports_enabled \? ([0-9.]+) : 0\) "
+        r"\+ \(var\.auth_parameter_arn == null \? 0 : ([0-9.]+)\)",
+        (ROOT / "main.tf").read_text(),
+    )
+    assert found is not None
+    code = (handler.RESERVE_SECONDS, storage.S3_SECONDS, auth.SSM_SECONDS)
+    assert tuple(float(n) for n in found.groups()) == code
+
+
+@pytest.mark.slow
+def test_a_timeout_the_reserve_leaves_nothing_of_is_refused_at_plan(
+    terraform: str, tf_env: dict[str, str], moto_workdir: Path, region2_workdir: Path
+) -> None:
+    """With a bucket and an auth parameter (TEST_VARS) the reserve is 124 s; with neither, 5 s.
+    The smallest timeout planned is one second above it."""
+
+    def plan(job: tuple[Path, tuple[str, ...], int]) -> subprocess.CompletedProcess[str]:
+        workdir, args, timeout = job
+        return run_tf(
+            terraform,
+            workdir,
+            tf_env,
+            *("plan", "-no-color", "-lock=false", "-refresh=false", *args),
+            *("-var", f"timeout={timeout}"),
+            timeout=PLAN_TIMEOUT,
+            check=False,
+        )
+
+    jobs = [
+        (workdir, args, reserve + above)
+        for workdir, args, reserve in ((moto_workdir, (), 124), (region2_workdir, REGION2_ARGS, 5))
+        for above in (0, 1)
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(plan, jobs))
+    for (_, _, timeout), result in zip(jobs, results, strict=True):
+        errors = " ".join(result.stderr.split())
+        if timeout in (124, 5):
+            assert result.returncode != 0, f"timeout={timeout} was accepted"
+            reserve = f"timeout ({timeout} s) must be above the {timeout} s the function keeps back"
+            assert reserve in errors, errors
+        else:
+            assert result.returncode == 0, f"timeout={timeout}: {errors}"
 
 
 def test_runtime_is_the_python_build_sh_builds_for() -> None:
@@ -603,7 +657,7 @@ def check_function(endpoint: str, out: dict[str, Any], package: Path, bucket: st
     assert cfg["Architectures"] == ["arm64"]
     assert cfg["MemorySize"] == 256
     assert cfg["EphemeralStorage"] == {"Size": 1024}
-    assert cfg["Timeout"] == 120
+    assert cfg["Timeout"] == 150
     assert cfg["Role"] == out["lambda_role_arn"]
     digest = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
     assert cfg["CodeSha256"] == digest, "the function does not hold dist/lambda.zip"
@@ -649,7 +703,7 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
     log_group_arn = out["log_group_arn"]
     reports = f"arn:aws:s3:::{bucket}/{PREFIX}"
     lambda_grants = grants(inline_policy(iam, lambda_role))
-    # Write under the prefix; read latest/ only; delete in run folders only; no s3:ListBucket.
+    # Write under the prefix; read latest/ only; delete in run folders only; list the bucket.
     assert lambda_grants == {
         ("logs:CreateLogStream", "logs:PutLogEvents"): [f"{log_group_arn}:*"],
         ("sqs:SendMessage",): [out["dlq_arn"]],
@@ -661,8 +715,16 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
         ("ssm:GetParameter",): [AUTH_PARAMETER],
         ("kms:Decrypt",): [AUTH_KEY],
     }
-    (listing,) = [s for s in inline_policy(iam, lambda_role) if s["Action"] == "s3:ListBucket"]
-    check_report_grants_fit_storage_keys(lambda_grants, bucket, listing["Condition"])
+    # The grants tests/s3_access.py evaluates: a created bucket may be listed whole.
+    s3_grants = [s for s in inline_policy(iam, lambda_role) if str(s["Action"]).startswith("s3:")]
+    expected = s3_access.role_statements(bucket, PREFIX, created=True)
+    assert s3_access.normalised(s3_grants) == s3_access.normalised(expected)
+    (narrow,) = [  # an existing bucket's (tests/test_scheduled_run.py deploys one)
+        s["Condition"]
+        for s in s3_access.role_statements(bucket, PREFIX, created=False)
+        if s["Action"] == "s3:ListBucket"
+    ]
+    check_report_grants_fit_storage_keys(lambda_grants, bucket, narrow)
     (auth_key,) = [s for s in inline_policy(iam, lambda_role) if s["Resource"] == AUTH_KEY]
     assert auth_key["Condition"] == {
         "StringEquals": {"kms:EncryptionContext:PARAMETER_ARN": AUTH_PARAMETER}
@@ -697,10 +759,9 @@ def check_report_grants_fit_storage_keys(
 ) -> None:
     """The granted patterns against the keys benchtest.storage really writes, reads and deletes.
 
-    ``listing`` is the s3:ListBucket condition: S3 answers 404 for a missing key only to a
-    caller that may list it, so it must cover the latest/ keys (and nothing else). How S3
-    applies an s3:prefix condition to that check is not in AWS's documentation; Ceph's S3
-    gateway, matching AWS, evaluates it with the object's key as the prefix (docs/aws-behaviour.md).
+    ``listing`` is an existing bucket's s3:ListBucket condition: storage lists each latest/ key
+    with itself as the prefix before reading it, so the condition must cover those keys (and no
+    run folder's).
     """
     assert list(listing) == ["StringLike"]
     (prefix_patterns,) = listing["StringLike"].values()
