@@ -20,6 +20,8 @@ from benchtest import cli as benchtest_cli
 from tests.ledger_server import LedgerServer, serve_ledger
 from tests.runtime_api import RuntimeUnavailable, find_python312, runtime_venv
 from tests.support import BENCH_SAMPLE, free_port
+from tests.vendor_apis import Api, VendorServer
+from tests.vendor_apis import serve as serve_api
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +79,25 @@ def serve() -> Iterator[Callable[..., LedgerServer]]:
             return stack.enter_context(serve_ledger(pages, **options))
 
         yield start
+
+
+@pytest.fixture
+def vendor_cli(
+    cli: Callable[..., CliRun], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., tuple[CliRun, VendorServer]]:
+    """Run ``benchtest --format json`` against a vendor API's loopback server (tests/
+    vendor_apis.py), described by its sites.conf section or by ``conf``, with its token in
+    BENCH_AUTH_TOKEN: (the run, the server)."""
+
+    def run(api: Api, conf: str | None = None, *args: str) -> tuple[CliRun, VendorServer]:
+        with serve_api(api) as server:
+            path = tmp_path / "vendors.conf"
+            path.write_text(api.section(server.origin, conf), encoding="utf-8")
+            monkeypatch.setenv("BENCH_AUTH_TOKEN", api.token)
+            options = ["--format", "json", "--backoff", "0.01", "-q", *args]
+            return cli("--config", str(path), "--site", api.name, *options), server
+
+    return run
 
 
 @pytest.fixture(scope="module")
