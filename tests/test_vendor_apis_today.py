@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from benchtest.config import SETTINGS
+from benchtest.settings import DECLARED as SETTINGS
 from tests.vendor_apis import (
     APIS,
     COUNTED,
