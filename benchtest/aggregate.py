@@ -25,6 +25,7 @@ from .model import (
     CategoryTotal,
     DailyBalance,
     DuplicateGroup,
+    LeftOut,
     Money,
     Report,
     Transaction,
@@ -54,15 +55,27 @@ class Aggregator:
         self._max_days = max_days
         self._first: tuple[date, int] | None = None  # (earliest date, its page)
         self._last: tuple[date, int] | None = None
+        self._currency: tuple[str, int] | None = None  # (the records' currency, its first page)
+        self._filtered = self._other_currency = 0
 
     def close(self) -> None:
         self._pages.close()
 
     def add(self, page: Page, body: bytes) -> None:
         """Add page ``page`` (decoded from ``body``, which is kept for the end)."""
-        if page.number in self._numbers:
-            raise DataError("page received twice", page=page.number)
         self._numbers.add(page.number)
+        self._filtered += page.skipped
+        self._other_currency += page.other_currency
+        if page.currency is not None and page.records:
+            if self._currency is None:
+                self._currency = (page.currency, page.number)
+            elif page.currency != self._currency[0]:
+                code, first = self._currency
+                raise DataError(
+                    f"records in {page.currency}, and in {code} on page {first}: a report is in "
+                    "one currency; set currency to the one it is for",
+                    page=page.number,
+                )
         records, amounts = page.records, page.amounts
         dates = list(map(_date, records))
         categories = list(map(_category, records))
@@ -112,8 +125,11 @@ class Aggregator:
         exclude_duplicates: bool = False,
         fill_gaps: bool = True,
         detail_limit: int = 10_000,
+        currency: str | None = None,
+        left_out: bool = False,
     ) -> Report:
-        """The report of every page added (no assertions or changes yet)."""
+        """The report of every page added (no assertions or changes yet): in ``currency`` (the
+        description's, else the records'), counting what was ``left_out`` when it leaves out."""
         repeats = self._pages.repeats()
         day_sums, day_counts = dict(self._day_sums), Counter(self._day_counts)
         category_sums, category_counts = dict(self._category_sums), Counter(self._category_counts)
@@ -138,6 +154,8 @@ class Aggregator:
             source=source,
             page_count=len(self._numbers),
             transaction_count=self._count,
+            currency=currency or (self._currency and self._currency[0]),
+            left_out=LeftOut(self._filtered, self._other_currency) if left_out else None,
             first_date=days[0].date if days else None,
             last_date=days[-1].date if days else None,
             total_balance=days[-1].balance if days else Money(ZERO),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from itertools import pairwise
 from tempfile import SpooledTemporaryFile
 
-from .errors import StorageError
+from .errors import DataError, StorageError
 from .transactions import Page, Record
 
 SPOOL_MEMORY = 8 * 1024 * 1024  # page bodies kept in memory before the spool moves to disk
@@ -48,6 +48,7 @@ class Pages:
         self._spool = SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (closed in close)
         self._spans: dict[int, tuple[int, int]] = {}  # page number -> (offset, length)
         self._prints: dict[int, array[int]] = {}  # page number -> sorted fingerprints
+        self._pages: dict[int, int] = {}  # a page's digest (of its fingerprints) -> its number
         self._count = 0
 
     def add(self, page: Page, body: bytes) -> None:
@@ -67,8 +68,18 @@ class Pages:
                 "(the spool is in TMPDIR; it needs about the size of the ledger's pages)",
                 page=page.number,
             ) from exc
+        hashes = list(map(hash, page.records))
+        # An API serving a page again, whatever its URL: the same records in the same order
+        # (one record alone may be a duplicate).
+        earlier = self._pages.setdefault(hash(tuple(hashes)), page.number)
+        if (
+            len(hashes) > 1
+            and earlier != page.number
+            and self.page(earlier).records == page.records
+        ):
+            raise DataError(f"the same records as page {earlier}: the pages loop", page=page.number)
         self._spans[page.number] = (offset, len(body))
-        self._prints[page.number] = array("q", sorted(map(hash, page.records)))
+        self._prints[page.number] = array("q", sorted(hashes))
         self._count += len(page)
 
     def close(self) -> None:

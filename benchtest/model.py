@@ -96,6 +96,14 @@ class DuplicateGroup(msgspec.Struct, frozen=True, gc=False):
     count: Count
 
 
+class LeftOut(msgspec.Struct, frozen=True, gc=False):
+    """Records the source description leaves out, counted: by its filter (skip_field), and in
+    a currency other than the report's."""
+
+    filtered: Count
+    other_currency: Count
+
+
 class BalanceCheck(msgspec.Struct, frozen=True, gc=False):
     """A balance assertion: the running balance at the end of ``date`` should be ``expected``;
     ``actual`` is that balance (0 before the first day, the total after the last) and
@@ -182,6 +190,8 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     page_count: Count
     transaction_count: Count
+    currency: str | None = None  # of every amount, when the API or the description says
+    left_out: LeftOut | None = None  # None: the description leaves nothing out
     first_date: date | None  # None for an empty ledger
     last_date: date | None
     total_balance: Money

@@ -43,3 +43,21 @@ def for_people(value: Decimal, *, minus: str = "-", places: int | None = None) -
     text = f"{value.copy_abs():,.{places}f}"
     negative = value.is_signed() and text.strip("0.,") != ""
     return minus + text if negative else text
+
+
+# ISO 4217's active currencies by minor-unit exponent (amendment 179, 2025): a table, not a
+# dependency (babel or pycountry would add megabytes for 180 codes). Funds and metals are not
+# money a ledger moves; an unknown code is refused, never guessed.
+_EXPONENTS = {
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+    4: "CLF UYW",
+    2: "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN "
+    "BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP "
+    "GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP "
+    "LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR "
+    "NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN "
+    "SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR "
+    "ZMW ZWG",
+}
+EXPONENTS = {code: places for places, codes in _EXPONENTS.items() for code in codes.split()}

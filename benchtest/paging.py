@@ -19,11 +19,13 @@ from collections.abc import Iterator
 from typing import ClassVar, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import msgspec
+
 from .errors import DataError, FetchError
-from .settings import Settings, SourceSettings, check_paths
+from .settings import Settings, SourceSettings, check_source
 from .stats import RunStats
 from .text import quoted
-from .transactions import Decoder, Page, decode_page
+from .transactions import Decoder, Page, decode_page, keys_at
 from .transport import Transport, next_link
 from .urls import origin, template_fields, without_credentials
 
@@ -59,8 +61,8 @@ class Paginator:
     """A paging style: page 1's URL, the URL after a page, and how its ledger ends."""
 
     placeholders: ClassVar[tuple[str, ...]] = ()  # the URL template's fields
-    reads: ClassVar[tuple[str, ...]] = ()  # the path settings of what it reads from a page
     numbered: ClassVar[bool] = False  # page N's URL follows from N: pages can be asked at once
+    ends_with: ClassVar[tuple[str, ...]] = ("auto",)  # the page_end values it takes; the first
     ending = "a page naming no next"  # how the ledger ends, for messages
 
     def __init_subclass__(cls, paging: str = "", **kw: object) -> None:
@@ -71,6 +73,9 @@ class Paginator:
 
     def __init__(self, template: str, source: SourceSettings) -> None:
         self.template = template
+        self.end = self.ends_with[0] if source.page_end == "auto" else source.page_end
+        self.source = source
+        self.reads: tuple[str, ...] = ("more_path",) if self.end == "flag" else ()
 
     def url(self, number: int, offset: int) -> str:
         """Page ``number``'s URL, ``offset`` records into the ledger (numbered styles)."""
@@ -85,19 +90,54 @@ class Paginator:
         page; a 404 that is not this style's end is an error."""
         if page is None:
             raise FetchError(f"HTTP 404 (this API's pages end with {self.ending})")
-        return False
+        return self.end == "empty" and not page.size
+
+    def more(self, page: Page, answer: Answer) -> bool:
+        """page_end = flag: whether the page says more pages follow."""
+        if page.more is None:
+            why = "page_end = flag reads there whether more pages follow"
+            raise _missing(self.source.more_path, answer, why)
+        return page.more
+
+    def named(self, page: Page, answer: Answer) -> str | None:
+        """The next value the page holds at next_path (None: the end), by page_end."""
+        value, path = page.next, self.source.next_path
+        if self.end == "flag":
+            if not self.more(page, answer):
+                return None
+            if value is msgspec.UNSET or value is None or value == "":
+                why = f"{self.source.more_path} is true: the next page must be named there"
+                raise _missing(path, answer, why)
+            return str(value)
+        if value is msgspec.UNSET and self.end != "absent":
+            why = "each page names the next there, null at the last (page_end = absent: left out)"
+            raise _missing(path, answer, why)
+        return None if value in (msgspec.UNSET, None, "") else str(value)
+
+
+def _missing(path: str, answer: Answer, why: str) -> DataError:
+    """A page that shows neither a next page nor the end signal: a misdescription."""
+    return DataError(f"missing, but {why}{keys_at(answer.body or b'', path)}", field=path)
+
+
+def _with_param(template: str, param: str, value: str) -> str:
+    """``template`` with query parameter ``param`` set to ``value``."""
+    parts = urlsplit(template)
+    query = [pair for pair in parse_qsl(parts.query, True) if pair[0] != param]
+    return urlunsplit(parts._replace(query=urlencode([*query, (param, value)])))
 
 
 class PageNumbers(Paginator, paging="page"):
     """``{page}`` in the URL; the page after the last answers 404, or is empty (page_end)."""
 
     placeholders: ClassVar[tuple[str, ...]] = ("page",)
-    reads: ClassVar[tuple[str, ...]] = ("page_path",)
     numbered = True
+    ends_with: ClassVar[tuple[str, ...]] = ("404", "empty")
 
     def __init__(self, template: str, source: SourceSettings) -> None:
         super().__init__(template, source)
-        self.ending = "404" if source.page_end == "404" else "an empty page"
+        self.ending = "404" if self.end == "404" else "an empty page"
+        self.reads = ("page_path",)
 
     def url(self, number: int, offset: int) -> str:
         return self.template.format(page=number)
@@ -106,9 +146,7 @@ class PageNumbers(Paginator, paging="page"):
         return self.url(page.number + 1, 0), "page number"
 
     def ends(self, page: Page | None) -> bool:
-        if self.ending == "404":
-            return page is None
-        return super().ends(page) or not page
+        return page is None if self.end == "404" else super().ends(page)
 
 
 class Offsets(PageNumbers, paging="offset"):
@@ -116,18 +154,18 @@ class Offsets(PageNumbers, paging="offset"):
     page is not taken for the end: an API may serve fewer than ``limit`` a page."""
 
     placeholders = ("offset", "limit")
-    reads = ()
+    ends_with = ("empty",)
 
     def __init__(self, template: str, source: SourceSettings) -> None:
         super().__init__(template, source)
-        self.ending = "an empty page"
+        self.reads = ()
         self.limit, self.served = source.limit, 0
 
     def url(self, number: int, offset: int) -> str:
         return self.template.format(offset=offset, limit=self.limit)
 
     def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
-        self.served += len(page)
+        self.served += page.size
         return self.url(page.number + 1, self.served), "offset"
 
 
@@ -135,30 +173,29 @@ class Cursor(Paginator, paging="cursor"):
     """The page's cursor (at next_path), sent as query parameter ``cursor_param`` of page 1's
     URL."""
 
-    reads = ("next_path",)
+    ends_with = ("null", "absent", "flag")
 
     def __init__(self, template: str, source: SourceSettings) -> None:
         super().__init__(template, source)
-        self.param = source.cursor_param
+        self.reads = ("next_path", *self.reads)
 
     def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
-        if not page.next:
+        cursor = self.named(page, answer)
+        if cursor is None:
             return None
-        parts = urlsplit(self.template)
-        query = [pair for pair in parse_qsl(parts.query, True) if pair[0] != self.param]
-        query.append((self.param, page.next))
-        return urlunsplit(parts._replace(query=urlencode(query))), f"cursor {quoted(page.next)}"
+        return _with_param(
+            self.template, self.source.cursor_param, cursor
+        ), f"cursor {quoted(cursor)}"
 
 
-class NextUrl(Paginator, paging="next_url"):
+class NextUrl(Cursor, paging="next_url"):
     """The next page's URL (at next_path), absolute or relative to the page's."""
 
-    reads = ("next_path",)
-
     def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
-        if not page.next:
+        target = self.named(page, answer)
+        if target is None:
             return None
-        return urljoin(answer.url, page.next), f"next URL {quoted(page.next)}"
+        return urljoin(answer.url, target), f"next URL {quoted(target)}"
 
 
 class LinkHeader(Paginator, paging="link"):
@@ -171,10 +208,34 @@ class LinkHeader(Paginator, paging="link"):
         return urljoin(answer.url, target), f"next link {quoted(target)}"
 
 
+class LastRecord(Paginator, paging="last_record"):
+    """The cursor is the page's last record's cursor_field (Stripe's ``starting_after``); the
+    ledger ends when more_path is false (page_end = flag), or with an empty page."""
+
+    ends_with = ("flag", "empty")
+
+    def __init__(self, template: str, source: SourceSettings) -> None:
+        super().__init__(template, source)
+        self.reads = ("cursor_field", *self.reads)
+        self.ending = "an empty page" if self.end == "empty" else self.ending
+
+    def next(self, page: Page, answer: Answer) -> tuple[str, str] | None:
+        if self.end == "flag" and not self.more(page, answer):
+            return None
+        if page.cursor is None:  # no record: the end of an empty-ended ledger, or an error
+            if self.end == "empty":
+                return None
+            why = f"{self.source.more_path} is true: the last record's cursor_field is the cursor"
+            raise DataError(f"no records, but {why}", field=self.source.records_path)
+        cursor = page.cursor
+        what = f"cursor {quoted(cursor)} (the last record's {self.source.cursor_field})"
+        return _with_param(self.template, self.source.cursor_param, cursor), what
+
+
 def paginator(template: str, settings: Settings) -> Paginator:
     """The paginator the settings name, for the page URL ``template``; a `ConfigError` when the
-    template does not suit the style."""
-    paging = settings.source.paging
+    description does not suit the style (its URL, its end, what it must read)."""
+    source, paging = settings.source, settings.source.paging
     cls = PAGINATORS[paging]
     if cls is PageNumbers and template.endswith("/") and "{page}" not in template:
         template += "{page}.json"
@@ -191,8 +252,20 @@ def paginator(template: str, settings: Settings) -> Paginator:
             else f"{exc} (paging = {paging})"
         )
         raise settings.refused("url", f"{reason}, got {shown}", template) from None
-    check_paths(settings.source, settings.origins, cls.reads)
-    return cls(template, settings.source)
+    if source.page_end not in ("auto", *cls.ends_with):
+        ends = ", ".join(cls.ends_with) if cls.ends_with != ("auto",) else "auto only"
+        message = f"{source.page_end} is not how paging = {paging} ends ({ends})"
+        raise settings.refused("page_end", message)
+    pages = cls(template, source)
+    body = [name for name in pages.reads if name != "page_path" and name != "cursor_field"]
+    if source.records_path == "$" and body:
+        raise settings.refused(
+            "records_path",
+            f"$ (the body is the list of records), but paging = {paging} reads {body[0]} from "
+            "the page: a body that is a list has nothing else",
+        )
+    check_source(settings, pages.reads)
+    return pages
 
 
 # --------------------------------------------------------------------------- fetching
@@ -327,12 +400,14 @@ class _Walk:
             raise FetchError("HTTP 404: no ledger at this URL", page=1, url=first.url)
         assert first.body is not None  # for mypy: a page has a body
         total = page.total_count
-        self.stats.page(len(page))
+        self.stats.page(page.size)
         yield page, first.body
-        if total is not None and self.paginator.numbered:
-            last = self.page_count(total, len(page), max_pages, first.url)
+        if total == 0 and self.paginator.ends(page):  # page 1 is the end: nothing more to ask
+            rest: Iterator[tuple[Page, bytes, str]] = iter(())
+        elif total is not None and self.paginator.numbered:
+            last = self.page_count(total, page.size, max_pages, first.url)
             self.stats.expect(last)
-            rest = self.concurrently(last, len(page))
+            rest = self.concurrently(last, page.size)
         else:
             if self.paginator.numbered:
                 log.info("no %s on page 1: fetching pages in order to the end", self.total)
@@ -345,7 +420,7 @@ class _Walk:
                     field=self.total,
                     url=url,
                 )
-            self.stats.page(len(page))
+            self.stats.page(page.size)
             yield page, body
         if total is not None and self.stats.transactions != total:
             raise DataError(
@@ -372,11 +447,16 @@ class _Walk:
         self, page: Page, answer: Answer, max_pages: int
     ) -> Iterator[tuple[Page, bytes, str]]:
         """The pages after page 1, one at a time, to the end."""
-        pages, seen = self.paginator, {answer.url: 1}
-        if pages.numbered and pages.ends(page):  # an empty page 1: an empty ledger
+        # Pages asked for, by their URL's hash: a never-ending cursor must not fill memory.
+        pages, seen = self.paginator, {hash(answer.url): 1}
+        if pages.ends(page):  # an empty page 1, where an empty page is the end
             return
         for number in range(2, max_pages + 2):
-            step = pages.next(page, answer)
+            try:
+                step = pages.next(page, answer)
+            except DataError as exc:
+                exc.locate(page=page.number, url=answer.url)
+                raise
             if step is None:
                 return
             url = step[0] if pages.numbered else self.follow(number - 1, answer.url, step, seen)
@@ -392,11 +472,11 @@ class _Walk:
             assert answer.body is not None
             if number > max_pages:
                 raise FetchError(f"more than the cap of {max_pages} pages", page=number, url=url)
-            seen[url] = number
+            seen[hash(url)] = number
             page = following
             yield page, answer.body, url
 
-    def follow(self, number: int, url: str, step: tuple[str, str], seen: dict[str, int]) -> str:
+    def follow(self, number: int, url: str, step: tuple[str, str], seen: dict[int, int]) -> str:
         """The URL that page ``number`` (served at ``url``) names for the next page, if it is
         one to follow: a URL of the configured origin, not a page already fetched."""
         target, what = step
@@ -413,9 +493,11 @@ class _Walk:
                 page=number,
                 url=url,
             )
-        if target in seen:
+        if hash(target) in seen:
             raise DataError(
-                f"{what} leads back to page {seen[target]}: the pages loop", page=number, url=url
+                f"{what} leads back to page {seen[hash(target)]}: the pages loop",
+                page=number,
+                url=url,
             )
         return target
 

@@ -84,6 +84,8 @@ def run(
             exclude_duplicates=options.exclude_duplicates,
             fill_gaps=not options.active_days_only,
             detail_limit=options.detail_limit,
+            currency=decode.shape.currency,
+            left_out=decode.shape.left_out,
         )
     finally:
         if aggregator is not None:

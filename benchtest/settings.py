@@ -65,17 +65,12 @@ def about(
     )
 
 
-def _path(help: str, *, optional: bool = False, root: bool = False, key: bool = False) -> Meta:
-    """A path into a page (a key, for a ``key``), ``$`` at the ``root``; ``none`` is refused
-    unless the value is ``optional``."""
+def _path(help: str, *, optional: bool = False, root: bool = False) -> Meta:
+    """A key or a dotted path into a page or a record, ``$`` at the ``root``; ``none`` is
+    refused unless the value is ``optional``."""
     required = "" if optional else f"(?!{NONE}$)"
-    pattern = rf"^{required}(?:{_KEY if key else _PATH}{'|[$]' if root else ''})$"
-    expect = "expected a key" if key else "expected a key or a dotted path"
-    return about(help, "KEY" if key else "PATH", expect=expect, pattern=pattern)
-
-
-def _field(help: str, *, optional: bool = False) -> Meta:
-    return _path(help, optional=optional, key=True)
+    pattern = rf"^{required}(?:{_PATH}{'|[$]' if root else ''})$"
+    return about(help, "PATH", expect="expected a key or a dotted path", pattern=pattern)
 
 
 Assertions = tuple[tuple[date, Decimal], ...]  # (date, expected closing balance), in date order
@@ -127,32 +122,47 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True):
     """What the API's pages look like (docs/sources.md); the defaults are the Bench API's."""
 
     paging: Annotated[
-        Literal["page", "offset", "cursor", "next_url", "link"],
+        Literal["page", "offset", "cursor", "next_url", "link", "last_record"],
         about(
             "how the API pages: {page} or {offset} in the URL, a cursor or the next URL in the "
-            "body (next_path), or the Link header; docs/sources.md",
+            "body (next_path), the Link header, or the last record's cursor_field; "
+            "docs/sources.md",
             "STYLE",
         ),
     ] = "page"
     page_end: Annotated[
-        Literal["404", "empty"], about("paging=page: what the page after the last is", "END")
-    ] = "404"
+        Literal["auto", "404", "empty", "null", "absent", "flag"],
+        about(
+            "how the API says there is no next page: a 404 or an empty page after the last "
+            "(page, offset); next_path null or empty (null; absent: also when missing); "
+            "more_path false (flag); auto: the style's usual one",
+            "END",
+        ),
+    ] = "auto"
     limit: Annotated[
         int, about("paging=offset: the page size asked for as {limit}", "N", ge=1, le=100_000)
     ] = 100
     next_path: Annotated[
-        str,
-        _path("paging=cursor or next_url: where the body holds the cursor or the next page's URL"),
+        str, _path("paging=cursor or next_url: where the body holds the cursor or the next URL")
     ] = "next"
+    more_path: Annotated[
+        str, _path("page_end=flag: where the body says whether more pages follow (true/false)")
+    ] = "has_more"
     cursor_param: Annotated[
         str,
         about(
-            "paging=cursor: the query parameter that carries the cursor",
+            "paging=cursor or last_record: the query parameter that carries the cursor",
             "NAME",
             expect="must be a query parameter name (letters, digits, ._~-)",
             pattern=_PARAMETER,
         ),
     ] = "cursor"
+    cursor_field: Annotated[
+        str,
+        _path(
+            "paging=last_record: the record field whose value on a page's last record is the cursor"
+        ),
+    ] = "id"
     records_path: Annotated[
         str,
         _path(
@@ -164,7 +174,7 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True):
     total_path: Annotated[
         str,
         _path(
-            "where the body may hold the total count of records; none if it never does",
+            "where the body may hold the total count of records served; none if it never does",
             optional=True,
         ),
     ] = "totalCount"
@@ -174,36 +184,89 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True):
             "paging=page: where the body echoes its page number; none if it does not", optional=True
         ),
     ] = "page"
-    date_field: Annotated[str, _field("the records' date")] = "Date"
-    amount_field: Annotated[str, _field("the records' amount")] = "Amount"
+    date_field: Annotated[str, _path("the records' date (a dotted path in the record)")] = "Date"
+    amount_field: Annotated[
+        str,
+        about(
+            "the records' amount; a sum where the API splits it (amount + fee?: a term ending "
+            "in ? may be absent or null)",
+            "PATH",
+            expect="expected a path, or paths joined by +",
+            pattern=rf"^(?!{NONE}$){_PATH}\??(?: ?\+ ?{_PATH}\??)*$",
+        ),
+    ] = "Amount"
     category_field: Annotated[
-        str, _field("the records' category; none if they have none", optional=True)
+        str, _path("the records' category; none if they have none", optional=True)
     ] = "Ledger"
     counterparty_field: Annotated[
-        str, _field("the records' counterparty (vendor); none if they have none", optional=True)
+        str, _path("the records' counterparty (vendor); none if they have none", optional=True)
     ] = "Company"
     date_form: Annotated[
-        Literal["date", "timestamp"],
+        Literal["date", "timestamp", "epoch_s", "epoch_ms", "ms_json"],
         about(
-            "date: YYYY-MM-DD; timestamp: RFC 3339 with an offset, counted on its date in "
-            "time_zone",
+            "date: YYYY-MM-DD; timestamp: RFC 3339 (Z, +hh:mm or +hhmm; without an offset, read "
+            "in time_zone); epoch_s, epoch_ms: Unix time; ms_json: /Date(ms+hhmm)/",
             "FORM",
         ),
     ] = "date"
     time_zone: Annotated[
         str,
         about(
-            "date_form=timestamp: the IANA time zone whose calendar days the report counts", "ZONE"
+            "for every date_form but date: the IANA zone whose calendar days the report counts "
+            "(UTC, America/Vancouver), or as_served: each timestamp's own offset",
+            "ZONE",
         ),
-    ] = "UTC"
+    ] = ""
     amount_form: Annotated[
-        Literal["string", "number"],
+        Literal["string", "number", "minor"],
         about(
             "string: a JSON string holding a plain decimal; number: a plain JSON number, read "
-            "exactly from its text (never through a float)",
+            "exactly from its text; minor: whole minor units of the currency (cents)",
             "FORM",
         ),
     ] = "string"
+    sign: Annotated[
+        Literal["as_served", "inverted", "field"],
+        about(
+            "as_served: positive is money in; inverted: positive is money out; field: amounts "
+            "unsigned, the direction in sign_field",
+            "RULE",
+        ),
+    ] = "as_served"
+    sign_field: Annotated[
+        str, _path("sign=field: the record field that holds the direction", optional=True)
+    ] = NONE
+    sign_values: Annotated[
+        str,
+        about(
+            "sign=field: each value of sign_field and its sign, e.g. Credit=+,Debit=-",
+            "VALUE=+|-,...",
+            expect="expected VALUE=+ or VALUE=- entries separated by commas",
+            pattern=r"^(?:[^=,]+=[+-](?: *, *[^=,]+=[+-])*)?$",
+        ),
+    ] = ""
+    currency_field: Annotated[
+        str, _path("the record field holding its ISO 4217 currency code", optional=True)
+    ] = NONE
+    currency: Annotated[
+        str,
+        about(
+            "the ISO 4217 currency the report is for: records in others are left out and counted",
+            "CODE",
+            expect="expected an ISO 4217 code such as USD, or none",
+            pattern=r"^(?:none|[A-Za-z]{3})$",
+        ),
+    ] = NONE
+    skip_field: Annotated[
+        str, _path("a record field whose values in skip_values leave the record out", optional=True)
+    ] = NONE
+    skip_values: Annotated[
+        str,
+        about(
+            "skip_field's values that leave a record out, separated by commas (pending, true)",
+            "VALUES",
+        ),
+    ] = ""
 
 
 class ReportSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -439,7 +502,7 @@ def _from_text(setting: Declared, value: object) -> object:
         return value
     if setting.name == "url":
         return _url(value)
-    if setting.name == "time_zone":
+    if setting.name == "time_zone" and value not in ("", "as_served"):
         zone(value)
     text = value.strip().lower()
     if setting.kind is bool:
@@ -472,12 +535,41 @@ def _check(setting: Declared, value: object, origin: str) -> object:
     raise ConfigError(reason, origin=origin, field=setting.name)
 
 
-def check_paths(source: SourceSettings, origins: Mapping[str, str], reads: Sequence[str]) -> None:
-    """Refuse paths that overlap: one page value cannot be two things. ``reads``: the path
-    settings the paging style reads besides the records and the total."""
+def amount_terms(source: SourceSettings) -> tuple[tuple[str, bool], ...]:
+    """amount_field's paths, each with whether it may be absent or null (a trailing ``?``)."""
+    terms = (term.strip() for term in source.amount_field.split("+"))
+    return tuple((term.rstrip("?"), term.endswith("?")) for term in terms)
+
+
+def listed(text: str) -> list[str]:
+    """The entries of a comma-separated setting, stripped, empty ones left out."""
+    return [entry.strip() for entry in text.split(",") if entry.strip()]
+
+
+def check_source(settings: Settings, reads: Sequence[str]) -> None:
+    """Refuse a description that cannot be right: settings that need each other, and paths
+    that overlap (one value cannot be two things). ``reads``: the path settings the paging
+    style reads besides the records and the total."""
+    source, refused = settings.source, settings.refused
+    if source.date_form != "date" and not source.time_zone:
+        raise refused(
+            "time_zone",
+            f"date_form = {source.date_form} needs the calendar whose days the report counts: "
+            "an IANA zone (UTC, America/Vancouver), or as_served (each timestamp's own offset)",
+        )
+    if source.time_zone == "as_served" and source.date_form.startswith("epoch"):
+        raise refused("time_zone", "as_served: a Unix time has no offset of its own; name a zone")
+    if source.sign == "field" and (source.sign_field == NONE or not source.sign_values):
+        raise refused("sign", "sign = field needs sign_field and sign_values (Credit=+,Debit=-)")
+    if (source.skip_field == NONE) != (not listed(source.skip_values)):
+        raise refused("skip_field", "skip_field and skip_values go together")
+    if source.amount_form == "minor" and NONE == source.currency_field == source.currency:
+        raise refused("amount_form", "minor units need a currency: currency_field or currency")
     values = {name: str(getattr(source, name)) for name in SOURCE_SETTINGS}
-    used = ["records_path", "total_path", *reads]
-    fields = [name for name in SOURCE_SETTINGS if name.endswith("_field")]
+    used = ["records_path", "total_path", *(name for name in reads if name.endswith("_path"))]
+    fields = ["date_field", "category_field", "counterparty_field"]
+    values.update({f"amount_field ({term})": term for term, _ in amount_terms(source)})
+    fields += [name for name in values if name.startswith("amount_field (")]
     groups = [[name for name in used if values[name] != NONE], fields]
     if source.records_path == "$":  # the body is the list: no other path is read
         groups = [fields]
@@ -488,12 +580,11 @@ def check_paths(source: SourceSettings, origins: Mapping[str, str], reads: Seque
                 continue
             if one == two or f"{one}.".startswith(f"{two}.") or two.startswith(f"{one}."):
                 # Blame the one set on purpose: a default is not what needs changing.
-                blamed, other = (second, first) if first not in origins else (first, second)
-                raise ConfigError(
-                    f"{values[blamed]!r} overlaps {other} = {values[other]!r}",
-                    origin=origins.get(blamed),
-                    field=blamed,
+                blamed, other = (
+                    (second, first) if first not in settings.origins else (first, second)
                 )
+                name = blamed.partition(" ")[0]
+                raise refused(name, f"{values[blamed]!r} overlaps {other} = {values[other]!r}")
 
 
 def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:

@@ -1,28 +1,11 @@
-"""Decode and validate one page body into transactions: one decoder per source description,
-msgspec, in C.
+"""Decode and validate one page body into transactions, for one source description.
 
-A source description (`Shape`, from the settings; docs/sources.md) says where a page holds its
-records, total count, page number and next cursor (dotted paths such as ``data.items``), what
-the record fields are called and in which form dates and amounts come. `Decoder` builds msgspec
-struct types for it once (`msgspec.defstruct`, each field under its JSON name), so a page of any
-shape is decoded in C in one pass: the Bench shape (the defaults) straight into `Record`, one
-that only renames fields into a `Record` subclass. Timestamps, numeric amounts and fields the
-API does not have take one more pass in Python to make the `Record`s.
-
-msgspec checks, as it decodes, everything a type can say: the page's shape, the named fields of
-each record, each a string, the date a real ISO date (``YYYY-MM-DD``: msgspec's RFC 3339
-``date``) or a timestamp of RFC 3339's form, the category and counterparty lengths, valid UTF-8
-and no lone surrogates. Amounts stay text there (msgspec's own Decimal would take ``NaN``,
-``1e3``, ``+5`` and ``1_000`` from a string): a string's text, or a number's text as served
-(`msgspec.Raw`, never a float). They are checked a page at a time here: one ASCII whitelist over
-the joined column, then ``Decimal()`` for each, which refuses the remaining bad shapes (``1-2``,
-``1.2.3``, ``-``, ``""``); the whitelist has no exponent, so ``1e3`` is refused either way.
-
-When a page is refused, `_explain` says where and why (page, record, field), from msgspec's
-error path and the values at it (msgspec's untyped decode of the same body); a missing path or
-field lists the keys that are there. Two things msgspec cannot point at are named with the
-standard library's `json`, on the error path only: a key repeated in one object (both decoders
-keep the last value silently) and a lone surrogate.
+msgspec decodes each page in C into struct types built once from the description (docs/
+sources.md): the Bench shape straight into `Record`; any other into nested structs of the
+fields it names, then one pass in Python applies the description's rules (the filter, the
+currency, the date form, the amount's terms, form and sign). Amounts are read from their text,
+never through a float. A refused page names its page, record and field (`_explain`, from
+msgspec's error); docs/limits.md lists the limits.
 """
 
 from __future__ import annotations
@@ -32,8 +15,8 @@ import re
 import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation, localcontext
 from itertools import islice
 from operator import attrgetter
 from types import GenericAlias
@@ -42,8 +25,8 @@ from typing import Annotated, Any
 import msgspec
 
 from .errors import DataError
-from .money import MAX_AMOUNT_DIGITS
-from .settings import NONE, SourceSettings, zone
+from .money import EXACT, EXPONENTS, MAX_AMOUNT_DIGITS
+from .settings import NONE, SourceSettings, amount_terms, listed, zone
 from .text import quoted, shortened
 
 ROLES = ("date", "category", "amount", "company")  # `Record`'s fields, in its order
@@ -59,9 +42,9 @@ _COUNT_VALUES_ABOVE = 1 << 20
 # separators), the rest is room for commas inside strings.
 _MAX_PAGE_VALUES = 8 * MAX_PAGE_RECORDS
 _AMOUNT_BYTES = b"0123456789.-"
-# A plain decimal, for naming a bad amount: optional minus, digits, at most one point. [0-9],
-# not \d, which would also match other scripts' digits.
+# A plain decimal: optional minus, digits, at most one point ([0-9]: \d takes other scripts').
 _PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+_MINOR = re.compile(r"-?[0-9]+")
 # A JSON value's kind by its first character, for an amount served as something else.
 _JSON_KINDS = {
     '"': "string",
@@ -72,11 +55,19 @@ _JSON_KINDS = {
     "{": "object",
 }
 _BOM = b"\xef\xbb\xbf"
-# RFC 3339's date-time (T and Z in either case): seconds and an offset required, any fraction.
+# RFC 3339's date-time (T and Z in either case), seconds required, any fraction; the offset as
+# +hh:mm or +hhmm, or none (read in a named zone).
 _TIMESTAMP = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?$"
 )
+_MS_JSON = re.compile(r"/Date\((-?[0-9]{1,15})(?:([+-])([0-9]{2})([0-9]{2}))?\)/")  # Xero's
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FORMS = {
+    "timestamp": "not a timestamp (RFC 3339, such as 2024-01-02T09:30:00-08:00)",
+    "ms_json": "not a /Date(milliseconds+hhmm)/ date",
+    "date": "not an ISO date (YYYY-MM-DD)",
+}
 _Category = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["category"])]
 _Company = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["company"])]
 
@@ -96,17 +87,28 @@ _amount, _category, _company = attrgetter("amount"), attrgetter("category"), att
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A validated page: its records as served, their exact amounts, and the next page's cursor
-    or URL when the page names one."""
+    """A validated page: its records (those the description keeps) and their exact amounts;
+    what the page says of the next one; and what it left out."""
 
     number: int
     total_count: int | None
     records: list[Record]
     amounts: list[Decimal]
-    next: str | None = None
+    served: int = -1  # records as served, those left out included (-1: as many as kept)
+    next: Any = msgspec.UNSET  # the value at next_path; UNSET when the page has no such key
+    more: bool | None = None  # the value at more_path, if the page has it
+    cursor: str | None = None  # the last served record's cursor_field
+    skipped: int = 0  # left out by the filter (skip_field)
+    other_currency: int = 0  # left out: in another currency than the report's
+    currency: str | None = None  # the currency of every record kept, when the API says
 
     def __len__(self) -> int:
         return len(self.records)
+
+    @property
+    def size(self) -> int:
+        """Records as served: what the API counts and pages by."""
+        return len(self.records) if self.served < 0 else self.served
 
 
 @dataclass(frozen=True)
@@ -117,31 +119,67 @@ class Shape:
     total: str | None = "totalCount"
     page: str | None = "page"  # where the page echoes its number
     next: str | None = None  # where the page holds the next page's cursor or URL
-    names: tuple[str | None, ...] = BENCH  # the JSON names of `ROLES`; None: the API has none
-    zone: tzinfo | None = None  # dates are timestamps, counted on their date here
-    numbers: bool = False  # amounts are JSON numbers
+    more: str | None = None  # where the page says whether more pages follow
+    names: tuple[str | None, ...] = BENCH  # the record paths of `ROLES`; None: the API has none
+    terms: tuple[tuple[str, bool], ...] = (("Amount", False),)  # amount paths, and if optional
+    date_form: str = "date"
+    zone: tzinfo | None = None  # the report's calendar; None: each timestamp's own offset
+    amount_form: str = "string"
+    sign: str = "as_served"
+    signs: tuple[tuple[str, int], ...] = ()  # sign_field's values and their signs
+    sign_field: str | None = None
+    currency_field: str | None = None
+    currency: str | None = None  # the report's currency, when the description names it
+    skip_field: str | None = None
+    skip: frozenset[str] = frozenset()
+    cursor: str | None = None  # the record path of the cursor (paging=last_record)
+
+    @property
+    def left_out(self) -> bool:
+        """Whether the description leaves records out: a filter, or a currency to report in."""
+        return bool(self.skip_field or (self.currency and self.currency_field))
 
     @classmethod
     def of(cls, settings: SourceSettings, reads: Collection[str] = ("page_path",)) -> Shape:
-        """The shape the settings describe; ``reads``: the paging style's own path settings."""
+        """The shape the settings describe; ``reads``: the paging style's own settings."""
 
         def given(value: str) -> str | None:
             return None if value == NONE or settings.records_path == "$" else value
 
-        fields = (
-            settings.date_field,
-            settings.category_field,
-            settings.amount_field,
-            settings.counterparty_field,
-        )
+        def field(value: str) -> str | None:
+            return None if value == NONE else value
+
+        terms = amount_terms(settings)
+        named = settings.date_form != "date" and settings.time_zone != "as_served"
         return cls(
             records=settings.records_path,
             total=given(settings.total_path),
             page=given(settings.page_path) if "page_path" in reads else None,
             next=given(settings.next_path) if "next_path" in reads else None,
-            names=tuple(None if name == NONE else name for name in fields),
-            zone=zone(settings.time_zone) if settings.date_form == "timestamp" else None,
-            numbers=settings.amount_form == "number",
+            more=given(settings.more_path) if "more_path" in reads else None,
+            names=(
+                settings.date_field,
+                field(settings.category_field),
+                terms[0][0],
+                field(settings.counterparty_field),
+            ),
+            terms=terms,
+            date_form=settings.date_form,
+            zone=zone(settings.time_zone) if named else None,
+            amount_form=settings.amount_form,
+            sign=settings.sign,
+            signs=tuple(
+                (value.strip(), 1 if sign == "+" else -1)
+                for value, _, sign in (
+                    entry.rpartition("=") for entry in listed(settings.sign_values)
+                )
+            ),
+            sign_field=field(settings.sign_field) if settings.sign == "field" else None,
+            currency_field=field(settings.currency_field),
+            currency=None if settings.currency == NONE else settings.currency.upper(),
+            skip_field=field(settings.skip_field),
+            skip=frozenset(listed(settings.skip_values)),
+            cursor=settings.cursor_field if "cursor_field" in reads else None,
         )
 
 
@@ -150,9 +188,13 @@ class Decoder:
 
     def __init__(self, shape: Shape) -> None:
         self.shape = shape
-        self.roles = {name: role for role, name in zip(ROLES, shape.names, strict=True) if name}
-        self.amount = str(shape.names[2])  # required: the settings refuse none
-        self.record: Any = _record_type(shape)
+        self.described = not _is_bench(shape)
+        self.record: Any = Record
+        self.get: dict[str, Callable[[Any], Any]] = {}
+        self.terms: list[Callable[[Any], Any]] = []
+        if self.described:
+            self.record, self.get = _record_type(shape)
+            self.terms = [self.get.pop(f"term{n}") for n in range(len(shape.terms))]
         many = GenericAlias(list, (self.record,))  # list[self.record]
         leaves: dict[str, tuple[Any, bool]] = {shape.records: (many, True)}
         if shape.page:
@@ -161,13 +203,15 @@ class Decoder:
             leaves[shape.total] = (int | None, False)
         if shape.next:
             leaves[shape.next] = (str | int | None, False)
+        if shape.more:
+            leaves[shape.more] = (bool | None, False)
         self.paths = list(leaves)
         if shape.records == "$":
             self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(many)
             self._read: dict[str, Callable[[Any], Any]] = {"$": lambda doc: doc}
             self._keys, self._maybe = 0, []
         else:
-            body, chains = _struct(leaves)
+            body, chains = _struct(leaves, "Body")
             self._decoder = msgspec.json.Decoder(body)
             self._read = {path: _reader(chain, needed) for path, (chain, needed) in chains.items()}
             # The page's own keys (not its records'): those always there, and those that may be.
@@ -199,75 +243,184 @@ class Decoder:
             doc = self._decoder.decode(body)
         except (msgspec.DecodeError, ValueError, RecursionError) as exc:  # ValueError: bad UTF-8
             raise self._explain(number, body, exc) from exc
-        records = read[shape.records](doc)
+        served = read[shape.records](doc)
         if shape.page and (echo := read[shape.page](doc)) != number:
             raise DataError(f"the server answered with page {echo}", page=number, field=shape.page)
         total = read[shape.total](doc) if shape.total else None
         total = None if total is msgspec.UNSET else total
         if total is not None and total < 0:
             raise DataError(f"expected a count >= 0, got {total}", page=number, field=shape.total)
-        if len(records) > MAX_PAGE_RECORDS:
-            raise _too_many_records(number, len(records), shape.records)
-        colons = 0  # inside timestamps, which are not kept as text
-        if not issubclass(self.record, Record):
-            records, colons = self._records(number, records)
-        amounts = _amounts(number, records, self.amount, shape.numbers)
-        if not self._keys_unique(doc, body, records, colons):
-            self._reject_repeated_keys(number, body)
-        cursor = read[shape.next](doc) if shape.next else None
-        cursor = None if cursor is msgspec.UNSET or cursor is None else str(cursor)
-        return Page(number, total, records, amounts, cursor)
+        if len(served) > MAX_PAGE_RECORDS:
+            raise _too_many_records(number, len(served), shape.records)
+        next_value = read[shape.next](doc) if shape.next else msgspec.UNSET
+        more = read[shape.more](doc) if shape.more else None
+        more = None if more is msgspec.UNSET else more
+        if not self.described:
+            amounts = _amounts(number, served, str(shape.names[2]))
+            if not self._keys_unique(doc, body, served):
+                self._reject_repeated_keys(number, body)
+            return Page(number, total, served, amounts, next=next_value, more=more)
+        self._reject_repeated_keys(number, body)
+        return self._described(number, served, total, next_value, more)
 
-    def _records(self, number: int, served: list[Any]) -> tuple[list[Record], int]:
-        """`Record`s of the served records (dates of timestamps, amounts' text, "" for a field
-        the API does not have), and the colons in the timestamps."""
-        count, colons = len(served), 0
-        dates = [item.date for item in served]
-        if self.shape.zone is not None:
-            colons = "".join(dates).count(":")
-            dates = self._dates(number, dates, self.shape.zone)
-        if self.shape.numbers:
-            amounts = [str(item.amount, "utf-8", "replace") for item in served]
-        else:
-            amounts = [item.amount for item in served]
-        has = self.record.__struct_fields__
-        categories = [item.category for item in served] if "category" in has else [""] * count
-        companies = [item.company for item in served] if "company" in has else [""] * count
-        return list(map(Record, dates, categories, amounts, companies)), colons
+    # ----------------------------------------------------------------------- described APIs
 
-    def _dates(self, number: int, stamps: list[str], where: tzinfo) -> list[date]:
-        """The calendar date of each timestamp in ``where``. `datetime.fromisoformat` truncates
-        a fraction beyond microseconds (msgspec's datetime rounds it, which can change the day);
-        msgspec has checked the form, this checks the values (no February 30)."""
-        try:
-            return [
-                datetime.fromisoformat(stamp.upper()).astimezone(where).date() for stamp in stamps
-            ]
-        except ValueError:
-            pass
-        for index, stamp in enumerate(stamps):
-            try:
-                datetime.fromisoformat(stamp.upper())
-            except ValueError as exc:
+    def _described(
+        self, number: int, served: list[Any], total: Any, following: Any, more: Any
+    ) -> Page:
+        """The records the description keeps, as `Record`s with their exact amounts."""
+        shape, get = self.shape, self.get
+        records: list[Record] = []
+        amounts: list[Decimal] = []
+        skipped = other = 0
+        currency = None
+        seen = {role: False for role in ("category", "company") if role in get}
+        with localcontext(EXACT):  # sums of terms and signs, never rounded
+            for index, item in enumerate(served):
+                if shape.skip_field and _scalar(get["skip"](item)) in shape.skip:
+                    skipped += 1
+                    continue
+                code = shape.currency
+                if shape.currency_field:
+                    read = get["currency"](item)
+                    code = str(self._required(number, index, shape.currency_field, read)).upper()
+                    if shape.currency is not None and code != shape.currency:
+                        other += 1
+                        continue
+                    if currency is not None and code != currency:
+                        raise DataError(
+                            f"a second currency ({quoted(code)} after {quoted(currency)}): a "
+                            "report is in one; set currency to the one it is for",
+                            page=number,
+                            index=index,
+                            field=shape.currency_field,
+                        )
+                    currency = code
+                texts = {}
+                for role in seen:
+                    value = get[role](item)
+                    seen[role] = seen[role] or value is not msgspec.UNSET
+                    texts[role] = value if isinstance(value, str) else ""
+                amount, text = self._amount(number, index, item, code)
+                day = self._date(number, index, get["date"](item))
+                category, company = texts.get("category", ""), texts.get("company", "")
+                records.append(Record(day, category, text, company))
+                amounts.append(amount)
+        for role, found in seen.items():
+            if served and not found:  # a misdescription, not a ledger without categories
+                name = shape.names[ROLES.index(role)]
+                has = _has(msgspec.to_builtins(served[0]), "the first record")
+                raise DataError(f"no record has it{has}", page=number, field=name)
+        cursor = None
+        if shape.cursor and served:
+            last = self._required(number, len(served) - 1, shape.cursor, get["cursor"](served[-1]))
+            cursor = str(last)
+        return Page(
+            number,
+            total,
+            records,
+            amounts,
+            served=len(served),
+            next=following,
+            more=more,
+            cursor=cursor,
+            skipped=skipped,
+            other_currency=other,
+            currency=currency or shape.currency,
+        )
+
+    @staticmethod
+    def _required(number: int, index: int, field: str | None, value: Any) -> Any:
+        """``value`` of ``field``, which every kept record must have."""
+        if value is None or value is msgspec.UNSET:
+            what = "null" if value is None else "missing field"
+            raise DataError(what, page=number, index=index, field=field)
+        return value
+
+    def _amount(self, number: int, index: int, item: Any, code: str | None) -> tuple[Decimal, str]:
+        """The exact amount the balance moved by, and its text as the report keeps it."""
+        shape = self.shape
+        total, texts = Decimal(0), list[str]()
+        for (path, optional), read in zip(shape.terms, self.terms, strict=True):
+            value = read(item)
+            if optional and (value is None or value is msgspec.UNSET):
+                continue
+            value = self._required(number, index, path, value)
+            text = value if isinstance(value, str) else bytes(value).decode("utf-8", "replace")
+            term = _decimal(number, index, path, text, shape.amount_form, code)
+            total = total + term if texts else term  # exact: the caller's context is EXACT
+            texts.append(text)
+        if shape.sign == "inverted":
+            total = -total
+        elif shape.sign == "field":
+            direction = self._required(number, index, shape.sign_field, self.get["sign"](item))
+            sign = dict(shape.signs).get(direction) if isinstance(direction, str) else None
+            if sign is None:
+                known = ", ".join(value for value, _ in shape.signs)
                 raise DataError(
-                    f"not a valid timestamp ({exc}): {quoted(stamp)}",
+                    f"{quoted(str(direction))} is not one of sign_values ({known})",
                     page=number,
                     index=index,
-                    field=self.shape.names[0],
-                ) from None
-        raise AssertionError("unreachable: every timestamp converts one at a time")
+                    field=shape.sign_field,
+                )
+            if total < 0:
+                raise DataError(
+                    f"negative ({total}), but sign = field says amounts are unsigned",
+                    page=number,
+                    index=index,
+                    field=shape.terms[0][0],
+                )
+            total *= sign
+        as_served = shape.sign == "as_served" and shape.amount_form != "minor" and len(texts) == 1
+        return total, texts[0] if as_served else f"{total:f}"
 
-    def _keys_unique(self, doc: Any, body: bytes, records: list[Record], colons: int) -> bool:
-        """True when no key of the page or of a record can have been repeated.
+    def _date(self, number: int, index: int, value: Any) -> date:
+        """The calendar date of ``value`` (in the date form) in the report's calendar."""
+        shape = self.shape
+        value = self._required(number, index, shape.names[0], value)
+        form, where = shape.date_form, shape.zone
+        try:
+            if form == "date":
+                return value  # type: ignore[no-any-return]  # msgspec's date
+            if form == "timestamp":
+                moment = datetime.fromisoformat(value.upper())
+                if moment.tzinfo is None and where is None:
+                    raise ValueError("no offset, and time_zone = as_served")
+                if moment.tzinfo is None or where is None:
+                    return moment.date()
+            elif form == "ms_json":
+                found = _MS_JSON.fullmatch(value)
+                if found is None:
+                    raise ValueError(_FORMS[form])
+                ms, sign, hours, minutes = found.groups()
+                moment = _EPOCH + timedelta(milliseconds=int(ms))
+                if where is None:
+                    offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+                    where = timezone(-offset if sign == "-" else offset)
+            else:
+                unit = "seconds" if form == "epoch_s" else "milliseconds"
+                moment = _EPOCH + timedelta(**{unit: value})
+            return moment.astimezone(where).date()
+        except (ValueError, OverflowError) as exc:
+            reason = "out of range" if isinstance(exc, OverflowError) else str(exc)
+            raise DataError(
+                f"not a valid date ({reason}): {quoted(str(value))}",
+                page=number,
+                index=index,
+                field=shape.names[0],
+            ) from None
 
-        Every ':' in the body separates a key from its value, or sits in a string. Records hold
-        the named fields, so when the colons are exactly those of the page's keys, one per named
-        field per record and those inside the texts (category and counterparty; timestamps
-        count here too, as the texts they are served as), no key can have been repeated.
-        Otherwise (extra keys, a colon escaped as \\u003a, or a repeat) `_reject_repeated_keys`
-        decodes again to find out.
+    # ----------------------------------------------------------------------- repeated keys
+
+    def _keys_unique(self, doc: Any, body: bytes, records: list[Record]) -> bool:
+        """True when no key of the page or of a Bench record can have been repeated.
+
+        Every ':' in the body separates a key from its value, or sits in a string. When the
+        colons are exactly those of the page's keys, four per record and those inside the texts
+        (category and counterparty), no key can have been repeated. Otherwise (extra keys, a
+        colon escaped as \\u003a, or a repeat) `_reject_repeated_keys` decodes again to find out.
         """
-        colons = body.count(b":") - colons - self._keys - len(self.roles) * len(records)
+        colons = body.count(b":") - self._keys - len(ROLES) * len(records)
         for read in self._maybe:
             colons -= read(doc) is not msgspec.UNSET
         if colons == 0:
@@ -277,25 +430,28 @@ class Decoder:
 
     def _reject_repeated_keys(self, number: int, body: bytes) -> None:
         """Raise naming the first object the page reads (the page, the objects on its paths, a
-        record) that repeats a key, if any does."""
+        record and the objects on its fields' paths) that repeats a key, if any does: both
+        decoders keep the last value silently."""
         doc = json.loads(body, object_pairs_hook=_keep_repeats)
         for path in self.paths:
-            value, where = doc, list[str]()
-            for key in [] if path == "$" else path.split("."):
-                if isinstance(value, _Repeated):
-                    break
-                value, where = value.get(key) if isinstance(value, dict) else None, [*where, key]
-            if isinstance(value, _Repeated):
-                field = ".".join(where) or None
-                raise DataError(f"key {quoted(value.key)} appears twice", page=number, field=field)
-        for index, item in enumerate(self._items(doc) or ()):
-            if isinstance(item, _Repeated):
+            repeated = _repeat_on(doc, path)
+            if repeated is not None:
+                key, where = repeated
                 raise DataError(
-                    "appears twice in the record",
-                    page=number,
-                    index=index,
-                    field=shortened(item.key),
+                    f"key {quoted(key)} appears twice", page=number, field=where or None
                 )
+        fields = [name for name in self.shape.names if name] + [t for t, _ in self.shape.terms]
+        for index, item in enumerate(self._items(doc) or ()):
+            for path in fields:
+                repeated = _repeat_on(item, path)
+                if repeated is not None:
+                    key, where = repeated
+                    raise DataError(
+                        "appears twice in the record",
+                        page=number,
+                        index=index,
+                        field=shortened(".".join(filter(None, (where, key)))),
+                    )
 
     def _items(self, doc: Any) -> list[Any] | None:
         """The records in an untyped page, or None where its path does not lead to a list."""
@@ -364,9 +520,13 @@ class Decoder:
         if total not in (None, _ABSENT) and (type(total) is not int or total < 0):
             got = shortened(repr(total))
             raise error(f"expected a count >= 0, got {got}", field=shape.total)
-        cursor = _at(number, doc, shape.next, required=False) if shape.next else None
-        if cursor not in (None, _ABSENT) and type(cursor) not in (str, int):
-            raise error(f"expected a string or an integer, got {_kind(cursor)}", field=shape.next)
+        for named, kinds, what in (
+            (shape.next, (str, int), "a string or an integer"),
+            (shape.more, (bool,), "true or false"),
+        ):
+            value = _at(number, doc, named, required=False) if named else None
+            if value not in (None, _ABSENT) and type(value) not in kinds:
+                raise error(f"expected {what}, got {_kind(value)}", field=named)
         items = doc if shape.records == "$" else _at(number, doc, shape.records, required=True)
         if not isinstance(items, list):
             raise error(f"expected a list, got {_kind(items)}", field=shape.records)
@@ -380,26 +540,38 @@ class Decoder:
         item = items[index]
         if not isinstance(item, dict):
             raise error(f"expected an object, got {_kind(item)}", index=index)
-        if field is None:  # "Object missing required field `X`"
-            missing = next(name for name in self.roles if name not in item)
-            has = _has(item, "the record") if number == 1 else ""  # where a description shows
-            raise error(f"missing field{has}", index=index, field=missing)
-        value, role = item[field], self.roles[field]
-        if not isinstance(value, str):
-            raise error(f"expected a string, got {_kind(value)}", index=index, field=field)
-        if role == "date" and shape.zone is not None:
+        # Where a description shows (page 1), a missing field lists what the record has.
+        what = "the record" if number == 1 else ""
+        if field is None or "missing required field" in message:  # a key absent on the way
+            needed = [shape.names[0], *(t for t, optional in shape.terms if not optional)]
+            needed = needed if self.described else list(shape.names)  # Record's are all needed
+            for name in filter(None, (*needed, shape.sign_field, shape.currency_field)):
+                _at(number, item, name, required=True, index=index, what=what)
+            raise error(message, index=index)  # not reached: a required path is missing
+        value = _at(number, item, field, required=True, index=index, what=what)
+        role = self._role(field)
+        if role in ("category", "company") and isinstance(value, str):
+            limit = MAX_TEXT_CHARS[role]
             raise error(
-                "not a timestamp with an offset (RFC 3339, such as 2024-01-02T09:30:00-08:00): "
-                + quoted(value),
+                f"{len(value):,} characters, more than the limit of {limit:,}",
                 index=index,
                 field=field,
             )
-        if role == "date":
-            raise error(f"not an ISO date (YYYY-MM-DD): {quoted(value)}", index=index, field=field)
-        limit = MAX_TEXT_CHARS[role]
+        if role == "date" and isinstance(value, str):
+            raise error(f"{_FORMS[shape.date_form]}: {quoted(value)}", index=index, field=field)
+        expected = {"date": "an integer" if shape.date_form.startswith("epoch") else "a string"}
         raise error(
-            f"{len(value):,} characters, more than the limit of {limit:,}", index=index, field=field
+            f"expected {expected.get(role, 'a string')}, got {_kind(value)}",
+            index=index,
+            field=field,
         )
+
+    def _role(self, path: str) -> str:
+        """The role of a record path: a `ROLES` name, or the setting it comes from."""
+        for role, name in zip(ROLES, self.shape.names, strict=True):
+            if name == path:
+                return role
+        return "amount" if any(t == path for t, _ in self.shape.terms) else "other"
 
     def _lone_surrogate(self, number: int, body: bytes) -> DataError | None:
         """The first field holding a lone surrogate (``\\ud800``, or its bytes), named by record
@@ -409,8 +581,8 @@ class Decoder:
         except (ValueError, RecursionError):
             return None
         for index, item in enumerate(items or ()):
-            for field in self.roles:
-                value = item.get(field) if isinstance(item, dict) else None
+            for field in filter(None, self.shape.names):
+                value = _at(0, item, field, required=False) if isinstance(item, dict) else None
                 if not isinstance(value, str):
                     continue
                 try:
@@ -425,28 +597,54 @@ class Decoder:
         return None
 
 
-def _record_type(shape: Shape) -> type:
-    """`Record` for the Bench names; a `Record` subclass that reads other names; or, when the
-    records need converting (timestamps, numbers, a field the API does not have), a struct of
-    the fields as served."""
-    date_type = Annotated[str, msgspec.Meta(pattern=_TIMESTAMP)] if shape.zone else date
-    kinds = (date_type, _Category, msgspec.Raw if shape.numbers else str, _Company)
-    if shape.names == BENCH and kinds[0] is date and kinds[2] is str:
-        return Record
-    fields = [
-        (role, kind, msgspec.field(name=name))
-        for role, kind, name in zip(ROLES, kinds, shape.names, strict=True)
-        if name is not None
-    ]
-    if shape.zone or shape.numbers or None in shape.names:
-        return msgspec.defstruct("Served", fields, gc=False)
-    return msgspec.defstruct("Record", fields, bases=(Record,), frozen=True, gc=False)
+def _is_bench(shape: Shape) -> bool:
+    """Whether records decode straight into `Record`: the Bench fields and forms."""
+    rest = Shape(
+        records=shape.records, total=shape.total, page=shape.page, next=shape.next, more=shape.more
+    )
+    return shape == rest
+
+
+def _record_type(shape: Shape) -> tuple[type, dict[str, Callable[[Any], Any]]]:
+    """A struct of the fields a described record holds (nested where its paths are), and a
+    reader of each role's value (UNSET where the record has no such field)."""
+    form = shape.date_form
+    dates: Any = {"date": date, "epoch_s": int, "epoch_ms": int}.get(form)
+    dates = (
+        dates
+        or Annotated[str, msgspec.Meta(pattern=_TIMESTAMP if form == "timestamp" else r"^/Date\(")]
+    )
+    amounts: Any = str if shape.amount_form == "string" else msgspec.Raw
+    # With a filter, fields a left-out record lacks may be null; a kept record's are checked.
+    filtered = bool(shape.skip_field or (shape.currency and shape.currency_field))
+    wanted: dict[str, tuple[Any, bool]] = {}
+    roles: dict[str, str] = {}
+
+    def want(role: str, path: str | None, kind: Any, required: bool) -> None:
+        if path is not None:
+            wanted[path] = (
+                kind if required and not filtered else kind | None,
+                required and not filtered,
+            )
+            roles[role] = path
+
+    want("date", shape.names[0], dates, True)
+    want("category", shape.names[1], _Category | None, False)
+    want("company", shape.names[3], _Company | None, False)
+    for number, (path, optional) in enumerate(shape.terms):
+        want(f"term{number}", path, amounts, not optional)
+    want("sign", shape.sign_field, str, True)
+    want("currency", shape.currency_field, str, True)
+    want("skip", shape.skip_field, msgspec.Raw, False)
+    want("cursor", shape.cursor, str | int, False)
+    struct, chains = _struct(wanted, "Served")
+    return struct, {role: _reader(chains[path][0], False) for role, path in roles.items()}
 
 
 Chains = dict[str, tuple[tuple[str, ...], bool]]  # a path's attributes, whether it is required
 
 
-def _struct(leaves: dict[str, tuple[Any, bool]]) -> tuple[type, Chains]:
+def _struct(leaves: dict[str, tuple[Any, bool]], name: str) -> tuple[type, Chains]:
     """A struct type holding each dotted path of ``leaves`` (its type, whether it is required),
     objects on the way as nested structs (absent or null when nothing under them is required);
     and the chain of attributes of each path and of each object on the way."""
@@ -463,7 +661,7 @@ def _struct(leaves: dict[str, tuple[Any, bool]]) -> tuple[type, Chains]:
             kind, required = below[""]
             chains[key] = ((attr,), required)
         else:
-            kind, inner = _struct(below)
+            kind, inner = _struct(below, name)
             required = any(needed for _, needed in below.values())
             kind = kind if required else kind | None
             chains[key] = ((attr,), required)
@@ -473,7 +671,7 @@ def _struct(leaves: dict[str, tuple[Any, bool]]) -> tuple[type, Chains]:
         else:
             unset = msgspec.field(name=key, default=msgspec.UNSET)
             fields.append((attr, kind | msgspec.UnsetType, unset))
-    return msgspec.defstruct("Body", fields, kw_only=True, gc=False), chains
+    return msgspec.defstruct(name, fields, kw_only=True, gc=False), chains
 
 
 def _reader(chain: tuple[str, ...], required: bool) -> Callable[[Any], Any]:
@@ -491,11 +689,38 @@ def _reader(chain: tuple[str, ...], required: bool) -> Callable[[Any], Any]:
     return read
 
 
-def _amounts(
-    number: int, records: list[Record], field: str = "Amount", numbers: bool = False
-) -> list[Decimal]:
-    """The exact amounts; a `DataError` naming the first record whose amount is not plain
-    (``numbers``: served as a JSON number)."""
+def _scalar(raw: Any) -> str | None:
+    """A filter field's value as text: a JSON string's value, another value's JSON text
+    (true, 12); None when absent."""
+    if raw is msgspec.UNSET or raw is None:
+        return None
+    text = bytes(raw)
+    return msgspec.json.decode(text, type=str) if text[:1] == b'"' else text.decode()
+
+
+def _decimal(number: int, index: int, path: str, text: str, form: str, code: str | None) -> Decimal:
+    """One amount term's exact value: a plain decimal (string or number form), or whole minor
+    units scaled by the currency's ISO 4217 exponent."""
+    if form != "string" and text[:1] in _JSON_KINDS:
+        message = f"expected a number, got {_JSON_KINDS[text[:1]]}"
+    elif form == "minor" and not _MINOR.fullmatch(text):
+        message = f"expected whole minor units, got {quoted(text)}"
+    elif _PLAIN_AMOUNT.fullmatch(text) is None:
+        message = f"not a plain decimal amount: {quoted(text)}"
+    elif _digits(text) > MAX_AMOUNT_DIGITS:
+        message = f"{_digits(text)} digits, more than the limit of {MAX_AMOUNT_DIGITS}"
+    elif form == "minor" and code not in EXPONENTS:
+        message = f"minor units of {quoted(str(code))}, not an ISO 4217 currency"
+    else:
+        value = Decimal(text)
+        return value.scaleb(-EXPONENTS[str(code)]) if form == "minor" else value
+    raise DataError(message, page=number, index=index, field=path)
+
+
+def _amounts(number: int, records: list[Record], field: str = "Amount") -> list[Decimal]:
+    """The exact amounts of Bench records; a `DataError` naming the first record whose amount
+    is not plain. One ASCII whitelist over the joined column, then ``Decimal()`` for each,
+    which refuses the remaining bad shapes (``1-2``, ``1.2.3``, ``-``, ``""``)."""
     texts = list(map(_amount, records))
     joined = "".join(texts)
     try:
@@ -507,15 +732,7 @@ def _amounts(
     except InvalidOperation:
         pass
     for index, text in enumerate(texts):
-        if numbers and text[:1] in _JSON_KINDS:
-            message = f"expected a number, got {_JSON_KINDS[text[:1]]}"
-        elif _PLAIN_AMOUNT.fullmatch(text) is None:
-            message = f"not a plain decimal amount: {quoted(text)}"
-        elif _digits(text) > MAX_AMOUNT_DIGITS:
-            message = f"{_digits(text)} digits, more than the limit of {MAX_AMOUNT_DIGITS}"
-        else:
-            continue
-        raise DataError(message, page=number, index=index, field=field)
+        _decimal(number, index, field, text, "string", None)
     raise AssertionError("unreachable: the column check and the record check disagree")
 
 
@@ -560,6 +777,19 @@ def _keep_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return repeated
 
 
+def _repeat_on(doc: Any, path: str) -> tuple[str, str] | None:
+    """(the repeated key, where: the path to its object) of the first object on ``path`` in
+    an untyped ``doc`` that repeats a key; None when none does."""
+    where: list[str] = []
+    for key in [] if path == "$" else path.split("."):
+        if isinstance(doc, _Repeated) or not isinstance(doc, dict):
+            break
+        doc, where = doc.get(key), [*where, key]
+    if isinstance(doc, _Repeated):
+        return doc.key, ".".join(where)
+    return None
+
+
 _PATH = re.compile(r" - at `\$(.*)`$")
 _KINDS = {
     type(None): "null",
@@ -577,22 +807,32 @@ def _kind(value: object) -> str:
     return _KINDS.get(type(value), type(value).__name__)
 
 
-def _at(number: int, doc: Any, path: str, *, required: bool) -> Any:
-    """The value at dotted ``path`` of an untyped page; `_ABSENT` when a key is missing or an
-    object on the way is null, and it is not ``required``. Otherwise the error, naming the path
-    and, for a missing key, the keys that are there."""
+def _at(
+    number: int,
+    doc: Any,
+    path: str,
+    *,
+    required: bool,
+    index: int | None = None,
+    what: str = "the page",
+) -> Any:
+    """The value at dotted ``path`` of an untyped page (or record ``index``); `_ABSENT` when a
+    key is missing or an object on the way is null, and it is not ``required``. Otherwise the
+    error, naming the path and, for a missing key, the keys that are there."""
     where: list[str] = []
     for key in path.split("."):
         if doc is None and not required:
             return _ABSENT
         if not isinstance(doc, dict):
             field = ".".join(where)  # not the page: the caller checked that
-            raise DataError(f"expected an object, got {_kind(doc)}", page=number, field=field)
+            raise DataError(
+                f"expected an object, got {_kind(doc)}", page=number, index=index, field=field
+            )
         if key not in doc:
             if not required:
                 return _ABSENT
-            has = _has(doc, quoted(".".join(where)) if where else "the page")
-            raise DataError(f"missing field{has}", page=number, field=path)
+            has = _has(doc, quoted(".".join(where)) if where else what) if what else ""
+            raise DataError(f"missing field{has}", page=number, index=index, field=path)
         doc = doc[key]
         where.append(key)
     return doc
@@ -603,6 +843,23 @@ def _has(obj: dict[str, Any], what: str) -> str:
     keys = ", ".join(quoted(key) for key in islice(obj, 10))
     more = f" and {len(obj) - 10:,} more" if len(obj) > 10 else ""
     return f"; {what} has {keys}{more}" if obj else f"; {what} is empty"
+
+
+def keys_at(body: bytes, path: str) -> str:
+    """What the page holds where ``path`` leads (the keys of the last object on the way), for
+    a description that names a path the page does not have."""
+    try:
+        doc = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return ""
+    where: list[str] = []
+    for key in path.split("."):
+        if not isinstance(doc, dict) or key not in doc or doc[key] is None:
+            break
+        doc, where = doc[key], [*where, key]
+    if not isinstance(doc, dict):
+        return ""
+    return _has(doc, quoted(".".join(where)) if where else "the page")
 
 
 def _too_deep(number: int) -> DataError:

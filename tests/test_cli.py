@@ -112,11 +112,11 @@ def test_csv_format_lists_daily_balances(tmp_path):
         "previous_balance",
         "transactions_changed",
     ]
-    assert rows[0][7:] == ["generated_at", "generated_by"]
+    assert rows[0][7:] == ["currency", "records_left_out", "generated_at", "generated_by"]
     assert len(rows) == 1 + 9  # 2026-03-07 had no activity
     assert rows[-1][:7] == ["2026-03-11", "-82.40", "5402.50", "2", "", "", ""]  # +31.50 +14.25
     assert {tuple(row[7:]) for row in rows[1:]} == {
-        (rows[1][7], f"benchtest {benchtest.__version__}")
+        ("", "", rows[1][9], f"benchtest {benchtest.__version__}")
     }
 
 

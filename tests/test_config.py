@@ -142,7 +142,9 @@ def example(setting: Declared) -> object:
     if setting.choices:
         return setting.choices[-1]
     if setting.kind is str:
-        return {"url": URL, "time_zone": "Europe/Paris"}.get(setting.name, "X-Api-Key")
+        examples = {"url": URL, "time_zone": "Europe/Paris", "currency": "EUR"}
+        examples |= {"sign_values": "Credit=+,Debit=-", "skip_values": "pending"}
+        return examples.get(setting.name, "X-Api-Key")
     if setting.kind is tuple:
         return parse_assertions("2013-12-22=18377.16")
     assert setting.bounds is not None

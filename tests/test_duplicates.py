@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from benchtest import duplicates
+from benchtest import DataError, duplicates
 from benchtest.duplicates import Pages
 from benchtest.transactions import Page, decode_page
 from tests.support import make_pages
@@ -51,6 +51,8 @@ def found(pages: Pages) -> dict[tuple[str, ...], list[tuple[int, int]]]:
 
 @given(ROWS, st.integers(1, 7), st.randoms(), st.sampled_from([1, 2, 5, 1 << 16]))
 def test_repeats_are_exactly_the_records_seen_twice_in_any_order(rows, per_page, rng, limit):
+    chunks = [tuple(map(str, rows[k : k + per_page])) for k in range(0, len(rows), per_page)]
+    assume(per_page == 1 or len(set(chunks)) == len(chunks))  # pages alike are a loop (below)
     bodies = make_pages(rows, per_page)
     order = list(bodies)
     rng.shuffle(order)
@@ -87,6 +89,22 @@ def test_a_fingerprint_collision_is_never_reported_as_a_duplicate():
     for number, body in bodies.items():
         pages.add(colliding_decode(number, body), body)
     assert pages.repeats() == {Colliding("a"): [(1, 0), (2, 1)]}
+    pages.close()
+
+
+def test_a_page_of_the_same_records_in_the_same_order_as_another_is_a_loop():
+    """Whatever its URL (a cursor spelled 2 then 02): one digest per page, then the records."""
+    rows = [
+        {"Date": "2024-01-02", "Ledger": "", "Amount": f"{n}.00", "Company": "C"} for n in (1, 2)
+    ]
+    bodies = make_pages(rows * 2, per_page=2)
+    pages = Pages(decode_page)
+    pages.add(decode_page(1, bodies[1]), bodies[1])
+    with pytest.raises(DataError, match=r"^page 2: the same records as page 1: the pages loop$"):
+        pages.add(decode_page(2, bodies[2]), bodies[2])
+    reordered = make_pages([*rows, *reversed(rows)], per_page=2)  # possible duplicates, no loop
+    pages.add(decode_page(2, reordered[2]), reordered[2])
+    assert len(pages.repeats()) == 2
     pages.close()
 
 
@@ -142,7 +160,7 @@ def test_counts_of_one_date_for_everything_stay_exact():
         {"Date": "2024-01-02", "Ledger": "", "Amount": "1.00", "Company": f"C{n % 5}"}
         for n in range(200)
     ]
-    bodies = make_pages(rows, per_page=9)
+    bodies = make_pages(rows, per_page=41)  # no two pages alike: that would be a loop
     pages = Pages(decode_page)
     for number, body in bodies.items():
         pages.add(decode_page(number, body), body)

@@ -385,7 +385,12 @@ def decode(shape: Shape, doc: Any, number: int = 1) -> Any:
     return Decoder(shape)(number, doc if isinstance(doc, bytes) else json.dumps(doc).encode())
 
 
-STAMPED = Shape(names=("when", "Ledger", "Amount", "Company"), zone=zone("America/Vancouver"))
+STAMPED = Shape(
+    names=("when", "Ledger", "Amount", "Company"),
+    terms=(("Amount", False),),
+    date_form="timestamp",
+    zone=zone("America/Vancouver"),
+)
 
 
 def test_timestamps_count_on_their_date_in_the_time_zone_never_rounded_into_the_next():
@@ -410,26 +415,22 @@ def test_timestamps_count_on_their_date_in_the_time_zone_never_rounded_into_the_
 @pytest.mark.parametrize(
     ("when", "message"),
     [
-        (
-            "2024-01-02T10:00:00",
-            r"transactions\[0\]\.when: not a timestamp with an offset \(RFC 3339",
-        ),
-        ("2024-01-02", r"transactions\[0\]\.when: not a timestamp with an offset"),
-        ("2024-01-02 10:00:00Z", r"transactions\[0\]\.when: not a timestamp with an offset"),
+        ("2024-01-02", r"transactions\[0\]\.when: not a timestamp \(RFC 3339"),
+        ("2024-01-02 10:00:00Z", r"transactions\[0\]\.when: not a timestamp"),
         (
             "2024-02-30T10:00:00Z",
-            r"transactions\[0\]\.when: not a valid timestamp \(day is out of range",
+            r"transactions\[0\]\.when: not a valid date \(day is out of range",
         ),
-        ("2024-01-02T10:00:00+24:00", r"transactions\[0\]\.when: not a valid timestamp"),
+        ("2024-01-02T10:00:00+24:00", r"transactions\[0\]\.when: not a valid date"),
     ],
 )
-def test_a_timestamp_without_an_offset_or_date_is_refused(when, message):
+def test_a_timestamp_that_is_not_one_or_not_a_real_time_is_refused(when, message):
     records = [{"when": when, "Ledger": "", "Amount": "1.00", "Company": ""}]
     with pytest.raises(DataError, match="^page 1: " + message):
         decode(STAMPED, {"page": 1, "transactions": records})
 
 
-NUMERIC = Shape(numbers=True)
+NUMERIC = Shape(amount_form="number")
 
 
 def numeric_page(*amounts: str) -> bytes:
@@ -484,6 +485,7 @@ def test_msgspec_reads_a_json_number_exactly_but_its_decimal_takes_loose_strings
 
 def test_fields_the_api_does_not_have_are_empty():
     shape = Shape(names=("Date", None, "Amount", None))
+    assert Decoder(shape).described
     page = decode(shape, {"page": 1, "transactions": [{"Date": "2024-01-02", "Amount": "1.50"}]})
     assert (page.records[0].category, page.records[0].company, page.amounts) == (
         "",
@@ -492,10 +494,11 @@ def test_fields_the_api_does_not_have_are_empty():
     )
 
 
-def test_renamed_fields_decode_straight_into_records():
-    shape = Shape(records="data.items", total="data.total", names=("d", "c", "a", "p"))
+def test_renamed_fields_decode_into_records():
+    shape = Shape(
+        records="data.items", total="data.total", names=("d", "c", "a", "p"), terms=(("a", False),)
+    )
     decoder = Decoder(shape)
-    assert issubclass(decoder.record, benchtest.transactions.Record)
     page = decoder(
         1,
         json.dumps(
@@ -535,7 +538,11 @@ def test_renamed_fields_decode_straight_into_records():
 )
 def test_a_wrong_description_names_the_path_and_lists_what_is_there(doc, message):
     shape = Shape(
-        records="data.items", total=None, page=None, names=("posted_on", None, "amount", None)
+        records="data.items",
+        total=None,
+        page=None,
+        names=("posted_on", None, "amount", None),
+        terms=(("amount", False),),
     )
     with pytest.raises(DataError, match=message):
         decode(shape, doc)
@@ -543,7 +550,11 @@ def test_a_wrong_description_names_the_path_and_lists_what_is_there(doc, message
 
 def test_a_missing_field_after_page_one_is_a_bad_record_not_a_description():
     shape = Shape(
-        records="data.items", total=None, page=None, names=("posted_on", None, "amount", None)
+        records="data.items",
+        total=None,
+        page=None,
+        names=("posted_on", None, "amount", None),
+        terms=(("amount", False),),
     )
     with pytest.raises(DataError, match=r"^page 2: data\.items\[0\]\.amount: missing field$"):
         decode(shape, {"data": {"items": [{"posted_on": "2024-01-02"}]}}, number=2)
@@ -572,7 +583,13 @@ def test_keys_listed_from_a_hostile_page_are_quoted_and_short():
     ],
 )
 def test_a_key_repeated_anywhere_the_page_is_read_is_refused(body, message):
-    shape = Shape(records="data.items", total="data.total", page=None, names=("d", None, "a", None))
+    shape = Shape(
+        records="data.items",
+        total="data.total",
+        page=None,
+        names=("d", None, "a", None),
+        terms=(("a", False),),
+    )
     with pytest.raises(DataError, match=message):
         decode(shape, body)
 
@@ -602,7 +619,7 @@ def test_the_bench_shape_still_decodes_straight_into_records():
         ),
         (
             {"paging": "scroll"},
-            r"^option: paging: must be one of page, offset, cursor, next_url, link "
+            r"^option: paging: must be one of page, offset, cursor, next_url, link, last_record "
             r"\(got 'scroll'\)$",
         ),
         (
@@ -613,7 +630,7 @@ def test_the_bench_shape_still_decodes_straight_into_records():
             {"records_path": "data..items"},
             r"^option: records_path: expected a key or a dotted path",
         ),
-        ({"date_field": "a.b"}, r"^option: date_field: expected a key \(got 'a\.b'\)$"),
+        ({"date_field": "a..b"}, r"^option: date_field: expected a key or a dotted path"),
         ({"amount_field": "none"}, r"^option: amount_field: required: the API must have it"),
         ({"cursor_param": "a b"}, r"^option: cursor_param: must be a query parameter name"),
         (

@@ -26,6 +26,14 @@ def render(report: Report, fmt: str) -> str:
     return renderer(report)
 
 
+def left_out(report: Report) -> str | None:
+    """What the description left out, for people; None when it leaves nothing out."""
+    if report.left_out is None:
+        return None
+    counts = report.left_out
+    return f"{counts.filtered:,} by the filter, {counts.other_currency:,} in other currencies"
+
+
 def change_fields(
     change: TransactionChange, money: Callable[[Decimal], str]
 ) -> list[tuple[str | None, str]]:

@@ -7,9 +7,10 @@ own change differs) and ``transactions_changed`` (how many transactions dated th
 added, removed or changed; a moved one counts on both dates); all empty otherwise, so
 ``balance != asserted_balance`` finds a failed assertion and a non-empty ``previous_balance`` a
 restated day. An assertion on a date without a row (before the first day, after the last, or
-between active days) is in the JSON, table and HTML reports only. Then ``generated_at`` (UTC)
-and ``generated_by`` (the tool and its version), the same on every row: a comment line would
-be a row to a spreadsheet and a header to a CSV reader.
+between active days) is in the JSON, table and HTML reports only. Then, the same on every row
+(a comment line would be a row to a spreadsheet and a header to a CSV reader): ``currency``
+(when known), ``records_left_out`` (by the description's filter or currency; empty when it
+leaves nothing out), ``generated_at`` (UTC) and ``generated_by`` (the tool and its version).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..model import Report, utc
 from ..money import plain
 
 HEADER = ["date", "change", "balance", "count", "asserted_balance", "previous_balance"]
-HEADER += ["transactions_changed", "generated_at", "generated_by"]
+HEADER += ["transactions_changed", "currency", "records_left_out", "generated_at", "generated_by"]
 
 
 def render(report: Report) -> str:
@@ -33,7 +34,9 @@ def render(report: Report) -> str:
     touched: Counter[date] = Counter()
     for change in () if changes is None else changes.transaction_changes:
         touched.update({t.date for t in (change.previous, change.current) if t is not None})
-    stamp = (utc(report.generated_at), report.generated_by)
+    counts = report.left_out
+    left = "" if counts is None else counts.filtered + counts.other_currency
+    stamp = (report.currency or "", left, utc(report.generated_at), report.generated_by)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)

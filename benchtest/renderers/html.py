@@ -40,7 +40,7 @@ from ..model import (
 )
 from ..money import MINUS, for_people
 from ..text import for_terminal, referenced, references
-from . import SHOWN_CHANGES, change_fields
+from . import SHOWN_CHANGES, change_fields, left_out
 from .chart import Chart, Layout, Point, balance_chart
 
 # The wide chart is shown from this window width (px) up: with 20 px padding each side it is
@@ -221,6 +221,8 @@ def _header(report: Report, period: str) -> str:
         ("Source", _e(report.source)),
         ("Period", _e(period)),
         ("Transactions", f"{report.transaction_count:,}"),
+        *([("Currency", _e(report.currency))] if report.currency else []),
+        *([("Left out", _e(str(left_out(report))))] if report.left_out else []),
         ("Pages", f"{report.page_count:,}"),
         ("Total balance", f'<span class="total">{_money(report.total_balance)}</span>'),
     ]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..model import COMPARED, UNCATEGORIZED, Changes, Report, utc
 from ..money import for_people
 from ..text import for_terminal
-from . import SHOWN_CHANGES, change_fields
+from . import SHOWN_CHANGES, change_fields, left_out
 
 
 def render(report: Report) -> str:
@@ -36,6 +36,8 @@ def render(report: Report) -> str:
         f"Source:        {for_terminal(report.source)}",
         f"Pages:         {report.page_count}",
         f"Transactions:  {report.transaction_count}",
+        *([f"Currency:      {report.currency}"] if report.currency else []),
+        *([f"Left out:      {left_out(report)}"] if report.left_out else []),
         f"Period:        {period}",
         f"Duplicates:    {dup_note}",
         "",
