@@ -71,6 +71,12 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # a few hundred characters; urllib3 joins repeated lines, and 100 lines of 65 KB are allowed.
 MAX_LINK_CHARS = 65_536
 _TUNNEL_FAILED = "Tunnel connection failed: "  # http.client's text for a refused CONNECT
+# An answer saying GET is not allowed (405, 501, or an Allow header without GET).
+GET_ONLY = (
+    "the API does not allow GET here; benchtest pages with GET only (POST-body paging, as Plaid's "
+    "/transactions/get uses, is not supported: docs/sources.md#post-body-paging)"
+)
+_GET = re.compile(r"(?:^|,)[ \t]*GET[ \t]*(?:,|$)")  # in an Allow header (RFC 9110 10.2.1)
 
 
 class Guard:
@@ -375,6 +381,9 @@ class Transport:
                     continue
                 if status == 404:
                     return None, None
+                allow = response.headers.get("Allow", "")  # the methods the URL allows
+                if status in (405, 501) or (status != 200 and allow and not _GET.search(allow)):
+                    raise HTTPStatusError(f"HTTP {status}: {GET_ONLY}", status=status)
                 if status in (401, 403):
                     raise HTTPStatusError(f"HTTP {status} ({self._auth_hint()})", status=status)
                 if status == 407 and self.proxy is not None:  # from a forwarding proxy

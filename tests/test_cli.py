@@ -18,6 +18,7 @@ import benchtest
 from benchtest import files, load_settings
 from benchtest.cli import main
 from benchtest.source import sample_pages
+from tests.hostile_server import RawServer
 from tests.support import ROOT, made_at, make_pages, on_terminal, record
 
 # The bundled sample's figures, worked out by hand from scripts/make_sample.py.
@@ -363,3 +364,35 @@ def test_compare_with_a_missing_folder_or_an_unusable_file_exits_5(
     [warning] = [line for line in err.splitlines() if "warning" in line]
     assert warning.startswith(f"benchtest: warning: --compare: not compared: {previous}: ")
     assert why in warning
+
+
+# --- GET only (issue 24) ----------------------------------
+
+GET_ONLY = (
+    "the API does not allow GET here; benchtest pages with GET only (POST-body paging, as Plaid's "
+    "/transactions/get uses, is not supported: docs/sources.md#post-body-paging)"
+)
+
+
+@pytest.mark.parametrize("status", ["405", "501"])
+def test_get_not_allowed_is_one_line_naming_post_body_paging(status, serve, tmp_path):
+    server = serve(make_pages([record()], per_page=1), faults={1: [status]})
+    done = cli("--url", server.url, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"benchtest: error: page 1: HTTP {status}: {GET_ONLY}\n"
+    assert server.requests == 1  # not retried
+    assert "\n## POST-body paging\n" in (ROOT / "docs" / "sources.md").read_text()  # the anchor
+
+
+@pytest.mark.parametrize(
+    ("allow", "message"),
+    [("POST, OPTIONS", f"HTTP 400: {GET_ONLY}"), ("POST,GET", "HTTP 400"), ("", "HTTP 400")],
+)
+def test_an_allow_header_without_get_reads_as_get_not_allowed(allow, message, tmp_path):
+    def answer(conn, server):
+        allowed = f"Allow: {allow}\r\n" if allow else ""
+        conn.sendall(f"HTTP/1.1 400 Bad Request\r\n{allowed}Content-Length: 0\r\n\r\n".encode())
+
+    with RawServer(make_pages([record()], per_page=1), 1, answer) as server:
+        done = cli("--url", server.url, cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (1, f"benchtest: error: page 1: {message}\n")
