@@ -283,9 +283,11 @@ class Transport:
         page_cap: int = 16 * 1024 * 1024,
         auth_header: str = "Authorization",
         auth_token: Secret | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         """``url``: any URL of the source (a page URL template is fine): its origin is the only
-        one requests go to; credentials in it become Basic auth."""
+        one requests go to; credentials in it become Basic auth. ``headers`` go on every
+        request (settings refuse the ones set here)."""
         parts = urlsplit(url)
         self.origin = origin(url)
         self.guard = Guard(deadline)
@@ -305,6 +307,9 @@ class Transport:
             retry_after_max=2**63,  # urllib3 clamps at 6 h: the wait asked for is told whole
         )
         self.headers = {"User-Agent": f"benchtest/{__version__}", "Accept": "application/json"}
+        self.headers.update(headers)
+        if headers:  # their names only, as for the auth header
+            log.debug("sending the headers %s", ", ".join(name for name, _ in headers))
         self._auth: tuple[str, Secret] | None = None
         if auth_token is not None:
             self._auth = (auth_header, auth_token)

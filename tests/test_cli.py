@@ -17,8 +17,9 @@ import pytest
 import benchtest
 from benchtest import files, load_settings
 from benchtest.cli import main
-from benchtest.source import sample_pages
+from benchtest.source import sample_pages, serving
 from tests.hostile_server import RawServer
+from tests.ledger_server import RouteServer
 from tests.support import ROOT, made_at, make_pages, on_terminal, record
 
 # The bundled sample's figures, worked out by hand from scripts/make_sample.py.
@@ -366,7 +367,52 @@ def test_compare_with_a_missing_folder_or_an_unusable_file_exits_5(
     assert why in warning
 
 
-# --- GET only (issue 24) ----------------------------------
+# --- extra headers, GET only (issue 24) --------------------------------------------------
+
+
+def test_extra_headers_go_on_every_request(tmp_path):
+    pages = make_pages([record(amount="-1.00"), record(amount="2.50")], per_page=1)
+    routes = {f"/t/{n}.json": (body, {}) for n, body in pages.items()}
+    required = {"xero-tenant-id": "0a1b-2c3d", "Stripe-Version": "2024-06-20"}
+    with serving(RouteServer(routes, require=required)) as server:
+        url = server.origin + "/t/{page}.json"
+        given = ["--headers", "xero-tenant-id=0a1b-2c3d", "--headers", "Stripe-Version=2024-06-20"]
+        done = cli("--url", url, "--format", "json", *given, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["total_balance"] == "1.50"
+        assert len(server.asked) == 3  # pages 1 and 2, and the 404 after the last
+        env = {"BENCH_HEADERS": "xero-tenant-id=0a1b-2c3d\nStripe-Version=2024-06-20"}
+        assert cli("--url", url, env=env, cwd=tmp_path).returncode == 0
+        missing = cli("--url", url, given[0], given[1], cwd=tmp_path)
+        assert missing.stderr == "benchtest: error: page 1: HTTP 400\n"
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "reason"),
+    [
+        ("X-Tenant", {}, "expected NAME=VALUE, NAME an HTTP header name, got 'X-Tenant'"),
+        ("X Tenant=s3cr3t", {}, "expected NAME=VALUE, NAME an HTTP header name, got 'X Tenant'"),
+        ("X-T=s3cr3t\rX-Evil: 1", {}, "'X-T': the value must be visible ASCII, not empty"),
+        ("X-T=s3cr3t\x1b[2J", {}, "'X-T': the value must be visible ASCII, not empty"),
+        ("X-T=", {}, "'X-T': the value must be visible ASCII, not empty"),
+        ("X-T=s3cr3t,x-t=s3cr3t", {}, "'x-t': given twice"),
+        ("user-agent=s3cr3t", {}, "'user-agent': benchtest sets it, or it carries credentials"),
+        ("Authorization=s3cr3t", {}, "'Authorization': benchtest sets it, or it carries"),
+        (
+            "x-api-key=s3cr3t",
+            {"BENCH_AUTH_HEADER": "X-Api-Key"},
+            "X-Api-Key is the auth header (auth_header): its value comes from BENCH_AUTH_TOKEN",
+        ),
+        (",".join(f"X-{i}=s3cr3t" for i in range(33)), {}, "at most 32 headers, got 33"),
+    ],
+)
+def test_bad_headers_are_refused_in_one_line_without_their_values(given, env, reason, tmp_path):
+    done = cli("--url", "https://ledger.example/{page}", env={"BENCH_HEADERS": given, **env})
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"benchtest: error: BENCH_HEADERS: headers: {reason}")
+    assert "s3cr3t" not in line
+
 
 GET_ONLY = (
     "the API does not allow GET here; benchtest pages with GET only (POST-body paging, as Plaid's "
