@@ -7,8 +7,8 @@ variable "settings" {
   default     = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.settings) : contains(["backoff", "retry_after_cap", "deadline", "max_pages", "headers", "paging", "page_end", "limit", "next_path", "cursor_param", "records_path", "total_path", "page_path", "date_field", "amount_field", "category_field", "counterparty_field", "date_form", "time_zone", "amount_form", "detail_limit", "max_days", "active_days_only", "exclude_duplicates"], name)])
-    error_message = "settings keys must be benchtest settings without a variable of their own: backoff, retry_after_cap, deadline, max_pages, headers, paging, page_end, limit, next_path, cursor_param, records_path, total_path, page_path, date_field, amount_field, category_field, counterparty_field, date_form, time_zone, amount_form, detail_limit, max_days, active_days_only, exclude_duplicates."
+    condition     = alltrue([for name in keys(var.settings) : contains(["backoff", "retry_after_cap", "deadline", "max_pages", "headers", "paging", "page_end", "limit", "next_path", "cursor_param", "records_path", "total_path", "page_path", "date_field", "amount_field", "category_field", "counterparty_field", "date_form", "time_zone", "amount_form", "detail_limit", "max_days", "active_days_only", "exclude_duplicates", "allow_empty"], name)])
+    error_message = "settings keys must be benchtest settings without a variable of their own: backoff, retry_after_cap, deadline, max_pages, headers, paging, page_end, limit, next_path, cursor_param, records_path, total_path, page_path, date_field, amount_field, category_field, counterparty_field, date_form, time_zone, amount_form, detail_limit, max_days, active_days_only, exclude_duplicates, allow_empty."
   }
 }
 

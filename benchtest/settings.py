@@ -257,6 +257,9 @@ class ReportSettings(msgspec.Struct, frozen=True, kw_only=True):
             "DATE=AMOUNT",
         ),
     ] = ()
+    allow_empty: Annotated[
+        bool, about("an empty ledger is expected: exit 0, not 6 (the Lambda: no EmptyLedger)")
+    ] = False
 
 
 GROUPS: dict[str, type[msgspec.Struct]] = {

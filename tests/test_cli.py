@@ -367,7 +367,32 @@ def test_compare_with_a_missing_folder_or_an_unusable_file_exits_5(
     assert why in warning
 
 
-# --- extra headers, GET only (issue 24) --------------------------------------------------
+# --- an empty ledger, extra headers, GET only (issue 24) ----------------------------------
+
+EMPTY_LINE = (
+    "benchtest: the ledger is empty (no transactions); if that is expected, say so with "
+    "--allow-empty (BENCH_ALLOW_EMPTY, allow_empty in sites.conf)"
+)
+
+
+def test_an_empty_ledger_is_written_but_exits_6_with_one_line_unless_expected(serve, tmp_path):
+    server = serve(make_pages([], per_page=10))
+    done = cli("--url", server.url, "-o", "r.json", cwd=tmp_path)
+    assert (done.returncode, done.stderr.splitlines()) == (6, [EMPTY_LINE])
+    assert json.loads((tmp_path / "r.json").read_text())["transaction_count"] == 0
+    (tmp_path / "sites.conf").write_text("[quiet]\nallow_empty = true\n")
+    for args, env in [
+        (["--allow-empty"], None),
+        ([], {"BENCH_ALLOW_EMPTY": "true"}),
+        (["--site", "quiet"], None),
+    ]:
+        done = cli("--url", server.url, *args, env=env, cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (0, ""), args
+        assert "Total balance" in done.stdout
+    # The lowest status wins: a failed assertion (3) over the empty ledger (6), a line each.
+    done = cli("--url", server.url, "--assert-balance", "2024-01-02=1.00", cwd=tmp_path)
+    assert done.returncode == 3
+    assert done.stderr.splitlines()[1:] == [EMPTY_LINE]
 
 
 def test_extra_headers_go_on_every_request(tmp_path):
