@@ -146,6 +146,17 @@ locals {
         statistic   = "Maximum"
         period      = var.alarm_period
       }
+      # The ledger held no transactions and allow_empty does not say that is expected (an API
+      # that serves only recent days, a filter that leaves out every record). The run succeeds
+      # and writes its report, like a failed assertion; EmptyLedger is 0 or 1 on every run.
+      empty_ledger = {
+        description = "A ${var.name} run found an empty ledger (no transactions) and allow_empty is not set. The report is in S3; see the run's summary line."
+        namespace   = "benchtest"
+        metric      = "EmptyLedger"
+        dimensions  = local.function_dimension
+        statistic   = "Maximum"
+        period      = var.alarm_period
+      }
       # latest/ could not be read or used (a 403, a timeout, a corrupt report): the run's
       # comparison says "unavailable" and restated days cannot be found. A missing latest/ (a
       # 404: the first run) is not counted.

@@ -8,7 +8,8 @@ its retries, failure destination and alarms see it.
 With a bucket, the report is compared with the latest scheduled run's (``changes``), and a
 scheduled run then becomes ``latest`` (see `benchtest.storage`). A failed balance assertion does
 not raise (a retry cannot fix a mismatch): the report is written, the summary is logged at
-ERROR and the ``AssertionFailures`` metric counts it.
+ERROR and the ``AssertionFailures`` metric counts it; so is an empty ledger (``EmptyLedger``)
+unless ``allow_empty`` says it is expected.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
                 record.scheduled = True
             secret = auth.from_parameter(os.environ)  # read at the first invocation, then cached
             settings = benchtest.load_settings(overrides=invocation.options, secret=secret)
+            record.allow_empty = settings.report.allow_empty
             record.summary["source"] = without_credentials(settings.fetch.url)
             target = storage.S3Target.from_env(os.environ)
             sink = None if target is None else storage.S3Reports(target, invocation, request_id)

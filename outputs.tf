@@ -69,7 +69,7 @@ output "alarm_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "CloudWatch alarms: function errors, each run sent to the failure queue, runs that could not be delivered to it, no successful scheduled run within the longest gap between runs, failed balance assertions, comparisons with latest/ that failed and (unless alarm_on_restated_days = false) restated days."
+  description = "CloudWatch alarms: function errors, each run sent to the failure queue, runs that could not be delivered to it, no successful scheduled run within the longest gap between runs, failed balance assertions, empty ledgers, comparisons with latest/ that failed and (unless alarm_on_restated_days = false) restated days."
   value = merge(
     { for key, alarm in aws_cloudwatch_metric_alarm.event : key => alarm.alarm_name },
     { no_success = aws_cloudwatch_metric_alarm.no_success.alarm_name },

@@ -7,7 +7,8 @@ for a tool ended by SIGPIPE. The report is complete and written, but: 3 a balanc
 (``--assert-balance``) failed, one stderr line each; 4 past data changed since the previous
 report and ``--fail-on-changes`` was given; 5 ``--compare`` could not compare (the previous
 report's folder is missing, or the report unreadable or unusable; a missing report in an
-existing folder is a first run). When several hold, the lowest code wins.
+existing folder is a first run); 6 the ledger is empty (no transactions) and ``--allow-empty``
+was not given. When several hold, the lowest code wins.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ log = logging.getLogger("benchtest")
 ASSERTION_FAILED = 3  # it contradicts a known balance
 CHANGES_FOUND = 4  # past data changed since the previous report (with --fail-on-changes)
 NOT_COMPARED = 5  # --compare was asked for, but the previous report could not be used
+EMPTY_LEDGER = 6  # no transactions, and --allow-empty was not given
 # The format of an -o file, by its extension.
 EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv", ".html": "html", ".htm": "html"}
 
@@ -152,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress is not None:
             progress.end()
-    return sink.code or _verdict(report, fail_on_changes=args.fail_on_changes)
+    empty = report.empty and not settings.report.allow_empty
+    return sink.code or _verdict(report, fail_on_changes=args.fail_on_changes, empty=empty)
 
 
 class _Files:
@@ -216,7 +219,7 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     return outputs
 
 
-def _verdict(report: Report, *, fail_on_changes: bool) -> int:
+def _verdict(report: Report, *, fail_on_changes: bool, empty: bool) -> int:
     """The exit code of a written report, with one stderr line for each thing that sets it."""
     changes = report.changes
     changed = fail_on_changes and changes is not None and changes.found
@@ -231,11 +234,19 @@ def _verdict(report: Report, *, fail_on_changes: bool) -> int:
             + (f"; transactions: {counts}" if counts else ""),
             file=sys.stderr,
         )
+    if empty:
+        print(
+            "benchtest: the ledger is empty (no transactions); if that is expected, say so with "
+            "--allow-empty (BENCH_ALLOW_EMPTY, allow_empty in sites.conf)",
+            file=sys.stderr,
+        )
     if report.failed_assertions:
         return ASSERTION_FAILED
     if changed:
         return CHANGES_FOUND
-    return NOT_COMPARED if changes is not None and changes.status == UNAVAILABLE else 0
+    if changes is not None and changes.status == UNAVAILABLE:
+        return NOT_COMPARED
+    return EMPTY_LEDGER if empty else 0
 
 
 def _discard_stdout() -> None:

@@ -210,6 +210,11 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     def failed_assertions(self) -> tuple[BalanceCheck, ...]:
         return tuple(a for a in self.assertions if not a.ok)
 
+    @property
+    def empty(self) -> bool:
+        """No transactions: exit 6 and ``EmptyLedger`` unless ``allow_empty``."""
+        return self.transaction_count == 0
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form as Python objects (the Lambda's return value)."""
         result: dict[str, Any] = to_builtins(self)

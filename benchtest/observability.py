@@ -47,9 +47,12 @@ def quiet_urllib3(*, debug: bool) -> None:
 
 
 def log_summary(fields: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> None:
-    """One structured line per run: INFO when it succeeded, ERROR when it failed or when a
-    balance assertion failed (the report was written, but it contradicts a known balance)."""
-    ok = fields.get("success") and not fields.get("assertion_failures")
+    """One structured line per run: INFO when it succeeded, ERROR when it failed, when a
+    balance assertion failed (the report was written, but it contradicts a known balance) or
+    when the ledger is empty unexpectedly."""
+    ok = fields.get("success") and not (
+        fields.get("assertion_failures") or fields.get("empty_ledger")
+    )
     level = logging.INFO if ok else logging.ERROR
     if env.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON":
         log.log(level, "benchtest run", extra=dict(fields))
@@ -112,8 +115,10 @@ class RunLog:
         self.clock = time.monotonic()
         self.stats = RunStats()  # filled in as the run goes: a failed run reports it too
         self.summary: dict[str, Any] = {"request_id": request_id, "success": False}
-        self.counts = {"AssertionFailures": 0, "RestatedDays": 0, "ComparisonFailures": 0}
+        names = ("AssertionFailures", "RestatedDays", "ComparisonFailures", "EmptyLedger")
+        self.counts = dict.fromkeys(names, 0)
         self.scheduled = False  # started by EventBridge Scheduler (it sent its execution id)
+        self.allow_empty = False  # the allow_empty setting, once read
 
     def __enter__(self) -> RunLog:
         return self
@@ -123,11 +128,15 @@ class RunLog:
         written: a failed write still logs them)."""
         failed, changes = report.failed_assertions, report.changes
         restated = 0 if changes is None else len(changes.restated_days)
+        empty = report.empty and not self.allow_empty
         self.counts.update(
             AssertionFailures=len(failed),
             RestatedDays=restated,
             ComparisonFailures=int(changes is not None and changes.status == UNAVAILABLE),
+            EmptyLedger=int(empty),
         )
+        if empty:
+            self.summary["empty_ledger"] = True
         self.summary.update(source=report.source, total_balance=plain(report.total_balance))
         if report.assertions:
             self.summary["assertion_failures"] = len(failed)

@@ -353,6 +353,7 @@ def fetch_pages(
         page_cap=page_cap(fetch.concurrency),
         auth_header=fetch.auth_header,
         auth_token=None if settings.is_sample else settings.auth_token,
+        headers=fetch.headers,
     )
     fetcher = Fetcher(transport, fetch.concurrency)
     walk = _Walk(pages, fetcher, decode, stats, settings)

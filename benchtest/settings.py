@@ -48,6 +48,13 @@ _KEY = r"[^.\x00-\x20\x7f]+"
 _PATH = rf"{_KEY}(?:\.{_KEY})*"
 _HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"  # RFC 9110 token
 _PARAMETER = r"^[A-Za-z0-9._~-]+$"  # RFC 3986 unreserved: sent as is
+MAX_HEADERS = 32
+# Headers benchtest (or http.client) sets itself, or that carry credentials: never `headers`.
+_OWN_HEADERS = re.compile(
+    r"accept(-encoding)?|(proxy-)?authorization|connection|content-length|host|transfer-encoding"
+    r"|user-agent",
+    re.IGNORECASE,
+)
 
 
 def about(
@@ -74,6 +81,7 @@ def _path(help: str, *, optional: bool = False, root: bool = False) -> Meta:
 
 
 Assertions = tuple[tuple[date, Decimal], ...]  # (date, expected closing balance), in date order
+Headers = tuple[tuple[str, str], ...]  # (name, value), in the order given
 
 
 class FetchSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,6 +124,14 @@ class FetchSettings(msgspec.Struct, frozen=True, kw_only=True):
             pattern=_HEADER_NAME,
         ),
     ] = "Authorization"
+    headers: Annotated[
+        Headers,
+        about(
+            "extra request headers that are not secret, e.g. Stripe-Version=2024-06-20; repeat "
+            f"the flag or separate with commas; at most {MAX_HEADERS}",
+            "NAME=VALUE",
+        ),
+    ] = ()
 
 
 class SourceSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -304,6 +320,9 @@ class ReportSettings(msgspec.Struct, frozen=True, kw_only=True):
             "DATE=AMOUNT",
         ),
     ] = ()
+    allow_empty: Annotated[
+        bool, about("an empty ledger is expected: exit 0, not 6 (the Lambda: no EmptyLedger)")
+    ] = False
 
 
 GROUPS: dict[str, type[msgspec.Struct]] = {
@@ -339,7 +358,7 @@ class Declared:
 
     name: str
     group: str
-    kind: type  # str, int, float, bool, or tuple (Assertions)
+    kind: type  # str, int, float, bool, or tuple (Assertions, Headers)
     default: object
     help: str
     metavar: str | None
@@ -393,8 +412,9 @@ def show(value: object) -> str:
         return str(value).lower()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, tuple):  # balance assertions
-        return ",".join(f"{day.isoformat()}={amount:f}" for day, amount in value) or NONE
+    if isinstance(value, tuple):  # balance assertions or headers
+        shown = (f"{k.isoformat()}={v:f}" if isinstance(k, date) else f"{k}={v}" for k, v in value)
+        return ",".join(shown) or NONE
     return str(value)
 
 
@@ -447,6 +467,40 @@ def parse_assertions(value: object) -> Assertions:
     return tuple(sorted((day, amount) for day, (amount, _) in given.items()))
 
 
+# A comma separates header entries only before the next NAME=: a value may hold commas.
+_HEADER_SEPARATORS = re.compile(r"\n|,(?=\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+\s*=)", re.ASCII)
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*", re.ASCII)  # visible ASCII
+
+
+def parse_headers(value: object) -> Headers:
+    """``NAME=VALUE`` entries separated by commas or new lines, or a list of them. `ValueError`
+    names the entry (its name, never its value) when one is malformed, given twice, or set by
+    benchtest itself, or when there are more than `MAX_HEADERS`."""
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list | tuple) or not all(isinstance(t, str) for t in texts):
+        raise ValueError(f"expected NAME=VALUE entries, got {type(value).__name__}")
+    found: dict[str, tuple[str, str]] = {}
+    for entry in (e.strip() for text in texts for e in _HEADER_SEPARATORS.split(text)):
+        if not entry:
+            continue
+        name, equals, given = (part.strip() for part in entry.partition("="))
+        shown = quoted(name if equals else entry, 40)
+        if not equals or not re.fullmatch(_HEADER_NAME, name):
+            raise ValueError(f"expected NAME=VALUE, NAME an HTTP header name, got {shown}")
+        if not _HEADER_VALUE.fullmatch(given):
+            raise ValueError(
+                f"{shown}: the value must be visible ASCII, not empty (no control characters)"
+            )
+        if name.lower() in found:
+            raise ValueError(f"{shown}: given twice")
+        if _OWN_HEADERS.fullmatch(name):
+            raise ValueError(f"{shown}: benchtest sets it, or it carries credentials (auth_header)")
+        found[name.lower()] = (name, given)
+    if len(found) > MAX_HEADERS:
+        raise ValueError(f"at most {MAX_HEADERS} headers, got {len(found)}")
+    return tuple(found.values())
+
+
 def _assertion(entry: str) -> tuple[date, Decimal]:
     left, equals, right = entry.partition("=")
     day_text, amount_text = left.strip(), right.strip()
@@ -497,7 +551,7 @@ def _from_text(setting: Declared, value: object) -> object:
     """A value given as text read as its setting's kind; other values as they are (msgspec
     checks them). `ValueError` says what is wrong."""
     if setting.kind is tuple:
-        return parse_assertions(value)
+        return (parse_headers if setting.name == "headers" else parse_assertions)(value)
     if not isinstance(value, str):
         return value
     if setting.name == "url":
@@ -672,6 +726,13 @@ def load_settings(
         raise ConfigError(f"set {TOKEN_ENV} or {PARAMETER_ENV}, not both")
     token = secret or token
     fetch = typing.cast(FetchSettings, groups["fetch"])
+    if fetch.auth_header.lower() in (name.lower() for name, _ in fetch.headers):
+        raise ConfigError(
+            f"{fetch.auth_header} is the auth header (auth_header): its value comes from "
+            f"{TOKEN_ENV} or {PARAMETER_ENV}, never from headers",
+            origin=origins.get("headers"),
+            field="headers",
+        )
     if token is not None and without_credentials(fetch.url) != fetch.url:
         # Both would set Authorization: refuse rather than let one silently win.
         raise ConfigError(f"the URL holds credentials and {token.origin} an auth header: use one")

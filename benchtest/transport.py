@@ -71,6 +71,12 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # a few hundred characters; urllib3 joins repeated lines, and 100 lines of 65 KB are allowed.
 MAX_LINK_CHARS = 65_536
 _TUNNEL_FAILED = "Tunnel connection failed: "  # http.client's text for a refused CONNECT
+# An answer saying GET is not allowed (405, 501, or an Allow header without GET).
+GET_ONLY = (
+    "the API does not allow GET here; benchtest pages with GET only (POST-body paging, as Plaid's "
+    "/transactions/get uses, is not supported: docs/sources.md#post-body-paging)"
+)
+_GET = re.compile(r"(?:^|,)[ \t]*GET[ \t]*(?:,|$)")  # in an Allow header (RFC 9110 10.2.1)
 
 
 class Guard:
@@ -277,9 +283,11 @@ class Transport:
         page_cap: int = 16 * 1024 * 1024,
         auth_header: str = "Authorization",
         auth_token: Secret | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         """``url``: any URL of the source (a page URL template is fine): its origin is the only
-        one requests go to; credentials in it become Basic auth."""
+        one requests go to; credentials in it become Basic auth. ``headers`` go on every
+        request (settings refuse the ones set here)."""
         parts = urlsplit(url)
         self.origin = origin(url)
         self.guard = Guard(deadline)
@@ -299,6 +307,9 @@ class Transport:
             retry_after_max=2**63,  # urllib3 clamps at 6 h: the wait asked for is told whole
         )
         self.headers = {"User-Agent": f"benchtest/{__version__}", "Accept": "application/json"}
+        self.headers.update(headers)
+        if headers:  # their names only, as for the auth header
+            log.debug("sending the headers %s", ", ".join(name for name, _ in headers))
         self._auth: tuple[str, Secret] | None = None
         if auth_token is not None:
             self._auth = (auth_header, auth_token)
@@ -375,6 +386,9 @@ class Transport:
                     continue
                 if status == 404:
                     return None, None
+                allow = response.headers.get("Allow", "")  # the methods the URL allows
+                if status in (405, 501) or (status != 200 and allow and not _GET.search(allow)):
+                    raise HTTPStatusError(f"HTTP {status}: {GET_ONLY}", status=status)
                 if status in (401, 403):
                     raise HTTPStatusError(f"HTTP {status} ({self._auth_hint()})", status=status)
                 if status == 407 and self.proxy is not None:  # from a forwarding proxy

@@ -119,10 +119,18 @@ def target(url: str) -> str:
 
 class RouteServer(PageServer):
     """Answer each request target in ``routes`` (see `target`) with its body and headers, any
-    other with 404; record the targets asked for, and the most requests in flight at once."""
+    other with 404, a request without the ``require``d headers with 400; record the targets
+    asked for, and the most requests in flight at once."""
 
-    def __init__(self, routes: Mapping[str, Response], *, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        routes: Mapping[str, Response],
+        *,
+        latency: float = 0.0,
+        require: Mapping[str, str] | None = None,
+    ) -> None:
         self.routes = {target(url): response for url, response in routes.items()}
+        self.require = dict(require or {})
         self.latency = latency
         self.asked: list[str] = []
         self.in_flight = self.max_in_flight = 0
@@ -145,7 +153,9 @@ class _RouteHandler(PageHandler):
             server.max_in_flight = max(server.max_in_flight, server.in_flight)
         time.sleep(server.latency)
         found = server.routes.get(asked)
-        if found is None:
+        if any(self.headers.get(name) != value for name, value in server.require.items()):
+            self.send(400, b'{"error": "a required header is missing"}')
+        elif found is None:
             self.send(404, b"")
         else:
             self.send(200, found[0], headers=found[1])

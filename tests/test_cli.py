@@ -17,7 +17,9 @@ import pytest
 import benchtest
 from benchtest import files, load_settings
 from benchtest.cli import main
-from benchtest.source import sample_pages
+from benchtest.source import sample_pages, serving
+from tests.hostile_server import RawServer
+from tests.ledger_server import RouteServer
 from tests.support import ROOT, made_at, make_pages, on_terminal, record
 
 # The bundled sample's figures, worked out by hand from scripts/make_sample.py.
@@ -363,3 +365,105 @@ def test_compare_with_a_missing_folder_or_an_unusable_file_exits_5(
     [warning] = [line for line in err.splitlines() if "warning" in line]
     assert warning.startswith(f"benchtest: warning: --compare: not compared: {previous}: ")
     assert why in warning
+
+
+# --- an empty ledger, extra headers, GET only (issue 24) ----------------------------------
+
+EMPTY_LINE = (
+    "benchtest: the ledger is empty (no transactions); if that is expected, say so with "
+    "--allow-empty (BENCH_ALLOW_EMPTY, allow_empty in sites.conf)"
+)
+
+
+def test_an_empty_ledger_is_written_but_exits_6_with_one_line_unless_expected(serve, tmp_path):
+    server = serve(make_pages([], per_page=10))
+    done = cli("--url", server.url, "-o", "r.json", cwd=tmp_path)
+    assert (done.returncode, done.stderr.splitlines()) == (6, [EMPTY_LINE])
+    assert json.loads((tmp_path / "r.json").read_text())["transaction_count"] == 0
+    (tmp_path / "sites.conf").write_text("[quiet]\nallow_empty = true\n")
+    for args, env in [
+        (["--allow-empty"], None),
+        ([], {"BENCH_ALLOW_EMPTY": "true"}),
+        (["--site", "quiet"], None),
+    ]:
+        done = cli("--url", server.url, *args, env=env, cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (0, ""), args
+        assert "Total balance" in done.stdout
+    # The lowest status wins: a failed assertion (3) over the empty ledger (6), a line each.
+    done = cli("--url", server.url, "--assert-balance", "2024-01-02=1.00", cwd=tmp_path)
+    assert done.returncode == 3
+    assert done.stderr.splitlines()[1:] == [EMPTY_LINE]
+
+
+def test_extra_headers_go_on_every_request(tmp_path):
+    pages = make_pages([record(amount="-1.00"), record(amount="2.50")], per_page=1)
+    routes = {f"/t/{n}.json": (body, {}) for n, body in pages.items()}
+    required = {"xero-tenant-id": "0a1b-2c3d", "Stripe-Version": "2024-06-20"}
+    with serving(RouteServer(routes, require=required)) as server:
+        url = server.origin + "/t/{page}.json"
+        given = ["--headers", "xero-tenant-id=0a1b-2c3d", "--headers", "Stripe-Version=2024-06-20"]
+        done = cli("--url", url, "--format", "json", *given, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["total_balance"] == "1.50"
+        assert len(server.asked) == 3  # pages 1 and 2, and the 404 after the last
+        env = {"BENCH_HEADERS": "xero-tenant-id=0a1b-2c3d\nStripe-Version=2024-06-20"}
+        assert cli("--url", url, env=env, cwd=tmp_path).returncode == 0
+        missing = cli("--url", url, given[0], given[1], cwd=tmp_path)
+        assert missing.stderr == "benchtest: error: page 1: HTTP 400\n"
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "reason"),
+    [
+        ("X-Tenant", {}, "expected NAME=VALUE, NAME an HTTP header name, got 'X-Tenant'"),
+        ("X Tenant=s3cr3t", {}, "expected NAME=VALUE, NAME an HTTP header name, got 'X Tenant'"),
+        ("X-T=s3cr3t\rX-Evil: 1", {}, "'X-T': the value must be visible ASCII, not empty"),
+        ("X-T=s3cr3t\x1b[2J", {}, "'X-T': the value must be visible ASCII, not empty"),
+        ("X-T=", {}, "'X-T': the value must be visible ASCII, not empty"),
+        ("X-T=s3cr3t,x-t=s3cr3t", {}, "'x-t': given twice"),
+        ("user-agent=s3cr3t", {}, "'user-agent': benchtest sets it, or it carries credentials"),
+        ("Authorization=s3cr3t", {}, "'Authorization': benchtest sets it, or it carries"),
+        (
+            "x-api-key=s3cr3t",
+            {"BENCH_AUTH_HEADER": "X-Api-Key"},
+            "X-Api-Key is the auth header (auth_header): its value comes from BENCH_AUTH_TOKEN",
+        ),
+        (",".join(f"X-{i}=s3cr3t" for i in range(33)), {}, "at most 32 headers, got 33"),
+    ],
+)
+def test_bad_headers_are_refused_in_one_line_without_their_values(given, env, reason, tmp_path):
+    done = cli("--url", "https://ledger.example/{page}", env={"BENCH_HEADERS": given, **env})
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"benchtest: error: BENCH_HEADERS: headers: {reason}")
+    assert "s3cr3t" not in line
+
+
+GET_ONLY = (
+    "the API does not allow GET here; benchtest pages with GET only (POST-body paging, as Plaid's "
+    "/transactions/get uses, is not supported: docs/sources.md#post-body-paging)"
+)
+
+
+@pytest.mark.parametrize("status", ["405", "501"])
+def test_get_not_allowed_is_one_line_naming_post_body_paging(status, serve, tmp_path):
+    server = serve(make_pages([record()], per_page=1), faults={1: [status]})
+    done = cli("--url", server.url, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"benchtest: error: page 1: HTTP {status}: {GET_ONLY}\n"
+    assert server.requests == 1  # not retried
+    assert "\n## POST-body paging\n" in (ROOT / "docs" / "sources.md").read_text()  # the anchor
+
+
+@pytest.mark.parametrize(
+    ("allow", "message"),
+    [("POST, OPTIONS", f"HTTP 400: {GET_ONLY}"), ("POST,GET", "HTTP 400"), ("", "HTTP 400")],
+)
+def test_an_allow_header_without_get_reads_as_get_not_allowed(allow, message, tmp_path):
+    def answer(conn, server):
+        allowed = f"Allow: {allow}\r\n" if allow else ""
+        conn.sendall(f"HTTP/1.1 400 Bad Request\r\n{allowed}Content-Length: 0\r\n\r\n".encode())
+
+    with RawServer(make_pages([record()], per_page=1), 1, answer) as server:
+        done = cli("--url", server.url, cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (1, f"benchtest: error: page 1: {message}\n")

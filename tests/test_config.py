@@ -11,7 +11,15 @@ import pytest
 from benchtest import ConfigError, Settings, load_settings
 from benchtest.cli import _parser
 from benchtest.paging import PAGINATORS
-from benchtest.settings import BY_NAME, DECLARED, GROUPS, Declared, parse_assertions, show
+from benchtest.settings import (
+    BY_NAME,
+    DECLARED,
+    GROUPS,
+    Declared,
+    parse_assertions,
+    parse_headers,
+    show,
+)
 from scripts.generate_settings import DOC, END, START, TERRAFORM, markdown_table, terraform
 
 URL = "https://ledger.example/transactions/{page}.json"
@@ -145,6 +153,8 @@ def example(setting: Declared) -> object:
         examples = {"url": URL, "time_zone": "Europe/Paris", "currency": "EUR"}
         examples |= {"sign_values": "Credit=+,Debit=-", "skip_values": "pending"}
         return examples.get(setting.name, "X-Api-Key")
+    if setting.name == "headers":
+        return parse_headers("xero-tenant-id=0a1b,Stripe-Version=2024-06-20")
     if setting.kind is tuple:
         return parse_assertions("2013-12-22=18377.16")
     assert setting.bounds is not None

@@ -343,6 +343,7 @@ METRICS = [
     "AssertionFailures",
     "RestatedDays",
     "ComparisonFailures",
+    "EmptyLedger",
 ]
 
 
@@ -381,6 +382,8 @@ def test_one_json_summary_line_and_one_metric_record_per_run(
         21,
         1,
     )
+    assert emf["EmptyLedger"] == 0
+    assert "empty_ledger" not in summary
 
 
 def test_with_lambda_json_log_format_summary_fields_are_top_level_keys(

@@ -180,6 +180,31 @@ def test_a_failed_assertion_writes_the_report_logs_an_error_and_does_not_raise(
     assert (emf["AssertionFailures"], emf["Success"]) == (1, 1)
 
 
+@pytest.mark.parametrize("allowed", [False, True])
+def test_an_empty_ledger_writes_the_report_and_logs_an_error_unless_expected(
+    s3: Any,
+    ledger: LedgerServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: Any,
+    allowed: bool,
+) -> None:
+    ledger.pages.clear()
+    ledger.pages[1] = json.dumps({"page": 1, "totalCount": 0, "transactions": []}).encode()
+    if allowed:
+        monkeypatch.setenv("BENCH_ALLOW_EMPTY", "true")
+    caplog.set_level(logging.INFO)
+    report = invoke(scheduled(24))
+    assert (report["transaction_count"], report["total_balance"]) == (0, "0.00")
+    assert len(keys(s3)) == 6  # the run folder and latest
+    [line] = summary_lines(caplog)
+    assert line.levelno == (logging.INFO if allowed else logging.ERROR)
+    summary = json.loads(line.getMessage())
+    assert (summary["success"], summary.get("empty_ledger")) == (True, None if allowed else True)
+    [emf] = emf_lines(capsys.readouterr().err)
+    assert (emf["EmptyLedger"], emf["Success"]) == (int(not allowed), 1)
+
+
 # --- latest never moves backward --------------------------------------------------------------
 
 

@@ -893,10 +893,12 @@ def check_alarms(endpoint: str, out: dict[str, Any]) -> None:
     # Reconciliation: failed balance assertions and restated days, from the same EMF record.
     assert names["assertion_failures"] == f"{NAME}-assertion-failures"
     assert names["restated_days"] == f"{NAME}-restated-days"
+    assert names["empty_ledger"] == f"{NAME}-empty-ledger"
     for key, metric in [
         ("assertion_failures", "AssertionFailures"),
         ("restated_days", "RestatedDays"),
         ("comparison_failures", "ComparisonFailures"),
+        ("empty_ledger", "EmptyLedger"),
     ]:
         alarm = by_name[names[key]]
         assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
@@ -1006,6 +1008,7 @@ def check_second_region(endpoint: str, out: dict[str, Any]) -> None:
     assert not {a for a in lambda_actions if a.startswith("s3:")}, lambda_actions
     assert "restated_days" not in out["alarm_names"]
     assert out["alarm_names"]["assertion_failures"] == f"{NAME}-assertion-failures"
+    assert out["alarm_names"]["empty_ledger"] == f"{NAME}-empty-ledger"
     alarms = aws("cloudwatch", endpoint, REGION2).describe_alarms(AlarmNamePrefix=NAME)
     assert {a["AlarmName"] for a in alarms["MetricAlarms"]} == set(out["alarm_names"].values())
     roles = {r["RoleName"] for r in aws("iam", endpoint).list_roles()["Roles"]}
