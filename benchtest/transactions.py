@@ -343,7 +343,8 @@ class Decoder:
         total, texts = Decimal(0), list[str]()
         for (path, optional), read in zip(shape.terms, self.terms, strict=True):
             value = read(item)
-            if optional and (value is None or value is msgspec.UNSET):
+            null = isinstance(value, msgspec.Raw) and bytes(value) == b"null"
+            if optional and (value is None or value is msgspec.UNSET or null):
                 continue
             value = self._required(number, index, path, value)
             text = value if isinstance(value, str) else bytes(value).decode("utf-8", "replace")
@@ -622,11 +623,10 @@ def _record_type(shape: Shape) -> tuple[type, dict[str, Callable[[Any], Any]]]:
 
     def want(role: str, path: str | None, kind: Any, required: bool) -> None:
         if path is not None:
-            wanted[path] = (
-                kind if required and not filtered else kind | None,
-                required and not filtered,
-            )
-            roles[role] = path
+            needed = required and not filtered
+            # msgspec.Raw holds any value, null too ("null"): in a union it would match only null.
+            nullable = kind if needed or kind is msgspec.Raw else kind | None
+            wanted[path], roles[role] = (nullable, needed), path
 
     want("date", shape.names[0], dates, True)
     want("category", shape.names[1], _Category | None, False)
