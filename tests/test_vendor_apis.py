@@ -10,14 +10,19 @@ the report says it left out (`Outcome.left_out`).
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 from typing import Any
 
+from tests.support import ROOT
 from tests.vendor_apis import (
+    APIS,
     MERCURY,
     OPEN_BANKING,
+    ORIGIN,
     PAYPAL,
+    PER_PAGE,
     PLAID,
     RAMP,
     SHOPIFY,
@@ -102,3 +107,19 @@ def test_ramp_transactions(vendor_cli: VendorCli) -> None:
     """Exact. docs.ramp.com/developer-api/v1/pagination: page.next, null at the end; positive
     amounts are money out (sign = inverted); PENDING and DECLINED records left out."""
     read_exactly(vendor_cli, RAMP)
+
+
+def test_sites_conf_holds_each_description_as_tested() -> None:
+    """docs/sources.md points at sites.conf: each section there is the one tested here, at the
+    API's own origin and page size."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / "sites.conf", encoding="utf-8")
+    for api in APIS:
+        shown = dict(parser.items(api.name))
+        origin = re.match(r"https://[^/]+", shown["url"])
+        assert origin is not None
+        for key, value in shown.items():
+            value = value.replace(origin.group(), ORIGIN)
+            value = re.sub(r"(limit|page_size)=100\b", rf"\1={PER_PAGE}", value)
+            shown[key] = str(PER_PAGE) if key == "limit" else value
+        assert shown == api.overrides(), api.name
