@@ -74,8 +74,9 @@ def write_files(files: Sequence[tuple[str, bytes]]) -> None:
     try:
         for path, data in files:
             target = os.path.realpath(path)
-            folder, name = os.path.split(target)
-            temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+            folder = os.path.dirname(target)
+            # Not named after the target: a name of 242+ bytes plus a suffix is too long.
+            temporary = os.path.join(folder, f".benchtest-{secrets.token_hex(8)}.tmp")
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             staged.append((temporary, target, path))
             with open(fd, "wb") as file:

@@ -11,7 +11,6 @@ fails the run naming the page. Limits: docs/limits.md.
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
 import time
@@ -24,6 +23,7 @@ import msgspec
 from .errors import DataError, FetchError
 from .settings import Settings, SourceSettings, check_source
 from .stats import RunStats
+from .text import number as shown
 from .text import quoted
 from .transactions import Decoder, Page, decode_page, keys_at
 from .transport import Transport, next_link
@@ -416,7 +416,7 @@ class _Walk:
         for page, body, url in rest:
             if page.total_count != total:
                 raise DataError(
-                    f"is {page.total_count}, page 1 said {total}",
+                    f"is {shown(page.total_count)}, page 1 said {shown(total)}",
                     page=page.number,
                     field=self.total,
                     url=url,
@@ -425,7 +425,7 @@ class _Walk:
             yield page, body
         if total is not None and self.stats.transactions != total:
             raise DataError(
-                f"{self.total} is {total} but {self.stats.pages} pages held "
+                f"{self.total} is {shown(total)} but {self.stats.pages} pages held "
                 f"{self.stats.transactions} transactions"
             )
 
@@ -434,10 +434,10 @@ class _Walk:
             return 1
         if size == 0:
             raise DataError(f"no transactions, but {self.total} is {total}", page=1, url=url)
-        last = math.ceil(total / size)
+        last = -(-total // size)  # exact: total / size overflows a float past 10**308
         if last > max_pages:
             raise FetchError(
-                f"{self.total} {total} at {size} per page needs {last} pages "
+                f"{self.total} {shown(total)} at {size} per page needs {shown(last)} pages "
                 f"(the cap is {max_pages})",
                 page=1,
                 url=url,

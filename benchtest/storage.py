@@ -44,6 +44,7 @@ from typing import Any
 from .errors import ConfigError, StorageError
 from .events import Invocation
 from .settings import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
+from .text import quoted
 
 log = logging.getLogger("benchtest.s3")
 
@@ -93,7 +94,7 @@ def check_bucket(name: str) -> str:
     elif name.startswith(_BUCKET_PREFIXES) or name.endswith(_BUCKET_SUFFIXES):
         problem = "a reserved prefix or suffix"
     if problem is not None:
-        message = f"not a valid S3 bucket name: {name!r} ({problem})"
+        message = f"not a valid S3 bucket name: {quoted(name)} ({problem})"
         raise ConfigError(message, origin=REPORT_BUCKET_ENV)
     return name
 
@@ -123,7 +124,7 @@ def check_prefix(prefix: str) -> str:
     elif len(text.encode()) > MAX_PREFIX_BYTES:
         problem = f"is longer than {MAX_PREFIX_BYTES} bytes"
     if problem is not None:
-        raise ConfigError(f"{problem}: {prefix!r}", origin=REPORT_PREFIX_ENV)
+        raise ConfigError(f"{problem}: {quoted(prefix)}", origin=REPORT_PREFIX_ENV)
     return text
 
 
