@@ -36,7 +36,7 @@ import ipaddress
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -328,9 +328,9 @@ class S3Reports:
     def latest(self, limit: int) -> tuple[bytes, str] | None:
         return read_latest(self.target, self.client, limit)
 
-    def write(self, rendered: dict[str, bytes]) -> None:
+    def write(self, rendered: dict[str, Iterable[bytes]]) -> None:
         """Write the run's folder, then (scheduled runs only) publish it as ``latest``."""
-        bodies = [(fmt, name, ctype, rendered[fmt]) for fmt, name, ctype in OBJECTS]
+        bodies = [(fmt, name, ctype, b"".join(rendered[fmt])) for fmt, name, ctype in OBJECTS]
         run = new_run(self.invocation, self.request_id)
         self.uris = write_run(bodies, self.target, run, self.client)
         if self.invocation.scheduled:

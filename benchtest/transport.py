@@ -450,8 +450,10 @@ class Transport:
                 )
         self.guard.phase("reading the response body")
         # One read: each wait for bytes is bounded by the clamped read timeout, and the whole
-        # read by the guard, which cuts the socket at the deadline.
-        body: bytes = response.read(cap + 1)
+        # read by the guard, which cuts the socket at the deadline. Exactly the length when it
+        # is known (and not encoded): urllib3 copies a body read with a larger amount.
+        exact = declared.isdigit() and not response.headers.get("Content-Encoding")
+        body: bytes = response.read(int(declared) if exact else cap + 1)
         if len(body) > cap:
             raise FetchError(f"response exceeds the page cap of {cap} bytes")
         self.guard.left()

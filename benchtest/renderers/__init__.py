@@ -2,12 +2,14 @@
 
 ``render(report, "html")`` imports `benchtest.renderers.html` (and its chart geometry) only then,
 so the CLI printing a table and the handler's cold start do not pay for formats they never write.
-Each module has ``render(report: Report) -> str``; the text ends with a newline.
+Each module has ``pieces(report: Report) -> Iterable[str]``: the text, ending with a newline, in
+pieces, so that a large report is written as it is made, never whole in memory (`Rendered`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import import_module
 
@@ -16,14 +18,40 @@ from ..model import UNCATEGORIZED, Report, Transaction, TransactionChange
 FORMATS = ("table", "json", "csv", "html")
 # Transaction changes listed for people (table, HTML); the JSON report lists them all.
 SHOWN_CHANGES = 100
+PIECE_CHARS = 1 << 20  # the text a sink is given at once, about
+
+
+def _pieces(report: Report, fmt: str) -> Iterable[str]:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    made: Callable[[Report], Iterable[str]] = import_module(f"{__name__}.{fmt}").pieces
+    return made(report)
 
 
 def render(report: Report, fmt: str) -> str:
     """Render ``report`` as ``fmt`` (one of `FORMATS`)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    renderer: Callable[[Report], str] = import_module(f"{__name__}.{fmt}").render
-    return renderer(report)
+    return "".join(_pieces(report, fmt))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """``report`` as ``fmt`` in UTF-8, made as it is read: each iteration renders it again, in
+    pieces of about `PIECE_CHARS` characters, so a sink writes a large report without ever
+    holding it whole."""
+
+    report: Report
+    fmt: str
+
+    def __iter__(self) -> Iterator[bytes]:
+        buffered: list[str] = []
+        size = 0
+        for piece in _pieces(self.report, self.fmt):
+            buffered.append(piece)
+            size += len(piece)
+            if size >= PIECE_CHARS:
+                yield "".join(buffered).encode()
+                buffered, size = [], 0
+        yield "".join(buffered).encode()
 
 
 def left_out(report: Report) -> str | None:
