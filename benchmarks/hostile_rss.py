@@ -2,7 +2,7 @@
 
     python benchmarks/hostile_rss.py [CLASS ...]     # classes: protocol numbers link url
                                                      #          categories retries event output
-                                                     #          network
+                                                     #          network memory
 
 Each case runs ``python -m benchtest`` (or the Lambda handler) in its own process against a
 loopback server in another process (raw HTTP for the protocol cases), and reports the exit
@@ -175,6 +175,35 @@ def serve_ledger(count: int, distinct: int, per_page: int, company: str, port: A
     server.serve_forever()
 
 
+def serve_duplicates(count: int, groups: int, port: Any) -> None:
+    """``count`` transactions in ``groups`` groups of identical ones, shuffled, 1,000 a page."""
+    import random
+
+    from tests.ledger_server import LedgerServer
+    from tests.test_hostile_memory import pages_of
+
+    order = list(range(count))
+    random.Random(26).shuffle(order)
+    records = [
+        {"Date": f"2024-01-{1 + n % groups % 28:02d}", "Ledger": f"L{n % groups % 50}",
+         "Amount": f"-{n % groups % 997}.{n % 100:02d}", "Company": f"VENDOR {n % groups}"}
+        for n in order
+    ]  # fmt: skip
+    server = LedgerServer(pages_of(records, 1_000))
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
+def serve_endless(port: Any) -> None:
+    """A cursor API that never ends: 3.9 KB cursors (tests/test_hostile_memory.py)."""
+    from benchtest.source import PageServer
+    from tests.test_hostile_memory import _Endless
+
+    server = PageServer({}, _Endless)
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
 def measure(
     command: list[str], env: dict[str, str] | None = None
 ) -> tuple[int, list[str], float, float]:
@@ -253,6 +282,19 @@ def main(kinds: list[str]) -> None:
             with server(serve_ledger, 10_000, 100, 500, hostile) as url:
                 name = f"10,000 listed, 996 controls each, {fmt}"
                 row("output", name, measure(cli(url, "--format", fmt)))
+    if not kinds or "memory" in kinds:
+        for concurrency in ("1", "2"):
+            with server(serve_ledger, 300_000, 100, 50_000, "") as url:
+                name = f"6 pages of 14 MB (50,000 tx each), concurrency {concurrency}"
+                row("memory", name, measure(cli(url, "--concurrency", concurrency)))
+        for fmt in ("json", "table"):
+            with server(serve_duplicates, 210_000, 70_000) as url:
+                name = f"210,000 tx in 70,000 duplicate groups, {fmt}"
+                row("memory", name, measure(cli(url, "--format", fmt)))
+        with server(serve_endless) as url:
+            name = "endless cursor API, 3.9 KB cursors, the defaults (300 s, 100,000 pages)"
+            link = url.format(page=1)
+            row("memory", name, measure(cli(link, "--paging", "cursor", "--deadline", "300")))
     if not kinds or "network" in kinds:
         queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
         process = multiprocessing.Process(target=serve_company, args=(queue,), daemon=True)

@@ -413,6 +413,7 @@ class _Walk:
             if self.paginator.numbered:
                 log.info("no %s on page 1: fetching pages in order to the end", self.total)
             rest = self.in_order(page, first, max_pages)
+        del page, first  # not held while the next are decoded
         for page, body, url in rest:
             if page.total_count != total:
                 raise DataError(
@@ -423,6 +424,7 @@ class _Walk:
                 )
             self.stats.page(page.size)
             yield page, body
+            del page, body  # not held while the next is decoded
         if total is not None and self.stats.transactions != total:
             raise DataError(
                 f"{self.total} is {shown(total)} but {self.stats.pages} pages held "
@@ -460,6 +462,7 @@ class _Walk:
                 raise
             if step is None:
                 return
+            del page  # not held while the next is fetched and decoded
             url = step[0] if pages.numbered else self.follow(number - 1, answer.url, step, seen)
             answer = self.fetcher.get(number, url)
             try:
@@ -513,9 +516,6 @@ class _Walk:
         while fetcher.out:
             answer = fetcher.answer()
             number = answer.number
-            for following in numbers:
-                fetcher.ask(following, pages.url(following, (following - 1) * size))
-                break
             if number > last:
                 self.check_end(answer, last)
             elif answer.body is None:
@@ -526,6 +526,10 @@ class _Walk:
                 page = self.decode(answer)
                 assert page is not None  # a body
                 yield page, answer.body, answer.url
+                del page  # not held while the next is decoded
+            for following in numbers:  # after the page: it counts in the window until added
+                fetcher.ask(following, pages.url(following, (following - 1) * size))
+                break
 
     def check_end(self, answer: Answer, last: int) -> None:
         """The answer after the ``last`` page must be the end."""

@@ -76,6 +76,7 @@ def run(
             aggregator = Aggregator(decode, max_days=days)
             for page, body in fetch_pages(pages, settings, stats, until, decode):
                 aggregator.add(page, body)
+                del page, body  # not held while the next is decoded
                 if progress is not None:
                     progress(stats.pages, stats.expected_pages)
         report = aggregator.report(
