@@ -44,8 +44,9 @@ _COUNT_VALUES_ABOVE = 1 << 20
 # separators), the rest is room for commas inside strings.
 _MAX_PAGE_VALUES = 8 * MAX_PAGE_RECORDS
 _AMOUNT_BYTES = b"0123456789.-"
-# A plain decimal: optional minus, digits, at most one point ([0-9]: \d takes other scripts').
-_PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+# A plain decimal: optional minus, digits, at most one point ([0-9]: \d takes other scripts'),
+# each digit matched one way only (``[0-9]+\.?[0-9]*`` was quadratic: 40,000 digits, 4.6 s).
+_PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _MINOR = re.compile(r"-?[0-9]+")
 # A JSON value's kind by its first character, for an amount served as something else.
 _JSON_KINDS = {

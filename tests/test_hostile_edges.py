@@ -481,3 +481,57 @@ def test_no_escape_reaches_the_terminal_in_the_table_from_a_currency(
     assert (run.code, run.err) == (0, [])
     assert "Currency:      USD" in run.out.splitlines()
     assert os.linesep == "\n"
+
+
+# --- every pattern over a server's bytes: linear ------------------------------------------------
+
+MEGA = 1_000_000
+TIMESTAMPED = ["--date-form", "timestamp", "--time-zone", "UTC"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fields"),
+    [
+        ([], {"Amount": "1" * MEGA + "x"}),
+        ([], {"Amount": "1" * MEGA + ".x"}),
+        ([], {"Amount": "-." + "1" * MEGA + "-"}),
+        ([], {"Amount": "1" * MEGA}),
+        ([], {"Date": "2024-01-02" + "x" * MEGA}),
+        ([], {"Company": "xx1 " * (MEGA // 4)}),
+        ([], {"Ledger": "\x1b" * MEGA}),
+        ([], {"x" * MEGA: 1, "Amount": None}),
+        (["--amount-form", "number"], {"Amount": 0.5, "x": "1" * MEGA}),
+        (["--amount-form", "minor", "--currency", "USD"], {"Amount": "1" * MEGA}),
+        (TIMESTAMPED, {"Date": "2024-01-02T00:00:00." + "1" * MEGA + "x"}),
+        (TIMESTAMPED, {"Date": "2024-01-02T00:00:00." + "1" * MEGA + "Z"}),
+        (["--date-form", "ms_json", "--time-zone", "UTC"], {"Date": "/Date(" + "1" * MEGA}),
+        (["--currency-field", "c"], {"c": "U" * MEGA}),
+        (["--sign", "field", "--sign-field", "s", "--sign-values", "C=+"], {"s": "C" * MEGA}),
+    ],
+    ids=[
+        "digits-x",
+        "digits-point-x",
+        "point-digits-minus",
+        "digits",
+        "date-tail",
+        "company-tokens",
+        "ledger-escapes",
+        "long-key",
+        "number-form",
+        "minor",
+        "timestamp-fraction-x",
+        "timestamp-fraction",
+        "ms-json",
+        "currency",
+        "sign",
+    ],
+)
+def test_every_pattern_over_a_servers_bytes_reads_a_megabyte_in_milliseconds(
+    cli: Callable[..., CliRun], serve: Callable[..., LedgerServer], args: list[str], fields: dict
+) -> None:
+    item = {key: value for key, value in {**RECORD, **fields}.items() if value is not None}
+    server = serve({1: body('"page":1,', json.dumps(item))})
+    run = run_json(cli, server.url, "--deadline", "20", *args)
+    assert run.seconds < 3, run  # each is linear: ~0.05 s here; [0-9]+\.?[0-9]* took hours
+    assert len(run.err) <= 1
+    assert not run.err or len(run.err[0]) < 300
