@@ -18,7 +18,6 @@ from ..model import UNCATEGORIZED, Report, Transaction, TransactionChange
 FORMATS = ("table", "json", "csv", "html")
 # Transaction changes listed for people (table, HTML); the JSON report lists them all.
 SHOWN_CHANGES = 100
-PIECE_CHARS = 1 << 20  # the text a sink is given at once, about
 
 
 def _pieces(report: Report, fmt: str) -> Iterable[str]:
@@ -35,23 +34,14 @@ def render(report: Report, fmt: str) -> str:
 
 @dataclass(frozen=True)
 class Rendered:
-    """``report`` as ``fmt`` in UTF-8, made as it is read: each iteration renders it again, in
-    pieces of about `PIECE_CHARS` characters, so a sink writes a large report without ever
-    holding it whole."""
+    """``report`` as ``fmt`` in UTF-8, made as it is read, in the renderer's pieces: a sink
+    writes a large report without ever holding it whole (each iteration renders it again)."""
 
     report: Report
     fmt: str
 
     def __iter__(self) -> Iterator[bytes]:
-        buffered: list[str] = []
-        size = 0
-        for piece in _pieces(self.report, self.fmt):
-            buffered.append(piece)
-            size += len(piece)
-            if size >= PIECE_CHARS:
-                yield "".join(buffered).encode()
-                buffered, size = [], 0
-        yield "".join(buffered).encode()
+        return (piece.encode() for piece in _pieces(self.report, self.fmt))
 
 
 def left_out(report: Report) -> str | None:
