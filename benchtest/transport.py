@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import http.client
 import logging
 import math
@@ -289,6 +290,7 @@ class Transport:
         one requests go to; credentials in it become Basic auth. ``headers`` go on every
         request (settings refuse the ones set here)."""
         parts = urlsplit(url)
+        _map_large_blocks()
         self.origin = origin(url)
         self.guard = Guard(deadline)
         self.stats = stats
@@ -451,13 +453,23 @@ class Transport:
         self.guard.phase("reading the response body")
         # One read: each wait for bytes is bounded by the clamped read timeout, and the whole
         # read by the guard, which cuts the socket at the deadline. Exactly the length when it
-        # is known (and not encoded): urllib3 copies a body read with a larger amount.
-        exact = declared.isdigit() and not response.headers.get("Content-Encoding")
-        body: bytes = response.read(int(declared) if exact else cap + 1)
+        # is known (not chunked) and not encoded: urllib3 copies a body read with more.
+        length = response.length_remaining
+        exact = length is not None and not response.headers.get("Content-Encoding")
+        body: bytes = response.read(length if exact else cap + 1)
         if len(body) > cap:
             raise FetchError(f"response exceeds the page cap of {cap} bytes")
         self.guard.left()
         return body
+
+
+def _map_large_blocks() -> None:
+    """Have glibc map each block of 1 MiB or more and give it back when freed. Bodies of
+    megabytes are made in the fetch threads and freed in the main one; by default glibc then
+    raises its mapping threshold past them and keeps them in the threads' heaps: 15-45 MB of
+    RSS above what is live (docs/limits.md). No library sets an allocator option."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): no such option
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD, which stops its sliding
 
 
 def _basic(user: str, password: str | None) -> str:
