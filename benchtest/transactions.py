@@ -612,9 +612,9 @@ class Decoder:
         shape = self.shape
         roles = {name: role for name, role in zip(shape.names, ROLES, strict=True) if name}
         roles.update({term: "amount" for term, _ in shape.terms})
-        read = [*roles, *filter(None, (shape.sign_field, shape.currency_field, shape.skip_field))]
         roles.update({shape.cursor: "cursor"} if shape.cursor else {})
-        on_the_way = any(name.startswith(path + ".") for name in [*read, *roles])
+        read = [*roles, *filter(None, (shape.sign_field, shape.currency_field, shape.skip_field))]
+        on_the_way = any(name.startswith(path + ".") for name in read)
         return roles.get(path) or ("object" if on_the_way else "other")
 
     def _lone_surrogate(self, number: int, body: bytes) -> DataError | None:
@@ -894,8 +894,8 @@ def _untyped(body: bytes) -> Any:
     try:
         return msgspec.json.decode(body)
     except msgspec.ValidationError:  # a number out of range: json reads it
-        limit = sys.get_int_max_str_digits()
-        return json.loads(body, parse_int=lambda text: int(text) if len(text) < limit else inf)
+        limit = sys.get_int_max_str_digits() or inf  # 0: no limit
+        return json.loads(body, parse_int=lambda text: int(text) if len(text) <= limit else inf)
 
 
 def keys_at(body: bytes, path: str) -> str:

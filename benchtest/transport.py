@@ -464,12 +464,12 @@ class Transport:
 
 
 def _map_large_blocks() -> None:
-    """Have glibc map each block of 1 MiB or more and give it back when freed. Bodies of
-    megabytes are made in the fetch threads and freed in the main one; by default glibc then
-    raises its mapping threshold past them and keeps them in the threads' heaps: 15-45 MB of
-    RSS above what is live (docs/limits.md). No library sets an allocator option."""
+    """Keep glibc mapping each block of 128 KiB or more, and giving it back when freed. Page
+    bodies are made in the fetch threads and freed in the main one; glibc then slides its
+    threshold past them and keeps them in the threads' heaps: 15-45 MB of RSS above what is
+    live (docs/limits.md). No library sets an allocator option."""
     with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): no such option
-        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD, which stops its sliding
+        ctypes.CDLL(None).mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD, its default; set: fixed
 
 
 def _basic(user: str, password: str | None) -> str:
