@@ -307,6 +307,8 @@ def main(kinds: list[str]) -> None:
                 if "-o" in args:  # the file's extension names its format
                     del command[command.index("--format") : command.index("--format") + 2]
                 row("edges", name, measure(command))
+                if "-o" in args and os.path.exists(args[-1]):
+                    os.unlink(args[-1])
     if not kinds or "url" in kinds:
         conf = os.path.join("/tmp", f"benchtest-sites-{os.getpid()}.conf")
         long_url = "http://127.0.0.1:1/" + "a" * 900_000 + "{page}\n  ."  # 900 KB, two lines
