@@ -22,12 +22,13 @@ sys.path.insert(0, ROOT)
 
 CLIENT = """
 import sys, time
-from benchtest.settings import Settings
-from benchtest.paging import fetch_pages
+from benchtest.settings import FetchSettings, Settings
+from benchtest.paging import fetch_pages, paginator
 from benchtest.stats import RunStats
-settings = Settings(url=sys.argv[1], concurrency=int(sys.argv[2]), deadline=120.0)
+fetch = FetchSettings(url=sys.argv[1], concurrency=int(sys.argv[2]), deadline=120.0)
+settings = Settings(fetch=fetch)
 stats = RunStats()
-for page in fetch_pages(settings.url, settings, stats, time.monotonic() + 120):
+for page in fetch_pages(paginator(fetch.url, settings), settings, stats, time.monotonic() + 120):
     pass
 print(stats.pages, stats.requests)
 """

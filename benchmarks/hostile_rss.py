@@ -2,7 +2,7 @@
 
     python benchmarks/hostile_rss.py [CLASS ...]     # classes: protocol numbers link url
                                                      #          categories retries event output
-                                                     #          network
+                                                     #          network memory edges
 
 Each case runs ``python -m benchtest`` (or the Lambda handler) in its own process against a
 loopback server in another process (raw HTTP for the protocol cases), and reports the exit
@@ -175,6 +175,81 @@ def serve_ledger(count: int, distinct: int, per_page: int, company: str, port: A
     server.serve_forever()
 
 
+def serve_pages(pages: dict[int, bytes], port: Any) -> None:
+    from tests.ledger_server import LedgerServer
+
+    server = LedgerServer(pages)
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
+def edges() -> dict[str, tuple[dict[int, bytes], list[str]]]:
+    """Issue 26's numbers, dates and settings at their edges: name -> (pages, CLI arguments)."""
+
+    def page(head: str, record: str = "") -> dict[int, bytes]:
+        item = record or '{"Date":"2024-01-02","Ledger":"","Amount":"-1.00","Company":"C"}'
+        return {1: f'{{{head}"transactions":[{item}]}}'.encode()}
+
+    quarter = [f"9999-{10 + n // 31}-{1 + n % 28:02d}" for n in range(92)]
+    last = ",".join(f'{{"Date":"{d}","Ledger":"","Amount":"-1.00","Company":"C"}}' for d in quarter)
+    huge = "9" * 5_000
+    return {
+        "totalCount of 400 digits (was an OverflowError)": (
+            page(f'"page":1,"totalCount":{"9" * 400},'), []),
+        "totalCount of 5,000 digits (was a ValidationError traceback)": (
+            page(f'"page":1,"totalCount":{huge},'), []),
+        "an epoch of 5,000 digits": (
+            page('"page":1,', f'{{"t":{huge},"Ledger":"","Amount":"1","Company":""}}'),
+            ["--date-field", "t", "--date-form", "epoch_s", "--time-zone", "UTC"]),
+        "epoch 253402300800 (10000-01-01)": (
+            page('"page":1,', '{"t":253402300800,"Ledger":"","Amount":"1","Company":""}'),
+            ["--date-field", "t", "--date-form", "epoch_s", "--time-zone", "UTC"]),
+        "9999-10-01 to 9999-12-31, HTML (was a ValueError)": (
+            {1: b'{"page":1,"totalCount":92,"transactions":[' + last.encode() + b"]}"},
+            ["--format", "html"]),
+        "an amount of a million digits and an x (was hours)": (
+            page('"page":1,', '{"Date":"2024-01-02","Ledger":"","Amount":"'
+                 + "1" * 1_000_000 + 'x","Company":""}'), []),
+        "records_path of 1,000 keys (was a RecursionError)": (
+            page('"page":1,'), ["--records-path", ".".join(["a"] * 1_000)]),
+        "total_path overlapping, 120,000 characters (was quoted whole)": (
+            page('"page":1,'), ["--total-path", "transactions." + "x" * 120_000]),
+        "--assert-balance with U+2212 (was refused)": (
+            page('"page":1,'), ["--assert-balance", "2024-01-02=\N{MINUS SIGN}1.00"]),
+        "-o of a 250-byte name (failed after the fetch)": (
+            page('"page":1,'), ["-o", f"/tmp/{'r' * 245}.json"]),
+    }  # fmt: skip
+
+
+def serve_duplicates(count: int, groups: int, port: Any) -> None:
+    """``count`` transactions in ``groups`` groups of identical ones, shuffled, 1,000 a page."""
+    import random
+
+    from tests.ledger_server import LedgerServer
+    from tests.test_hostile_memory import pages_of
+
+    order = list(range(count))
+    random.Random(26).shuffle(order)
+    records = [
+        {"Date": f"2024-01-{1 + n % groups % 28:02d}", "Ledger": f"L{n % groups % 50}",
+         "Amount": f"-{n % groups % 997}.{n % 100:02d}", "Company": f"VENDOR {n % groups}"}
+        for n in order
+    ]  # fmt: skip
+    server = LedgerServer(pages_of(records, 1_000))
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
+def serve_endless(port: Any) -> None:
+    """A cursor API that never ends: 3.9 KB cursors (tests/test_hostile_memory.py)."""
+    from benchtest.source import PageServer
+    from tests.test_hostile_memory import _Endless
+
+    server = PageServer({}, _Endless)
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
 def measure(
     command: list[str], env: dict[str, str] | None = None
 ) -> tuple[int, list[str], float, float]:
@@ -225,6 +300,15 @@ def main(kinds: list[str]) -> None:
             with server(serve_raw, behaviour) as url:
                 link = "--paging" in args  # page 1's URL, not a template
                 row(kind, name, measure(cli(url.format(page=1) if link else url, *args)))
+    if not kinds or "edges" in kinds:
+        for name, (pages, args) in edges().items():
+            with server(serve_pages, pages) as url:
+                command = cli(url, *args)
+                if "-o" in args:  # the file's extension names its format
+                    del command[command.index("--format") : command.index("--format") + 2]
+                row("edges", name, measure(command))
+                if "-o" in args and os.path.exists(args[-1]):
+                    os.unlink(args[-1])
     if not kinds or "url" in kinds:
         conf = os.path.join("/tmp", f"benchtest-sites-{os.getpid()}.conf")
         long_url = "http://127.0.0.1:1/" + "a" * 900_000 + "{page}\n  ."  # 900 KB, two lines
@@ -253,6 +337,19 @@ def main(kinds: list[str]) -> None:
             with server(serve_ledger, 10_000, 100, 500, hostile) as url:
                 name = f"10,000 listed, 996 controls each, {fmt}"
                 row("output", name, measure(cli(url, "--format", fmt)))
+    if not kinds or "memory" in kinds:
+        for concurrency in ("1", "2"):
+            with server(serve_ledger, 300_000, 100, 50_000, "") as url:
+                name = f"6 pages of 14 MB (50,000 tx each), concurrency {concurrency}"
+                row("memory", name, measure(cli(url, "--concurrency", concurrency)))
+        for fmt in ("json", "table"):
+            with server(serve_duplicates, 210_000, 70_000) as url:
+                name = f"210,000 tx in 70,000 duplicate groups, {fmt}"
+                row("memory", name, measure(cli(url, "--format", fmt)))
+        with server(serve_endless) as url:
+            name = "endless cursor API, 3.9 KB cursors, the defaults (300 s, 100,000 pages)"
+            link = url.format(page=1)
+            row("memory", name, measure(cli(link, "--paging", "cursor", "--deadline", "300")))
     if not kinds or "network" in kinds:
         queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
         process = multiprocessing.Process(target=serve_company, args=(queue,), daemon=True)

@@ -135,11 +135,11 @@ class Aggregator:
         category_sums, category_counts = dict(self._category_sums), Counter(self._category_counts)
         duplicates = []
         with localcontext(EXACT):
-            for record, places in repeats.items():
+            for record, count in repeats.items():
                 amount = Decimal(record.amount)
-                duplicates.append(_duplicate(record, amount, len(places)))
+                duplicates.append(_duplicate(record, amount, count))
                 if exclude_duplicates:
-                    extra = len(places) - 1
+                    extra = count - 1
                     day_sums[record.date] -= extra * amount
                     day_counts[record.date] -= extra
                     category_sums[record.category] -= extra * amount
@@ -147,8 +147,7 @@ class Aggregator:
             days = _daily(day_sums, day_counts, fill_gaps)
             duplicate_total = sum(((d.count - 1) * d.amount for d in duplicates), ZERO)
         listed = self._count <= detail_limit
-        later = {place for places in repeats.values() for place in places[1:]}
-        listing = self._listing(later if exclude_duplicates else set()) if listed else None
+        listing = self._listing(repeats if exclude_duplicates else {}) if listed else None
         return Report(
             generated_at=generated_at,
             source=source,
@@ -169,11 +168,16 @@ class Aggregator:
             duplicate_total=Money(duplicate_total),
         )
 
-    def _listing(self, leave_out: set[tuple[int, int]]) -> Iterator[tuple[str, Transaction]]:
-        """(category, transaction) for every record in ledger order, but those left out."""
+    def _listing(self, repeated: dict[Record, int]) -> Iterator[tuple[str, Transaction]]:
+        """(category, transaction) for every record in ledger order, but the later occurrences
+        of a ``repeated`` one."""
+        seen: set[Record] = set()
         for number, index, record in self._pages.records():
-            if (number, index) not in leave_out:
-                yield record.category, _listed(number, index, record)
+            if record in repeated:
+                if record in seen:
+                    continue
+                seen.add(record)
+            yield record.category, _listed(number, index, record)
 
 
 def _listed(number: int, index: int, record: Record) -> Transaction:

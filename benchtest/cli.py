@@ -18,7 +18,7 @@ import errno
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from ._version import __version__
 from .errors import BenchtestError, ConfigError
@@ -167,7 +167,7 @@ class _Files:
         self.outputs = outputs
         self.formats: tuple[str, ...] = tuple(dict.fromkeys(fmt for _, fmt in outputs))
 
-    def write(self, bodies: dict[str, bytes]) -> None:
+    def write(self, bodies: dict[str, Iterable[bytes]]) -> None:
         write_files([(path, bodies[fmt]) for path, fmt in self.outputs])
 
 
@@ -180,9 +180,10 @@ class _Stdout:
     def __init__(self, fmt: str) -> None:
         self.formats: tuple[str, ...] = (fmt,)
 
-    def write(self, bodies: dict[str, bytes]) -> None:
+    def write(self, bodies: dict[str, Iterable[bytes]]) -> None:
         try:
-            sys.stdout.write(bodies[self.formats[0]].decode())
+            for piece in bodies[self.formats[0]]:
+                sys.stdout.write(piece.decode())
             sys.stdout.flush()
         except BrokenPipeError:
             _discard_stdout()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterator
 from itertools import pairwise
 from tempfile import SpooledTemporaryFile
@@ -37,7 +38,6 @@ MAX_SPOOL_BYTES = 4 * 1024**3
 RANGE_PRINTS = 1 << 16  # fingerprints in one set at the end: ~5 MB
 
 Decode = Callable[[int, bytes], Page]
-Place = tuple[int, int]  # (page number, index in the page)
 
 
 class Pages:
@@ -99,19 +99,14 @@ class Pages:
             for index, record in enumerate(self.page(number).records):
                 yield number, index, record
 
-    def repeats(self) -> dict[Record, list[Place]]:
-        """Each record that occurs more than once, with where it occurs (in ledger order)."""
+    def repeats(self) -> dict[Record, int]:
+        """Each record that occurs more than once, and how many times (in ledger order)."""
         candidates = self._repeated_prints()
-        if not candidates:
-            return {}
-        places: dict[Record, list[Place]] = {}
-        for number in sorted(self._prints):
-            if candidates.isdisjoint(self._prints[number]):
-                continue
-            for index, record in enumerate(self.page(number).records):
-                if hash(record) in candidates:
-                    places.setdefault(record, []).append((number, index))
-        return {record: where for record, where in places.items() if len(where) > 1}
+        counts: Counter[Record] = Counter()
+        for number in sorted(self._prints) if candidates else ():
+            if not candidates.isdisjoint(self._prints[number]):
+                counts.update(r for r in self.page(number).records if hash(r) in candidates)
+        return {record: count for record, count in counts.items() if count > 1}
 
     def _repeated_prints(self) -> set[int]:
         """The fingerprints that occur more than once, a value range at a time."""

@@ -19,6 +19,7 @@ stays chained (``raise … from``) for ``--debug`` and logs.
 
 from __future__ import annotations
 
+from .text import shortened
 from .urls import without_credentials
 
 
@@ -73,7 +74,7 @@ class BenchtestError(Exception):
         return where
 
     def __str__(self) -> str:
-        return ": ".join([*self._where(), self.message])
+        return ": ".join([*(shortened(where, 200) for where in self._where()), self.message])
 
 
 class ConfigError(BenchtestError):

@@ -6,7 +6,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .errors import ConfigError, StorageError
 
@@ -59,8 +59,9 @@ def check_target(path: str) -> None:
         raise ConfigError(f"{path}: not a regular file", origin="--output")
 
 
-def write_files(files: Sequence[tuple[str, bytes]]) -> None:
-    """Write each (path, bytes) atomically, all or none as far as a file system allows.
+def write_files(files: Sequence[tuple[str, Iterable[bytes]]]) -> None:
+    """Write each (path, its bytes in pieces) atomically, all or none as far as a file system
+    allows.
 
     Every body goes to a temporary file beside its path (symbolic links followed), is flushed to
     disk (fsync), and only when all are written is each renamed over its path (`os.replace`,
@@ -74,14 +75,15 @@ def write_files(files: Sequence[tuple[str, bytes]]) -> None:
     try:
         for path, data in files:
             target = os.path.realpath(path)
-            folder, name = os.path.split(target)
-            temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+            folder = os.path.dirname(target)
+            # Not named after the target: a name of 242+ bytes plus a suffix is too long.
+            temporary = os.path.join(folder, f".benchtest-{secrets.token_hex(8)}.tmp")
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             staged.append((temporary, target, path))
             with open(fd, "wb") as file:
                 if os.path.exists(target):
                     os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
-                file.write(data)
+                file.writelines(data)
                 file.flush()
                 os.fsync(fd)
         for temporary, target, path in staged:  # noqa: B007 (path names a failed rename)

@@ -11,7 +11,6 @@ fails the run naming the page. Limits: docs/limits.md.
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
 import time
@@ -24,6 +23,7 @@ import msgspec
 from .errors import DataError, FetchError
 from .settings import Settings, SourceSettings, check_source
 from .stats import RunStats
+from .text import number as shown
 from .text import quoted
 from .transactions import Decoder, Page, decode_page, keys_at
 from .transport import Transport, next_link
@@ -413,19 +413,21 @@ class _Walk:
             if self.paginator.numbered:
                 log.info("no %s on page 1: fetching pages in order to the end", self.total)
             rest = self.in_order(page, first, max_pages)
+        del page, first  # not held while the next are decoded
         for page, body, url in rest:
             if page.total_count != total:
                 raise DataError(
-                    f"is {page.total_count}, page 1 said {total}",
+                    f"is {shown(page.total_count)}, page 1 said {shown(total)}",
                     page=page.number,
                     field=self.total,
                     url=url,
                 )
             self.stats.page(page.size)
             yield page, body
+            del page, body  # not held while the next is decoded
         if total is not None and self.stats.transactions != total:
             raise DataError(
-                f"{self.total} is {total} but {self.stats.pages} pages held "
+                f"{self.total} is {shown(total)} but {self.stats.pages} pages held "
                 f"{self.stats.transactions} transactions"
             )
 
@@ -434,10 +436,10 @@ class _Walk:
             return 1
         if size == 0:
             raise DataError(f"no transactions, but {self.total} is {total}", page=1, url=url)
-        last = math.ceil(total / size)
+        last = -(-total // size)  # exact: total / size overflows a float past 10**308
         if last > max_pages:
             raise FetchError(
-                f"{self.total} {total} at {size} per page needs {last} pages "
+                f"{self.total} {shown(total)} at {size} per page needs {shown(last)} pages "
                 f"(the cap is {max_pages})",
                 page=1,
                 url=url,
@@ -460,6 +462,7 @@ class _Walk:
                 raise
             if step is None:
                 return
+            del page  # not held while the next is fetched and decoded
             url = step[0] if pages.numbered else self.follow(number - 1, answer.url, step, seen)
             answer = self.fetcher.get(number, url)
             try:
@@ -513,9 +516,6 @@ class _Walk:
         while fetcher.out:
             answer = fetcher.answer()
             number = answer.number
-            for following in numbers:
-                fetcher.ask(following, pages.url(following, (following - 1) * size))
-                break
             if number > last:
                 self.check_end(answer, last)
             elif answer.body is None:
@@ -526,6 +526,10 @@ class _Walk:
                 page = self.decode(answer)
                 assert page is not None  # a body
                 yield page, answer.body, answer.url
+                del page  # not held while the next is decoded
+            for following in numbers:  # after the page: it counts in the window until added
+                fetcher.ask(following, pages.url(following, (following - 1) * size))
+                break
 
     def check_end(self, answer: Answer, last: int) -> None:
         """The answer after the ``last`` page must be the end."""

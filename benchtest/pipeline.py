@@ -4,7 +4,7 @@ and write it to its sinks (`deliver`). The CLI and the Lambda call both."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +15,7 @@ from .errors import ConfigError
 from .model import Report
 from .paging import fetch_pages, paginator
 from .reconcile import Load, changes_since, check_assertions
-from .renderers import render
+from .renderers import Rendered
 from .settings import Settings, SourceSettings
 from .stats import RunStats
 from .transactions import decoder
@@ -76,6 +76,7 @@ def run(
             aggregator = Aggregator(decode, max_days=days)
             for page, body in fetch_pages(pages, settings, stats, until, decode):
                 aggregator.add(page, body)
+                del page, body  # not held while the next is decoded
                 if progress is not None:
                     progress(stats.pages, stats.expected_pages)
         report = aggregator.report(
@@ -95,11 +96,11 @@ def run(
 
 
 class Sink(Protocol):
-    """Where a report goes: the formats it takes, and how their bytes are written."""
+    """Where a report goes: the formats it takes, and how their bytes (in pieces) are written."""
 
     formats: tuple[str, ...]
 
-    def write(self, bodies: dict[str, bytes]) -> None: ...
+    def write(self, bodies: dict[str, Iterable[bytes]]) -> None: ...
 
 
 def deliver(
@@ -117,5 +118,5 @@ def deliver(
     if compared is not None:
         compared(report)
     if sink is not None:
-        sink.write({fmt: render(report, fmt).encode() for fmt in sink.formats})
+        sink.write({fmt: Rendered(report, fmt) for fmt in sink.formats})
     return report

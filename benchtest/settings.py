@@ -43,9 +43,11 @@ REPORT_PREFIX_ENV = "REPORT_PREFIX"
 REPORT_KMS_KEY_ID_ENV = "REPORT_KMS_KEY_ID"
 
 # Patterns of the text settings (msgspec's are searched, hence the anchors). A key as a source
-# setting names it has no dot, space or control character; a path is keys joined by dots.
-_KEY = r"[^.\x00-\x20\x7f]+"
-_PATH = rf"{_KEY}(?:\.{_KEY})*"
+# setting names it has no dot, space or control character; a path is keys joined by dots, at
+# most MAX_PATH_KEYS (a page is read one struct a key deep); a sum, at most MAX_TERMS paths.
+MAX_PATH_KEYS, MAX_TERMS = 32, 8
+_KEY, _TERM_KEY = r"[^.\x00-\x20\x7f]+", r"[^.+?\x00-\x20\x7f]+"  # a sum's: no + or ?
+_PATH, _TERM = (rf"{key}(?:\.{key}){{0,{MAX_PATH_KEYS - 1}}}" for key in (_KEY, _TERM_KEY))
 _HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"  # RFC 9110 token
 _PARAMETER = r"^[A-Za-z0-9._~-]+$"  # RFC 3986 unreserved: sent as is
 MAX_HEADERS = 32
@@ -77,7 +79,8 @@ def _path(help: str, *, optional: bool = False, root: bool = False) -> Meta:
     refused unless the value is ``optional``."""
     required = "" if optional else f"(?!{NONE}$)"
     pattern = rf"^{required}(?:{_PATH}{'|[$]' if root else ''})$"
-    return about(help, "PATH", expect="expected a key or a dotted path", pattern=pattern)
+    expect = f"expected a key or a dotted path of at most {MAX_PATH_KEYS} keys"
+    return about(help, "PATH", expect=expect, pattern=pattern)
 
 
 Assertions = tuple[tuple[date, Decimal], ...]  # (date, expected closing balance), in date order
@@ -207,8 +210,9 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True):
             "the records' amount; a sum where the API splits it (amount + fee?: a term ending "
             "in ? may be absent or null)",
             "PATH",
-            expect="expected a path, or paths joined by +",
-            pattern=rf"^(?!{NONE}$){_PATH}\??(?: ?\+ ?{_PATH}\??)*$",
+            expect=f"expected a path, or at most {MAX_TERMS} joined by + (each at most "
+            f"{MAX_PATH_KEYS} keys)",
+            pattern=rf"^(?!{NONE}$){_TERM}\??(?: ?\+ ?{_TERM}\??){{0,{MAX_TERMS - 1}}}$",
         ),
     ] = "Amount"
     category_field: Annotated[
@@ -434,9 +438,9 @@ _KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: 
 
 _ASSERTED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _ASSERTED_AMOUNT = re.compile(r"-?\d{1,60}(?:\.\d{1,60})?", re.ASCII)
-# With thousands separators, as the reports write amounts (2,500.00; -1,874.75 or U+2212 in the
-# HTML). Decimals are required: "1,000" could be a European 1.000, and is refused.
-_GROUPED_AMOUNT = re.compile(r"[-\N{MINUS SIGN}]?\d{1,3}(?:,\d{3})+\.\d{1,60}", re.ASCII)
+# With thousands separators, as the reports write amounts (2,500.00; -1,874.75). Decimals are
+# required: "1,000" could be a European 1.000, and is refused.
+_GROUPED_AMOUNT = re.compile(r"-?\d{1,3}(?:,\d{3})+\.\d{1,60}", re.ASCII)
 # Entries are separated by a semicolon, a new line, or a comma before the next entry's date: a
 # comma inside an amount (2,500.00) separates nothing.
 _SEPARATORS = re.compile(r"[;\n]|,(?=\s*\d{4}-)", re.ASCII)
@@ -452,7 +456,7 @@ def parse_assertions(value: object) -> Assertions:
     elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         texts = list(value)
     else:
-        raise ValueError(f"expected DATE=AMOUNT entries, got {value!r}")
+        raise ValueError(f"expected DATE=AMOUNT entries, got {type(value).__name__}")
     given: dict[date, tuple[Decimal, str]] = {}
     for text in texts:
         for entry in (e.strip() for e in _SEPARATORS.split(text)):
@@ -460,9 +464,8 @@ def parse_assertions(value: object) -> Assertions:
                 continue
             day, amount = _assertion(entry)
             if day in given:
-                raise ValueError(
-                    f"date {day.isoformat()} given twice ({given[day][1]!r} and {entry!r})"
-                )
+                twice = f"({quoted(given[day][1])} and {quoted(entry)})"
+                raise ValueError(f"date {day.isoformat()} given twice {twice}")
             given[day] = (amount, entry)
     return tuple(sorted((day, amount) for day, (amount, _) in given.items()))
 
@@ -503,9 +506,10 @@ def parse_headers(value: object) -> Headers:
 
 def _assertion(entry: str) -> tuple[date, Decimal]:
     left, equals, right = entry.partition("=")
-    day_text, amount_text = left.strip(), right.strip()
+    day_text = left.strip()
+    amount_text = right.strip().replace("\N{MINUS SIGN}", "-")  # the HTML's minus
     if _GROUPED_AMOUNT.fullmatch(amount_text):
-        amount_text = amount_text.replace(",", "").replace("\N{MINUS SIGN}", "-")
+        amount_text = amount_text.replace(",", "")
     if (
         not equals
         or not _ASSERTED_DATE.fullmatch(day_text)
@@ -514,12 +518,12 @@ def _assertion(entry: str) -> tuple[date, Decimal]:
         hint = " (a comma may only separate thousands, with decimals: 1,000.00)"
         raise ValueError(
             "expected DATE=AMOUNT such as 2013-12-22=18377.16 or 2013-12-22=18,377.16, "
-            f"got {entry!r}" + (hint if "," in amount_text else "")
+            f"got {quoted(entry)}" + (hint if "," in amount_text else "")
         )
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
-        raise ValueError(f"no such date {day_text!r} in {entry!r}") from None
+        raise ValueError(f"no such date {quoted(day_text)} in {quoted(entry)}") from None
     return day, Decimal(amount_text)
 
 
@@ -638,7 +642,8 @@ def check_source(settings: Settings, reads: Sequence[str]) -> None:
                     (second, first) if first not in settings.origins else (first, second)
                 )
                 name = blamed.partition(" ")[0]
-                raise refused(name, f"{values[blamed]!r} overlaps {other} = {values[other]!r}")
+                shown = f"{quoted(values[blamed])} overlaps {other} = {quoted(values[other])}"
+                raise refused(name, shown)
 
 
 def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:

@@ -36,7 +36,7 @@ import ipaddress
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +44,7 @@ from typing import Any
 from .errors import ConfigError, StorageError
 from .events import Invocation
 from .settings import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
+from .text import quoted
 
 log = logging.getLogger("benchtest.s3")
 
@@ -93,7 +94,7 @@ def check_bucket(name: str) -> str:
     elif name.startswith(_BUCKET_PREFIXES) or name.endswith(_BUCKET_SUFFIXES):
         problem = "a reserved prefix or suffix"
     if problem is not None:
-        message = f"not a valid S3 bucket name: {name!r} ({problem})"
+        message = f"not a valid S3 bucket name: {quoted(name)} ({problem})"
         raise ConfigError(message, origin=REPORT_BUCKET_ENV)
     return name
 
@@ -123,7 +124,7 @@ def check_prefix(prefix: str) -> str:
     elif len(text.encode()) > MAX_PREFIX_BYTES:
         problem = f"is longer than {MAX_PREFIX_BYTES} bytes"
     if problem is not None:
-        raise ConfigError(f"{problem}: {prefix!r}", origin=REPORT_PREFIX_ENV)
+        raise ConfigError(f"{problem}: {quoted(prefix)}", origin=REPORT_PREFIX_ENV)
     return text
 
 
@@ -327,9 +328,9 @@ class S3Reports:
     def latest(self, limit: int) -> tuple[bytes, str] | None:
         return read_latest(self.target, self.client, limit)
 
-    def write(self, rendered: dict[str, bytes]) -> None:
+    def write(self, rendered: dict[str, Iterable[bytes]]) -> None:
         """Write the run's folder, then (scheduled runs only) publish it as ``latest``."""
-        bodies = [(fmt, name, ctype, rendered[fmt]) for fmt, name, ctype in OBJECTS]
+        bodies = [(fmt, name, ctype, b"".join(rendered[fmt])) for fmt, name, ctype in OBJECTS]
         run = new_run(self.invocation, self.request_id)
         self.uris = write_run(bodies, self.target, run, self.client)
         if self.invocation.scheduled:

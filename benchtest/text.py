@@ -54,6 +54,14 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     return repr(shortened(text, limit))
 
 
+def number(value: int | None) -> str:
+    """An integer from a server for a message: as is, or how long it is when that is long."""
+    text = str(value)
+    digits = text.lstrip("-")
+    negative = "negative " if text != digits else ""
+    return text if len(digits) <= 24 else f"a {negative}{len(digits):,}-digit number"
+
+
 def references(reference: Callable[[int], str]) -> dict[str, str]:
     """A table for `referenced`: each character a terminal acts on (but tab and newline) and
     ``reference(its code point)``, such as JSON's ``\\u001b``."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation, localcontext
 from itertools import islice
+from math import inf
 from operator import attrgetter
 from types import GenericAlias
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ import msgspec
 from .errors import DataError
 from .money import EXACT, EXPONENTS, MAX_AMOUNT_DIGITS
 from .settings import NONE, SourceSettings, amount_terms, listed, zone
+from .text import number as shown
 from .text import quoted, shortened
 
 ROLES = ("date", "category", "amount", "company")  # `Record`'s fields, in its order
@@ -42,8 +44,9 @@ _COUNT_VALUES_ABOVE = 1 << 20
 # separators), the rest is room for commas inside strings.
 _MAX_PAGE_VALUES = 8 * MAX_PAGE_RECORDS
 _AMOUNT_BYTES = b"0123456789.-"
-# A plain decimal: optional minus, digits, at most one point ([0-9]: \d takes other scripts').
-_PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+# A plain decimal: optional minus, digits, at most one point ([0-9]: \d takes other scripts'),
+# each digit matched one way only (``[0-9]+\.?[0-9]*`` was quadratic: 40,000 digits, 4.6 s).
+_PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _MINOR = re.compile(r"-?[0-9]+")
 # A JSON value's kind by its first character, for an amount served as something else.
 _JSON_KINDS = {
@@ -55,14 +58,16 @@ _JSON_KINDS = {
     "{": "object",
 }
 _BOM = b"\xef\xbb\xbf"
+_HH, _MM = r"([01][0-9]|2[0-3])", r"([0-5][0-9])"  # an offset's: less than a day
 # RFC 3339's date-time (T and Z in either case), seconds required, any fraction; the offset as
 # +hh:mm or +hhmm, or none (read in a named zone).
 _TIMESTAMP = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
-    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?$"
+    rf"([Zz]|[+-]{_HH}:?{_MM})?$"
 )
-_MS_JSON = re.compile(r"/Date\((-?[0-9]{1,15})(?:([+-])([0-9]{2})([0-9]{2}))?\)/")  # Xero's
+_MS_JSON = re.compile(rf"/Date\((-?[0-9]{{1,15}})(?:([+-]){_HH}{_MM})?\)/")  # Xero's
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CODE = re.compile("[A-Za-z]{3}")  # an ISO 4217 code's shape, in either case
 _FORMS = {
     "timestamp": "not a timestamp (RFC 3339, such as 2024-01-02T09:30:00-08:00)",
     "ms_json": "not a /Date(milliseconds+hhmm)/ date",
@@ -245,11 +250,15 @@ class Decoder:
             raise self._explain(number, body, exc) from exc
         served = read[shape.records](doc)
         if shape.page and (echo := read[shape.page](doc)) != number:
-            raise DataError(f"the server answered with page {echo}", page=number, field=shape.page)
+            raise DataError(
+                f"the server answered with page {shown(echo)}", page=number, field=shape.page
+            )
         total = read[shape.total](doc) if shape.total else None
         total = None if total is msgspec.UNSET else total
         if total is not None and total < 0:
-            raise DataError(f"expected a count >= 0, got {total}", page=number, field=shape.total)
+            raise DataError(
+                f"expected a count >= 0, got {shown(total)}", page=number, field=shape.total
+            )
         if len(served) > MAX_PAGE_RECORDS:
             raise _too_many_records(number, len(served), shape.records)
         next_value = read[shape.next](doc) if shape.next else msgspec.UNSET
@@ -282,8 +291,17 @@ class Decoder:
                     continue
                 code = shape.currency
                 if shape.currency_field:
-                    read = get["currency"](item)
-                    code = str(self._required(number, index, shape.currency_field, read)).upper()
+                    read = self._required(
+                        number, index, shape.currency_field, get["currency"](item)
+                    )
+                    if not _CODE.fullmatch(read):
+                        raise DataError(
+                            f"not an ISO 4217 code: {quoted(read)}",
+                            page=number,
+                            index=index,
+                            field=shape.currency_field,
+                        )
+                    code = read.upper()
                     if shape.currency is not None and code != shape.currency:
                         other += 1
                         continue
@@ -402,10 +420,10 @@ class Decoder:
                 unit = "seconds" if form == "epoch_s" else "milliseconds"
                 moment = _EPOCH + timedelta(**{unit: value})
             return moment.astimezone(where).date()
-        except (ValueError, OverflowError) as exc:
-            reason = "out of range" if isinstance(exc, OverflowError) else str(exc)
+        except (ValueError, OverflowError) as exc:  # Overflow: past year 1 or 9999
+            reason = "outside years 1-9999" if isinstance(exc, OverflowError) else str(exc)
             raise DataError(
-                f"not a valid date ({reason}): {quoted(str(value))}",
+                f"not a valid date ({shortened(reason)}): {quoted(str(value))}",
                 page=number,
                 index=index,
                 field=shape.names[0],
@@ -433,7 +451,7 @@ class Decoder:
         """Raise naming the first object the page reads (the page, the objects on its paths, a
         record and the objects on its fields' paths) that repeats a key, if any does: both
         decoders keep the last value silently."""
-        doc = json.loads(body, object_pairs_hook=_keep_repeats)
+        doc = json.loads(body, object_pairs_hook=_keep_repeats, parse_int=str)  # any length
         for path in self.paths:
             repeated = _repeat_on(doc, path)
             if repeated is not None:
@@ -468,10 +486,11 @@ class Decoder:
         def error(message: str, **where: Any) -> DataError:
             return DataError(message, page=number, **where)
 
+        if isinstance(exc, msgspec.ValidationError) and "out of range - at" in str(exc):
+            return self._out_of_range(number, str(exc))  # no untyped decode reads it either
         if isinstance(exc, msgspec.ValidationError):
             try:
-                doc = msgspec.json.decode(body)  # valid JSON, since only a type was wrong
-                self._invalid(number, doc, str(exc))
+                self._invalid(number, _untyped(body), str(exc))  # valid JSON: a type was wrong
             except RecursionError:
                 return _too_deep(number)
             except DataError as refused:
@@ -499,6 +518,22 @@ class Decoder:
             return error(f"invalid JSON: not UTF-8 (byte {exc.start})")
         return error(f"invalid or truncated JSON: {exc}")
 
+    def _out_of_range(self, number: int, message: str) -> DataError:
+        """A number msgspec cannot read (nor Python: an integer of more than 4,300 digits, a
+        number past a float's range where no integer is expected), named where it is."""
+        path = _PATH.search(message)
+        where = path.group(1) if path else ""
+        located = self._located.fullmatch(where)
+        index, field = (int(located.group(1)), located.group(2)) if located else (None, where[1:])
+        limit = sys.get_int_max_str_digits()
+        integer = message.startswith("Integer")
+        return DataError(
+            f"an integer of more than {limit:,} digits" if integer else "a number beyond ±1e308",
+            page=number,
+            index=index,
+            field=field or None,
+        )
+
     def _invalid(self, number: int, doc: Any, message: str) -> None:
         """Raise the error for a page of valid JSON that msgspec refused with ``message``."""
         shape = self.shape
@@ -516,7 +551,7 @@ class Decoder:
             if type(echo) is not int:
                 raise error(f"expected an integer, got {_kind(echo)}", field=shape.page)
             if echo != number:
-                raise error(f"the server answered with page {echo}", field=shape.page)
+                raise error(f"the server answered with page {shown(echo)}", field=shape.page)
         total = _at(number, doc, shape.total, required=False) if shape.total else None
         if total not in (None, _ABSENT) and (type(total) is not int or total < 0):
             got = shortened(repr(total))
@@ -558,9 +593,13 @@ class Decoder:
                 index=index,
                 field=field,
             )
-        if role == "date" and isinstance(value, str):
+        if role == "date" and isinstance(value, str) and shape.date_form in _FORMS:
             raise error(f"{_FORMS[shape.date_form]}: {quoted(value)}", index=index, field=field)
-        expected = {"date": "an integer" if shape.date_form.startswith("epoch") else "a string"}
+        expected = {
+            "date": "an integer" if shape.date_form.startswith("epoch") else "a string",
+            "cursor": "a string or an integer",
+            "object": "an object",
+        }
         raise error(
             f"expected {expected.get(role, 'a string')}, got {_kind(value)}",
             index=index,
@@ -568,17 +607,21 @@ class Decoder:
         )
 
     def _role(self, path: str) -> str:
-        """The role of a record path: a `ROLES` name, or the setting it comes from."""
-        for role, name in zip(ROLES, self.shape.names, strict=True):
-            if name == path:
-                return role
-        return "amount" if any(t == path for t, _ in self.shape.terms) else "other"
+        """What a record path is read as: a `ROLES` name, ``cursor``, ``object`` (on the way to
+        a field) or ``other``."""
+        shape = self.shape
+        roles = {name: role for name, role in zip(shape.names, ROLES, strict=True) if name}
+        roles.update({term: "amount" for term, _ in shape.terms})
+        roles.update({shape.cursor: "cursor"} if shape.cursor else {})
+        read = [*roles, *filter(None, (shape.sign_field, shape.currency_field, shape.skip_field))]
+        on_the_way = any(name.startswith(path + ".") for name in read)
+        return roles.get(path) or ("object" if on_the_way else "other")
 
     def _lone_surrogate(self, number: int, body: bytes) -> DataError | None:
         """The first field holding a lone surrogate (``\\ud800``, or its bytes), named by record
         and character; None when the page has none (or is not JSON at all)."""
         try:
-            items = self._items(json.loads(body.decode("utf-8", "surrogatepass")))
+            items = self._items(json.loads(body.decode("utf-8", "surrogatepass"), parse_int=str))
         except (ValueError, RecursionError):
             return None
         for index, item in enumerate(items or ()):
@@ -845,12 +888,22 @@ def _has(obj: dict[str, Any], what: str) -> str:
     return f"; {what} has {keys}{more}" if obj else f"; {what} is empty"
 
 
+def _untyped(body: bytes) -> Any:
+    """A page of valid JSON as Python objects; a number Python cannot read as an integer (of
+    more than 4,300 digits, which msgspec refuses) as a float (infinite)."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.ValidationError:  # a number out of range: json reads it
+        limit = sys.get_int_max_str_digits() or inf  # 0: no limit
+        return json.loads(body, parse_int=lambda text: int(text) if len(text) <= limit else inf)
+
+
 def keys_at(body: bytes, path: str) -> str:
     """What the page holds where ``path`` leads (the keys of the last object on the way), for
     a description that names a path the page does not have."""
     try:
-        doc = msgspec.json.decode(body)
-    except (msgspec.DecodeError, RecursionError):
+        doc = _untyped(body)
+    except (msgspec.DecodeError, ValueError, RecursionError):
         return ""
     where: list[str] = []
     for key in path.split("."):

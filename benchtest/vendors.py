@@ -58,4 +58,4 @@ def clean_vendor(company: str) -> str:
         if len(tokens) == before:
             break
     name = " ".join(tokens).strip(" -/,")
-    return name or company.strip()
+    return company if name == company else name or company.strip()  # unchanged: not a copy

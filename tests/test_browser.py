@@ -33,9 +33,13 @@ from typing import Any
 import pytest
 
 import benchtest
-from benchtest.renderers.html import render as render_html
 from scripts.screenshot import HEADLESS_FLAGS, find_chromium
 from tests.support import make_pages, record, settings
+
+
+def render_html(report: benchtest.Report) -> str:
+    return benchtest.render(report, "html")
+
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,12 @@ import benchtest
 from benchtest.model import DailyBalance, Report
 from benchtest.money import MINUS
 from benchtest.renderers.html import CSP
-from benchtest.renderers.html import render as render_html
 from tests.support import make_pages, record, settings
+
+
+def render_html(report: Report) -> str:
+    return benchtest.render(report, "html")
+
 
 INJECTION = "<script>alert(1)</script>"
 GENERATED_AT = datetime(2026, 3, 12, 6, 0, 3, tzinfo=UTC)

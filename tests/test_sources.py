@@ -421,7 +421,8 @@ def test_timestamps_count_on_their_date_in_the_time_zone_never_rounded_into_the_
             "2024-02-30T10:00:00Z",
             r"transactions\[0\]\.when: not a valid date \(day is out of range",
         ),
-        ("2024-01-02T10:00:00+24:00", r"transactions\[0\]\.when: not a valid date"),
+        ("2024-01-02T10:00:00+24:00", r"transactions\[0\]\.when: not a timestamp"),  # < a day
+        ("2024-01-02T10:00:00+0060", r"transactions\[0\]\.when: not a timestamp"),
     ],
 )
 def test_a_timestamp_that_is_not_one_or_not_a_real_time_is_refused(when, message):

@@ -2,12 +2,14 @@
 
 ``render(report, "html")`` imports `benchtest.renderers.html` (and its chart geometry) only then,
 so the CLI printing a table and the handler's cold start do not pay for formats they never write.
-Each module has ``render(report: Report) -> str``; the text ends with a newline.
+Each module has ``pieces(report: Report) -> Iterable[str]``: the text, ending with a newline, in
+pieces, so that a large report is written as it is made, never whole in memory (`Rendered`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import import_module
 
@@ -18,12 +20,28 @@ FORMATS = ("table", "json", "csv", "html")
 SHOWN_CHANGES = 100
 
 
-def render(report: Report, fmt: str) -> str:
-    """Render ``report`` as ``fmt`` (one of `FORMATS`)."""
+def _pieces(report: Report, fmt: str) -> Iterable[str]:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    renderer: Callable[[Report], str] = import_module(f"{__name__}.{fmt}").render
-    return renderer(report)
+    made: Callable[[Report], Iterable[str]] = import_module(f"{__name__}.{fmt}").pieces
+    return made(report)
+
+
+def render(report: Report, fmt: str) -> str:
+    """Render ``report`` as ``fmt`` (one of `FORMATS`)."""
+    return "".join(_pieces(report, fmt))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """``report`` as ``fmt`` in UTF-8, made as it is read, in the renderer's pieces: a sink
+    writes a large report without ever holding it whole (each iteration renders it again)."""
+
+    report: Report
+    fmt: str
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (piece.encode() for piece in _pieces(self.report, self.fmt))
 
 
 def left_out(report: Report) -> str | None:

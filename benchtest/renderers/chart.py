@@ -211,7 +211,7 @@ def _month_ticks(first: date, last: date, every: int) -> Iterator[date]:
     if first.day != 1:
         index += 1
     index += -index % every
-    while True:
+    while index // 12 <= last.year:  # never a year past the last's (10000 is no date)
         day = date(index // 12, index % 12 + 1, 1)
         if day > last:
             return

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 
 from ..model import Report, utc
@@ -27,7 +28,7 @@ HEADER = ["date", "change", "balance", "count", "asserted_balance", "previous_ba
 HEADER += ["transactions_changed", "currency", "records_left_out", "generated_at", "generated_by"]
 
 
-def render(report: Report) -> str:
+def pieces(report: Report) -> Iterator[str]:
     asserted = {a.date: plain(a.expected) for a in report.assertions}
     changes = report.changes
     restated = {} if changes is None else {d.date: d for d in changes.restated_days}
@@ -54,4 +55,4 @@ def render(report: Report) -> str:
                 *stamp,
             ]
         )
-    return out.getvalue()
+    yield out.getvalue()

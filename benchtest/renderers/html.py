@@ -21,10 +21,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from html import escape
+from itertools import chain
 
 from ..model import (
     COMPARED,
@@ -111,12 +112,13 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 )
 
 
-def render(report: Report) -> str:
-    """The report as one self-contained, script-free HTML document (ends with a newline)."""
+def pieces(report: Report) -> Iterator[str]:
+    """The report as one self-contained, script-free HTML document (ends with a newline), line
+    by line: the listing can be 120 MB (10,000 transactions, each Company 1,000 references)."""
     days = report.daily_balances
     period = f"{report.first_date} to {report.last_date}" if days else "no transactions"
     balances = [(d.date, d.balance) for d in days]
-    parts = [
+    head = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -133,18 +135,20 @@ def render(report: Report) -> str:
         _chart_svg(balance_chart(balances), period, report, "wide"),
         _chart_svg(balance_chart(balances, NARROW), period, report, "narrow"),
         "</section>",
-        _reconciliation(report),
-        _categories(report),
-        _daily_table(days, report.changes),
-        _duplicates(report),
-        *_transactions(report),
+    ]
+    foot = [
         "<footer>Amounts are exact, from the ledger's decimal strings; negative amounts are shown"
         f" with a minus sign (\N{MINUS SIGN}). Generated {_time(report)} by"
         f" {_e(report.generated_by)}.</footer>",
         "</body>",
         "</html>\n",
     ]
-    return "\n".join(parts)
+    sections = (_reconciliation, _categories, _daily_table, _duplicates, _transactions)
+    lines = chain(head, *(section(report) for section in sections), foot)
+    yield next(lines)
+    for line in lines:
+        yield "\n"
+        yield line
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -196,17 +200,15 @@ def _vendor(item: Transaction | DuplicateGroup) -> str:
     return f'<td title="{_e(item.company)}">{_e(item.vendor)}</td>'
 
 
-def _table(cls: str, head: str, rows: Iterable[str]) -> list[str]:
+def _table(cls: str, head: str, rows: Iterable[str]) -> Iterator[str]:
     """A table's lines, in a box that scrolls sideways on a narrow screen: ``head`` holds the
     header row's cells, ``rows`` the body's rows."""
-    return [
-        f'<div class="scroll"><table class="{cls}">',
-        f"<thead><tr>{head}</tr></thead>",
-        "<tbody>",
-        *rows,
-        "</tbody>",
-        "</table></div>",
-    ]
+    yield f'<div class="scroll"><table class="{cls}">'
+    yield f"<thead><tr>{head}</tr></thead>"
+    yield "<tbody>"
+    yield from rows
+    yield "</tbody>"
+    yield "</table></div>"
 
 
 # --------------------------------------------------------------------------- sections
@@ -354,9 +356,9 @@ def _assertion_text(day: str, expected: Decimal, actual: Decimal, ok: bool) -> s
     return f"Assertion {day}: expected {_money(expected)}, actual {_money(actual)}: {verdict}"
 
 
-def _reconciliation(report: Report) -> str:
+def _reconciliation(report: Report) -> list[str]:
     if not report.assertions and report.changes is None:
-        return ""
+        return [""]
     out = ['<section id="reconciliation">', "<h2>Reconciliation</h2>"]
     if report.assertions:
         failed = len(report.failed_assertions)
@@ -377,7 +379,7 @@ def _reconciliation(report: Report) -> str:
     if report.changes is not None:
         out += _changes(report.changes)
     out.append("</section>")
-    return "\n".join(out)
+    return out
 
 
 def _changes(changes: Changes) -> list[str]:
@@ -450,12 +452,11 @@ def _signed(amount: Decimal) -> str:
     return text if text.startswith(MINUS) else "+" + text
 
 
-def _categories(report: Report) -> str:
+def _categories(report: Report) -> list[str]:
     categories = report.categories
     out = ['<section id="categories">', "<h2>Categories by total</h2>"]
     if not categories:
-        out += ['<p class="note">None: no transactions.</p>', "</section>"]
-        return "\n".join(out)
+        return [*out, '<p class="note">None: no transactions.</p>', "</section>"]
     largest = max(abs(c.total) for c in categories)
 
     def row(c: CategoryTotal) -> str:
@@ -474,14 +475,15 @@ def _categories(report: Report) -> str:
         map(row, categories),
     )
     out.append("</section>")
-    return "\n".join(out)
+    return out
 
 
-def _daily_table(days: tuple[DailyBalance, ...], changes: Changes | None) -> str:
-    out = ['<section id="daily">', "<h2>Daily balances</h2>"]
+def _daily_table(report: Report) -> Iterator[str]:
+    days, changes = report.daily_balances, report.changes
+    yield from ['<section id="daily">', "<h2>Daily balances</h2>"]
     if not days:
-        out += ['<p class="note">None: no transactions.</p>', "</section>"]
-        return "\n".join(out)
+        yield from ['<p class="note">None: no transactions.</p>', "</section>"]
+        return
     before = {} if changes is None else {d.date: d for d in changes.restated_days}
 
     def row(d: DailyBalance) -> str:
@@ -497,68 +499,61 @@ def _daily_table(days: tuple[DailyBalance, ...], changes: Changes | None) -> str
             f'<td class="num">{d.count:,}</td></tr>'
         )
 
-    out += _table(
+    yield from _table(
         "daily",
         '<th>Date</th><th class="num">Change</th><th class="num">Balance</th>'
         '<th class="num">Transactions</th>',
         map(row, days),
     )
-    out.append("</section>")
-    return "\n".join(out)
+    yield "</section>"
 
 
-def _duplicates(report: Report) -> str:
-    out = ['<section id="duplicates">', "<h2>Possible duplicates</h2>"]
+def _duplicates(report: Report) -> Iterator[str]:
+    yield from ['<section id="duplicates">', "<h2>Possible duplicates</h2>"]
     groups = report.duplicates
     if not groups:
-        out += ['<p class="note">None.</p>', "</section>"]
-        return "\n".join(out)
+        yield from ['<p class="note">None.</p>', "</section>"]
+        return
     where = "excluded from" if report.duplicates_excluded else "included in"
-    out += [
+    yield (
         f'<p class="note">Records identical in date, ledger, amount and company: '
         f"{report.duplicate_count:,} extra transaction(s) totalling "
-        f"{_money(report.duplicate_total)}, {where} the totals.</p>",
-        *_table(
-            "duplicates",
-            '<th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
-            '<th class="num">Times</th>',
-            (
-                f"<tr>{_date(d.date)}{_vendor(d)}"
-                f"<td>{_e(d.category or UNCATEGORIZED)}</td>{_num(d.amount)}"
-                f'<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
-                for d in groups
-            ),
+        f"{_money(report.duplicate_total)}, {where} the totals.</p>"
+    )
+    yield from _table(
+        "duplicates",
+        '<th>Date</th><th>Vendor</th><th>Category</th><th class="num">Amount</th>'
+        '<th class="num">Times</th>',
+        (
+            f"<tr>{_date(d.date)}{_vendor(d)}"
+            f"<td>{_e(d.category or UNCATEGORIZED)}</td>{_num(d.amount)}"
+            f'<td class="num">\N{MULTIPLICATION SIGN}{d.count:,}</td></tr>'
+            for d in groups
         ),
-        "</section>",
-    ]
-    return "\n".join(out)
+    )
+    yield "</section>"
 
 
-def _transactions(report: Report) -> list[str]:
-    """The listing's lines, joined once with the page's: it is the largest part (up to the detail
-    limit's transactions, each Company up to 1,000 characters, 8 as references)."""
-    out = ['<section id="transactions">', "<h2>Transactions by category</h2>"]
+def _transactions(report: Report) -> Iterator[str]:
+    yield from ['<section id="transactions">', "<h2>Transactions by category</h2>"]
     if not report.transactions_listed:
-        out.append(
+        yield (
             '<p class="note">Not listed: the ledger has more transactions than the detail limit;'
             " the totals above include them all.</p>"
         )
     for c in report.categories:
         if c.transactions is None:
             continue
-        out += [
-            f"<details><summary>{_e(c.name)}: {c.count:,} transaction(s), "
-            f"{_money(c.total)}</summary>",
-            *_table(
-                "transactions",
-                '<th>Date</th><th>Vendor</th><th class="num">Amount</th><th class="num">Page</th>',
-                (
-                    f"<tr>{_date(t.date)}{_vendor(t)}{_num(t.amount)}"
-                    f'<td class="num">{t.page:,}</td></tr>'
-                    for t in c.transactions
-                ),
+        count = f"{c.count:,} transaction(s), {_money(c.total)}"
+        yield f"<details><summary>{_e(c.name)}: {count}</summary>"
+        yield from _table(
+            "transactions",
+            '<th>Date</th><th>Vendor</th><th class="num">Amount</th><th class="num">Page</th>',
+            (
+                f"<tr>{_date(t.date)}{_vendor(t)}{_num(t.amount)}"
+                f'<td class="num">{t.page:,}</td></tr>'
+                for t in c.transactions
             ),
-            "</details>",
-        ]
-    out.append("</section>")
-    return out
+        )
+        yield "</details>"
+    yield "</section>"

@@ -6,7 +6,7 @@ the API goes through `for_terminal`, so an escape sequence in a Company cannot r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from ..model import COMPARED, UNCATEGORIZED, Changes, Report, utc
@@ -15,7 +15,7 @@ from ..text import for_terminal
 from . import SHOWN_CHANGES, change_fields, left_out
 
 
-def render(report: Report) -> str:
+def pieces(report: Report) -> Iterator[str]:
     lines = []
     days = report.daily_balances
     period = (
@@ -42,17 +42,17 @@ def render(report: Report) -> str:
         f"Duplicates:    {dup_note}",
         "",
     ]
-    rows = [
+    rows = (
         (d.date.isoformat(), for_people(d.change), for_people(d.balance), str(d.count))
         for d in days
-    ]
+    )
     lines += _columns(("Date", "Change", "Balance", "Transactions"), rows)
     lines += ["", f"Total balance: {for_people(report.total_balance)}", ""]
     cats = [(c.name, str(c.count), for_people(c.total)) for c in report.categories]
     if cats:
         lines += ["Categories", *_columns(("Category", "Transactions", "Total"), cats), ""]
     if report.duplicates:
-        dups = [
+        dups = (
             (
                 d.date.isoformat(),
                 d.vendor,
@@ -61,7 +61,7 @@ def render(report: Report) -> str:
                 f"x{d.count}",
             )
             for d in report.duplicates
-        ]
+        )
         lines += [
             "Possible duplicates",
             *_columns(("Date", "Vendor", "Category", "Amount", "Times"), dups),
@@ -71,7 +71,7 @@ def render(report: Report) -> str:
     if report.changes is not None:
         lines += _changes(report.changes)
     lines.append(f"Generated {utc(report.generated_at)} by {for_terminal(report.generated_by)}")
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
 
 
 def _assertions(report: Report) -> list[str]:
@@ -147,12 +147,12 @@ def _signed_count(count: int) -> str:
     return f"{count:+d}"
 
 
-def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+def _columns(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> list[str]:
     """Aligned text columns: numbers (and their headers) right-aligned, text left-aligned."""
-    rows = [tuple(map(for_terminal, row)) for row in rows]  # before widths: escapes have length
-    columns = list(zip(header, *rows, strict=True))
+    shown = [tuple(map(for_terminal, row)) for row in rows]  # before widths: escapes count
+    columns = list(zip(header, *shown, strict=True))
     widths = [max(map(len, column)) for column in columns]
-    right = [bool(rows) and all(_numeric(cell) for cell in column[1:]) for column in columns]
+    right = [bool(shown) and all(_numeric(cell) for cell in column[1:]) for column in columns]
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(
@@ -160,7 +160,7 @@ def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[s
             for cell, width, align in zip(cells, widths, right, strict=True)
         ).rstrip()
 
-    return [line(header), "  ".join("-" * w for w in widths)] + [line(row) for row in rows]
+    return [line(header), "  ".join("-" * w for w in widths)] + [line(row) for row in shown]
 
 
 def _numeric(cell: str) -> bool:
