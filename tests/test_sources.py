@@ -472,17 +472,6 @@ def test_a_numeric_amount_that_is_not_a_plain_number_is_refused(amount, message)
         decode(NUMERIC, numeric_page("1.00", amount))
 
 
-def test_msgspec_reads_a_json_number_exactly_but_its_decimal_takes_loose_strings():
-    """Why amounts are `msgspec.Raw` text, not msgspec's Decimal: documented (docs/
-    supported-types.rst, "decimal"), a JSON number decodes into Decimal from its text, exactly;
-    but a string decodes as ``Decimal()`` reads it, which takes NaN, exponents, + and _."""
-    exact = "0.1234567891234567811"
-    assert msgspec.json.decode(exact.encode(), type=Decimal) == Decimal(exact)
-    loose = msgspec.json.decode(b'["NaN", "1e3", "+5", "1_000"]', type=list[Decimal])
-    assert [str(d) for d in loose] == ["NaN", "1E+3", "5", "1000"]
-    assert bytes(msgspec.json.decode(b"[-12.30]", type=list[msgspec.Raw])[0]) == b"-12.30"
-
-
 def test_fields_the_api_does_not_have_are_empty():
     shape = Shape(names=("Date", None, "Amount", None))
     assert Decoder(shape).described
