@@ -1,6 +1,6 @@
 """The money core's edges a mutation run found unguarded (docs/mutation.md), through the CLI.
 
-Each test names the change to benchtest/aggregate.py or reconcile.py it catches.
+Each test says which change to benchtest/aggregate.py, duplicates.py or reconcile.py it catches.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def categories(doc: dict[str, Any]) -> list[tuple[str, str, int, str, list[tuple
 
 # --- duplicates excluded: every day's and category's numbers, not only the total ---------------
 
-A = record("2024-01-02", "-10.00", Ledger="Office")  # ACME VANCOUVER BC, three times  # three times
+A = record("2024-01-02", "-10.00", Ledger="Office")  # ACME VANCOUVER BC, three times
 B = record("2024-01-02", "5.00", Ledger="Travel", Company="AIR")
 C = record("2024-01-03", "-2.50", Ledger="Travel", Company="TAXI")  # twice
 D = record("2024-01-03", "1.25", Ledger="Office", Company="PENS")
@@ -93,7 +93,7 @@ def test_excluding_duplicates_takes_their_extra_copies_off_each_day_and_category
 
 
 def test_a_ledger_without_duplicates_writes_their_total_as_money(cli: Cli, serve: Serve) -> None:
-    """Catches ``duplicate_total`` summed from the int 0 (written ``0``, not ``"0.00"``)."""
+    """Catches ``duplicate_total`` written other than as money (``0`` or ``"0"``)."""
     doc = report(cli("--url", serve(make_pages([B, D, E], 2)).url, "--format", "json", "-q"))
     assert (doc["duplicate_count"], doc["duplicate_total"]) == (0, "0.00")
 
@@ -155,6 +155,7 @@ def test_records_left_out_are_counted_on_every_page(cli: Cli, serve: Serve) -> N
 def test_more_distinct_categories_than_the_bound_are_refused_at_the_page_past_it(
     cli: Cli, serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Catches the bound on categories off by one, never reached, or naming no page."""
     monkeypatch.setattr(aggregate, "MAX_CATEGORIES", 3)
     server = serve(make_pages([B, D, E, B], 2))  # three categories: the bound, not past it
     args = ("--url", server.url, "--concurrency", "1", "-q")
@@ -183,6 +184,7 @@ def test_more_distinct_categories_than_the_bound_are_refused_at_the_page_past_it
 def test_a_span_too_long_names_the_first_page_of_each_end(
     cli: Cli, serve: Serve, dates: list[str], named: str
 ) -> None:
+    """Catches a later page holding the same first or last date named instead (pages in order)."""
     pages = make_pages([record(day, f"{n}.00") for n, day in enumerate(dates)], 1)
     run = cli("--url", serve(pages).url, "--max-days", "10", "--concurrency", "1", "-q")
     assert (run.code, run.err) == (
@@ -264,6 +266,7 @@ def test_transactions_are_compared_only_when_both_reports_list_them(
 def test_a_previous_report_with_duplicates_included_is_not_compared_with_them_excluded(
     cli: Cli, serve: Serve
 ) -> None:
+    """Catches the note saying "excluded" whichever way the previous report was computed."""
     server = serve(REPEATS)
     assert cli("--url", server.url, "-o", "prev.json", "-q").code == 0
     run = cli(
@@ -281,6 +284,7 @@ def test_a_previous_report_with_duplicates_included_is_not_compared_with_them_ex
 
 
 def test_a_missing_previous_report_is_a_first_run_noted_on_stderr(cli: Cli) -> None:
+    """Catches the first run's section or its note on stderr changed or dropped."""
     run = cli("--compare", "prev.json", "--format", "json")
     assert run.code == 0
     assert json.loads(run.out)["changes"] == {
@@ -334,6 +338,7 @@ def with_values(data: bytes, values: int) -> bytes:
 def test_a_previous_report_is_read_up_to_its_bounds_exactly(
     cli: Cli, serve: Serve, tmp_path: Path, make: Callable[[bytes], bytes], note: str | None
 ) -> None:
+    """Catches each bound off by one or miscounted, and the check that the total adds up."""
     server = serve(make_pages([B, C, D], 2))
     assert cli("--url", server.url, "-o", "prev.json", "-q").code == 0
     (tmp_path / "prev.json").write_bytes(make((tmp_path / "prev.json").read_bytes().strip()))
@@ -349,6 +354,7 @@ def test_a_previous_report_is_read_up_to_its_bounds_exactly(
 
 
 def test_a_previous_report_of_an_empty_ledger_makes_every_day_new(cli: Cli, serve: Serve) -> None:
+    """Catches a previous report with no days read as if it had a last day."""
     server = serve(make_pages([], 10))
     assert cli("--url", server.url, "--allow-empty", "-o", "prev.json", "-q").code == 0
     server.pages = make_pages([B, C, D], 2)
@@ -374,6 +380,7 @@ def test_a_previous_report_of_an_empty_ledger_makes_every_day_new(cli: Cli, serv
 
 
 def test_an_empty_ledger_after_a_full_one_restates_every_day(cli: Cli, serve: Serve) -> None:
+    """Catches days missing from this report not compared (their change is 0 now)."""
     server = serve(make_pages([B, C, D], 2))
     assert cli("--url", server.url, "-o", "prev.json", "-q").code == 0
     server.pages = make_pages([], 10)
