@@ -325,9 +325,9 @@ class Decoder:
                 records.append(Record(day, category, text, company))
                 amounts.append(amount)
         for role, found in seen.items():
-            if served and not found:  # a misdescription, not a ledger without categories
+            if records and not found:  # a misdescription, not a ledger without categories
                 name = shape.names[ROLES.index(role)]
-                has = _has(msgspec.to_builtins(served[0]), "the first record")
+                has = _has(msgspec.to_builtins(served[0], enc_hook=bytes), "the first record")
                 raise DataError(f"no record has it{has}", page=number, field=name)
         cursor = None
         if shape.cursor and served:

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,9 @@ records = st.lists(
     ),
     max_size=60,
 )
+
+
+RECORD = {"Date": "2024-01-02", "Ledger": "", "Amount": "1.00", "Company": "C"}
 
 
 def pages_of(items, per_page):
@@ -82,3 +86,15 @@ def test_excluding_duplicates_removes_exactly_their_extra_occurrences(items, per
     assert len(listed) == len(unique)
     everything = aggregate(pages)
     assert everything.total_balance - kept.total_balance == everything.duplicate_total
+
+
+def test_a_page_whose_amounts_do_not_match_its_records_is_never_summed_short():
+    """The decoder gives one amount per record; were it ever not to, the sums would silently
+    miss amounts (zip stops at the shorter): the aggregation refuses instead."""
+    body = json.dumps({"page": 1, "transactions": [RECORD, {**RECORD, "Amount": "2.00"}]}).encode()
+    page = decode_page(1, body)
+    page.amounts.pop()
+    aggregator = Aggregator(decode_page)
+    with pytest.raises(ValueError, match="zip"):
+        aggregator.add(page, body)
+    aggregator.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
 import subprocess
 import sys
@@ -52,9 +51,9 @@ MODULES = sorted(
 
 @pytest.mark.parametrize("module", MODULES)
 def test_each_module_imports_on_its_own(module: str) -> None:
-    """A fresh interpreter per module: an import cycle would fail here, whatever the order."""
+    """A fresh interpreter per module: an import cycle would fail here, whatever the order;
+    and an import writes nothing (no print, no warning: the Lambda logs every byte of init)."""
     result = subprocess.run(
         [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 0, result.stderr
-    assert importlib.import_module(module)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

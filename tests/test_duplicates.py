@@ -101,9 +101,11 @@ def test_a_page_of_the_same_records_in_the_same_order_as_another_is_a_loop():
     pages.add(decode_page(1, bodies[1]), bodies[1])
     with pytest.raises(DataError, match=r"^page 2: the same records as page 1: the pages loop$"):
         pages.add(decode_page(2, bodies[2]), bodies[2])
-    reordered = make_pages([*rows, *reversed(rows)], per_page=2)  # possible duplicates, no loop
+    reordered = make_pages([*rows, *reversed(rows), *reversed(rows)], per_page=2)  # no loop yet
     pages.add(decode_page(2, reordered[2]), reordered[2])
     assert len(pages.repeats()) == 2
+    with pytest.raises(DataError, match=r"^page 3: the same records as page 2: the pages loop$"):
+        pages.add(decode_page(3, reordered[3]), reordered[3])  # any earlier page, not only 1
     pages.close()
 
 
@@ -136,20 +138,22 @@ def test_a_spool_that_cannot_be_written_is_one_line_naming_the_page(monkeypatch)
     body = make_pages([{"Date": "2024-01-02", "Ledger": "", "Amount": "1", "Company": "C"}], 1)[1]
     with pytest.raises(
         duplicates.StorageError,
-        match=r"^page 1: cannot keep the page for the "
-        r"duplicate check: No space left on device",
+        match=r"^page 1: cannot keep the page for the duplicate check: No space left on device "
+        r"\(the spool is in TMPDIR; it needs about the size of the ledger's pages\)$",
     ):
         pages.add(decode_page(1, body), body)
 
 
 def test_the_spool_is_bounded(monkeypatch):
-    monkeypatch.setattr(duplicates, "MAX_SPOOL_BYTES", 300)
     rows = [{"Date": "2024-01-02", "Ledger": "", "Amount": "1", "Company": "C"}] * 4
     bodies = make_pages(rows, per_page=1)
+    bound = len(bodies[1]) + len(bodies[2])  # two pages fill it exactly
+    monkeypatch.setattr(duplicates, "MAX_SPOOL_BYTES", bound)
     pages = Pages(decode_page)
     for number in (1, 2):
         pages.add(decode_page(number, bodies[number]), bodies[number])
-    with pytest.raises(duplicates.StorageError, match=r"^page 3: the pages so far exceed the 300"):
+    message = f"^page 3: the pages so far exceed the {bound:,} bytes kept for the duplicate check$"
+    with pytest.raises(duplicates.StorageError, match=message):
         pages.add(decode_page(3, bodies[3]), bodies[3])
     pages.close()
 

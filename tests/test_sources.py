@@ -30,7 +30,7 @@ from benchtest.source import serving
 from benchtest.transactions import Decoder, Shape, decode_page
 from benchtest.transport import next_link
 from tests.ledger_server import Response, RouteServer, target
-from tests.support import ROOT, make_pages, settings
+from tests.support import ROOT, make_pages, record, settings
 
 README = ROOT / "README.md"
 PER_PAGE = 100
@@ -473,17 +473,6 @@ def test_a_numeric_amount_that_is_not_a_plain_number_is_refused(amount, message)
         decode(NUMERIC, numeric_page("1.00", amount))
 
 
-def test_msgspec_reads_a_json_number_exactly_but_its_decimal_takes_loose_strings():
-    """Why amounts are `msgspec.Raw` text, not msgspec's Decimal: documented (docs/
-    supported-types.rst, "decimal"), a JSON number decodes into Decimal from its text, exactly;
-    but a string decodes as ``Decimal()`` reads it, which takes NaN, exponents, + and _."""
-    exact = "0.1234567891234567811"
-    assert msgspec.json.decode(exact.encode(), type=Decimal) == Decimal(exact)
-    loose = msgspec.json.decode(b'["NaN", "1e3", "+5", "1_000"]', type=list[Decimal])
-    assert [str(d) for d in loose] == ["NaN", "1E+3", "5", "1000"]
-    assert bytes(msgspec.json.decode(b"[-12.30]", type=list[msgspec.Raw])[0]) == b"-12.30"
-
-
 def test_fields_the_api_does_not_have_are_empty():
     shape = Shape(names=("Date", None, "Amount", None))
     assert Decoder(shape).described
@@ -691,3 +680,34 @@ def test_the_records_being_the_body_leaves_no_other_path(tmp_path, monkeypatch):
         env={},
     )
     assert Shape.of(loaded.source) == Shape(records="$", total=None, page=None)
+
+
+FILTERS = {
+    "filter": ("--skip-field", "Status", "--skip-values", "pending"),
+    "currency": ("--currency-field", "Currency", "--currency", "USD"),
+}
+
+
+@pytest.mark.parametrize("leave_out", FILTERS.values(), ids=FILTERS.keys())
+def test_a_page_of_records_all_left_out_is_part_of_the_ledger(cli, serve, leave_out):
+    """Not a misdescription ("no record has it") nor a crash: its records are counted."""
+    kept = {"Status": "posted", "Currency": "USD"}
+    gone = (
+        {"Status": "pending", "Currency": "USD"} if "Status" in leave_out else {"Currency": "EUR"}
+    )
+    rows = [record(**gone), record(**gone), record(**kept), record(amount="2.50", **kept)]
+    run = cli("--url", serve(make_pages(rows, 2)).url, *leave_out, "--format", "json", "-q")
+    assert (run.code, run.err) == (0, [])
+    doc = json.loads(run.out)
+    assert (doc["total_balance"], sum(doc["left_out"].values())) == ("1.50", 2)
+
+
+def test_a_field_no_record_has_is_one_line_beside_a_filter(cli, serve):
+    rows = [record(Status="posted"), record(Status="posted", amount="2.00")]
+    args = ("--category-field", "Kind", "--skip-field", "Status", "--skip-values", "pending")
+    run = cli("--url", serve(make_pages(rows, 2)).url, *args)
+    assert (run.code, run.out) == (1, "")
+    assert run.err == [
+        "benchtest: error: page 1: Kind: no record has it; the first record has 'Date', "
+        "'Company', 'Amount', 'Status'"
+    ]
