@@ -181,6 +181,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     generated_by: str = GENERATED_BY  # the tool and its version
     source: str
     page_count: Count
+    pages_digest: str | None = None  # sha256:… of the pages read (docs/pages-file.md); older: None
     transaction_count: Count
     first_date: date | None  # None for an empty ledger
     last_date: date | None

@@ -7,9 +7,10 @@ own change differs) and ``transactions_changed`` (how many transactions dated th
 added, removed or changed; a moved one counts on both dates); all empty otherwise, so
 ``balance != asserted_balance`` finds a failed assertion and a non-empty ``previous_balance`` a
 restated day. An assertion on a date without a row (before the first day, after the last, or
-between active days) is in the JSON, table and HTML reports only. Then ``generated_at`` (UTC)
-and ``generated_by`` (the tool and its version), the same on every row: a comment line would
-be a row to a spreadsheet and a header to a CSV reader.
+between active days) is in the JSON, table and HTML reports only. Then ``generated_at`` (UTC),
+``generated_by`` (the tool and its version) and ``pages_digest`` (the pages it was computed
+from), the same on every row: a comment line would be a row to a spreadsheet and a header to a
+CSV reader.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..model import Report, utc
 from ..money import plain
 
 HEADER = ["date", "change", "balance", "count", "asserted_balance", "previous_balance"]
-HEADER += ["transactions_changed", "generated_at", "generated_by"]
+HEADER += ["transactions_changed", "generated_at", "generated_by", "pages_digest"]
 
 
 def render(report: Report) -> str:
@@ -33,7 +34,7 @@ def render(report: Report) -> str:
     touched: Counter[date] = Counter()
     for change in () if changes is None else changes.transaction_changes:
         touched.update({t.date for t in (change.previous, change.current) if t is not None})
-    stamp = (utc(report.generated_at), report.generated_by)
+    stamp = (utc(report.generated_at), report.generated_by, report.pages_digest or "")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)

@@ -222,6 +222,7 @@ def _header(report: Report, period: str) -> str:
         ("Period", _e(period)),
         ("Transactions", f"{report.transaction_count:,}"),
         ("Pages", f"{report.page_count:,}"),
+        *[("Pages digest", _e(digest)) for digest in [report.pages_digest] if digest],
         ("Total balance", f'<span class="total">{_money(report.total_balance)}</span>'),
     ]
     facts.append(("Generated", f"{_time(report)} by {_e(report.generated_by)}"))

@@ -35,6 +35,7 @@ def render(report: Report) -> str:
     lines += [
         f"Source:        {for_terminal(report.source)}",
         f"Pages:         {report.page_count}",
+        *[f"Pages digest:  {for_terminal(digest)}" for digest in [report.pages_digest] if digest],
         f"Transactions:  {report.transaction_count}",
         f"Period:        {period}",
         f"Duplicates:    {dup_note}",
