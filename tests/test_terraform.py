@@ -635,9 +635,10 @@ def grants(stmts: list[dict[str, Any]]) -> dict[tuple[str, ...], list[str]]:
         for item in actions:
             assert "*" not in item, f"wildcard action {item!r}"
         for item in resources:
-            # Only a trailing ":*" (log streams), "/*" (objects under the prefix) or run folder.
+            # Only a trailing ":*" (log streams), "/*" (objects under the prefix) or run folder
+            # (any object, or the pages).
             fixed = item
-            for pattern in RUN_FOLDER_PATTERNS:
+            for pattern in (*RUN_FOLDER_PATTERNS, *(f"{f}pages.zip" for f in RUN_FOLDERS)):
                 fixed = fixed.removesuffix(pattern)
             fixed = fixed.removesuffix(":*").removesuffix("/*")
             assert not {"*", "?"} & set(fixed), f"wildcard resource {item!r}"
@@ -670,6 +671,7 @@ def check_function(endpoint: str, out: dict[str, Any], package: Path, bucket: st
         "BENCH_DEADLINE": "100",
         "REPORT_BUCKET": bucket,
         "REPORT_PREFIX": PREFIX,
+        "REPORT_KEEP_PAGES": "true",
         "REPORT_KMS_KEY_ID": REPORT_KEY,
         "BENCH_AUTH_PARAMETER": AUTH_PARAMETER,
         "BENCH_AUTH_HEADER": "X-Api-Key",
