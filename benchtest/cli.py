@@ -17,8 +17,7 @@ import errno
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import IO
+from collections.abc import Sequence
 
 from . import pagesfile
 from ._version import __version__
@@ -159,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if replay is None
             else replay.settings
         )
-        keep = None if args.keep_pages is None else _keeper(args.keep_pages)
+        kept = args.keep_pages
+        keep = None if kept is None else lambda pages: write_files([(kept, pages)])
         with pagesfile.Recorder(settings, keep, replay) as recorder:
             report = run(settings, progress=progress, recorder=recorder).report
         if args.report is not None:
@@ -214,11 +214,6 @@ class _Stdout:
         except OSError as exc:
             _discard_stdout()
             self.code = _cannot_write(exc.strerror or str(exc))
-
-
-def _keeper(path: str) -> Callable[[IO[bytes]], None]:
-    """Write the pages file to ``path`` atomically."""
-    return lambda pages: write_files([(path, pages)])
 
 
 def _sink(args: argparse.Namespace) -> _Files | _Stdout:
