@@ -95,6 +95,12 @@ def tz_database(name: str) -> str:
     return f"{tzdata.IANA_VERSION} (the tzdata package)"
 
 
+def named_zone(source: SourceSettings) -> str | None:
+    """The tz database zone the records' dates are counted in, if one is used."""
+    used = source.date_form == "timestamp" and source.time_zone != "UTC"
+    return source.time_zone if used else None
+
+
 def describe(settings: Settings, template: str, at: datetime, error: str | None) -> bytes:
     """The run's description: what shapes paging, decoding and the report, never a secret."""
     fetch, source = settings.fetch, settings.source
@@ -102,7 +108,7 @@ def describe(settings: Settings, template: str, at: datetime, error: str | None)
     kept["url"] = url = without_credentials(fetch.url)
     token = settings.auth_token is not None and not settings.is_sample
     sent = (fetch.auth_header,) if token else ("Authorization",) if url != fetch.url else ()
-    named = source.date_form == "timestamp" and source.time_zone != "UTC"
+    named = named_zone(source)
     return msgspec.json.encode(
         Description(
             format=FORMAT,
@@ -114,7 +120,7 @@ def describe(settings: Settings, template: str, at: datetime, error: str | None)
             source=source,
             report=settings.report,
             request_headers=sent,
-            tz_database=tz_database(source.time_zone) if named else None,
+            tz_database=named and tz_database(named),
             error=error,
         )
     )
@@ -346,10 +352,10 @@ class Replay:
         fetch = msgspec.convert(kept.fetch, FetchSettings)
         for url in {kept.template, fetch.url} - {SAMPLE}:
             origin(url)  # ValueError unless an http(s) URL
-        zone(kept.source.time_zone)  # one this machine has
+        named = named_zone(kept.source)
         if not all(amount.is_finite() for _, amount in kept.report.assert_balance):
             raise ValueError("assert_balance: not a finite amount")
-        here = kept.tz_database and tz_database(kept.source.time_zone)
+        here = named and zone(named) and tz_database(named)  # a zone this machine has
         if here != kept.tz_database:
             log.warning("the pages were read with tz %s; here it is %s", kept.tz_database, here)
         self.settings = Settings(fetch, kept.source, kept.report)

@@ -170,7 +170,9 @@ def test_bytes_moved_across_a_page_boundary_or_an_edited_header_change_the_diges
 def test_a_failed_run_keeps_the_pages_it_read_and_its_replay_fails_the_same_way(
     serve: Callable[..., LedgerServer], cli: Any, tmp_path: Path
 ) -> None:
-    pages = make_pages([record()] * 4 + [record(amount="1e3")] + [record()], per_page=2)
+    records = [record(amount=f"-{n}.00") for n in range(1, 7)]
+    records[4]["Amount"] = "1e3"
+    pages = make_pages(records, per_page=2)
     done = cli("--url", serve(pages).url, "--keep-pages", "pages.zip", "-q")
     assert done.code == 1
     [line] = done.err
@@ -272,7 +274,11 @@ def a_zip(path: Path, members: dict[str, bytes]) -> None:
             "its description cannot be rebuilt: Expected `int` >= 1 - at `$.concurrency`",
         ),
         (
-            lambda n, d: described(d, source__time_zone="Mars/Olympus") if n == DESCRIPTION else d,
+            lambda n, d: (
+                described(d, source__date_form="timestamp", source__time_zone="Mars/Olympus")
+                if n == DESCRIPTION
+                else d
+            ),
             "cannot be rebuilt: not a time zone in this machine's tz database",
         ),
         (
@@ -482,3 +488,21 @@ def test_the_duplicate_check_reads_the_pages_file_not_a_spool_of_its_own(
     assert written == []
     cli("--url", serve(pages).url, "--format", "json")  # without: the spool, as before
     assert written
+
+
+def test_a_named_zone_records_its_tz_database_and_a_replay_says_when_it_differs(
+    serve: Callable[..., LedgerServer], cli: Any, tmp_path: Path
+) -> None:
+    pages = make_pages([record(date="2024-01-02T07:30:00Z"), record()], per_page=1)
+    zoned = ("--date-form", "timestamp", "--time-zone", "America/Vancouver")
+    done = cli("--url", serve(pages).url, *zoned, "--keep-pages", "pages.zip", "-q")
+    assert done.code == 1  # the second record's date is not a timestamp: a failed run's pages
+    with zipfile.ZipFile(tmp_path / "pages.zip") as kept:
+        recorded = json.loads(kept.read(DESCRIPTION))["tz_database"]
+    assert recorded == pagesfile.tz_database("America/Vancouver")
+    assert re.fullmatch(r"\S+ \((/\S+|the tzdata package)\)", recorded)
+    rewrite(tmp_path / "pages.zip", lambda n, d: d.replace(recorded.encode(), b"1999a (x)"))
+    again = cli("--replay", "pages.zip")
+    assert (
+        again.err[0] == f"benchtest: the pages were read with tz 1999a (x); here it is {recorded}"
+    )
