@@ -506,3 +506,30 @@ def test_a_named_zone_records_its_tz_database_and_a_replay_says_when_it_differs(
     assert (
         again.err[0] == f"benchtest: the pages were read with tz 1999a (x); here it is {recorded}"
     )
+
+
+@pytest.mark.parametrize("how", ["token", "url"])
+def test_the_file_names_the_auth_header_never_its_value(
+    serve: Callable[..., LedgerServer],
+    cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    url = serve(make_pages([record(), record(amount="3.00")], per_page=1)).url
+    if how == "token":
+        monkeypatch.setenv("BENCH_AUTH_TOKEN", "s3cr3t-t0ken")
+        args = ("--url", url, "--auth-header", "X-Api-Key")
+    else:
+        args = ("--url", url.replace("http://", "http://reader:s3cr3t-t0ken@"))
+    done = cli(*args, "--keep-pages", "pages.zip", "--format", "json")
+    assert done.code == 0, done.err
+    data = (tmp_path / "pages.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "pages.zip") as kept:
+        everything = b"".join(kept.read(name) for name in kept.namelist())
+        described = json.loads(kept.read(DESCRIPTION))
+    assert b"s3cr3t" not in data + everything
+    assert described["request_headers"] == ["X-Api-Key" if how == "token" else "Authorization"]
+    assert described["fetch"]["url"] == url
+    again = cli("--replay", "pages.zip", "--format", "json")
+    assert (again.code, again.out) == (0, done.out)
