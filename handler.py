@@ -1,9 +1,10 @@
 """AWS Lambda entry point: glue around `benchtest.run`.
 
 Parse the event, load settings from the environment, run the core within the time Lambda has
-left, write the report to S3 when a bucket is configured, log one summary line and one metric
-record, and return the report. Any failure raises, so Lambda marks the invocation failed and
-its retries, failure destination and alarms see it.
+left, write the report (and the pages read, a failed run's too) to S3 when a bucket is
+configured, log one summary line and one metric record, and return the report. Any failure
+raises, so Lambda marks the invocation failed and its retries, failure destination and alarms
+see it.
 
 With a bucket, the report is compared with the latest scheduled run's (``changes``), and a
 scheduled run then becomes ``latest`` (see `benchtest.storage`). A failed balance assertion does
@@ -19,7 +20,7 @@ import time
 from typing import Any
 
 import benchtest
-from benchtest import auth, observability, storage
+from benchtest import auth, observability, pagesfile, storage
 from benchtest.events import parse_event
 from benchtest.pipeline import deliver
 from benchtest.reconcile import MAX_PREVIOUS_BYTES
@@ -59,7 +60,11 @@ def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
             reserve = RESERVE_SECONDS + (0 if sink is None else storage.S3_SECONDS)
             reserve += auth.SSM_SECONDS if os.environ.get(auth.PARAMETER_ENV, "").strip() else 0
             deadline = _time_left(context, settings.fetch.deadline, reserve)
-            result = benchtest.run(settings, deadline=deadline, stats=record.stats)
+            keep = None if sink is None or not sink.target.keep_pages else sink.keep
+            with pagesfile.Recorder(settings, keep) as recorder:  # a failed run's pages too
+                result = benchtest.run(
+                    settings, deadline=deadline, stats=record.stats, recorder=recorder
+                )
             latest = None if sink is None else lambda: sink.latest(MAX_PREVIOUS_BYTES)
             report = deliver(result.report, sink, settings, latest, compared=record.reported)
         except Exception:

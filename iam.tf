@@ -1,6 +1,6 @@
 # The function's execution role: its own log group, the failure queue, the report prefix (write;
 # read latest/ only; list a created bucket, or latest/ only in an existing one; delete in run
-# folders only), and (when set) the report key and the
+# folders only; tag the pages kept in run folders), and (when set) the report key and the
 # auth parameter.
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -94,6 +94,21 @@ data "aws_iam_policy_document" "lambda" {
       resources = [
         "${local.report_objects_arn}/????/??/??/run-*/*",
         "${local.report_objects_arn}/manual/run-*/*",
+      ]
+    }
+  }
+
+  # The run's pages are put with their tag (benchtest=pages, for their lifecycle rule): a
+  # PutObject with tags is granted s3:PutObjectTagging too, on the pages' keys only.
+  dynamic "statement" {
+    for_each = local.reports_enabled && var.keep_pages ? [1] : []
+
+    content {
+      sid     = "TagKeptPages"
+      actions = ["s3:PutObjectTagging"]
+      resources = [
+        "${local.report_objects_arn}/????/??/??/run-*/pages.zip",
+        "${local.report_objects_arn}/manual/run-*/pages.zip",
       ]
     }
   }

@@ -33,8 +33,9 @@ locals {
       BENCH_API_URL     = var.api_url
     },
     local.reports_enabled ? {
-      REPORT_BUCKET = local.report_bucket_name
-      REPORT_PREFIX = var.report_prefix
+      REPORT_BUCKET     = local.report_bucket_name
+      REPORT_PREFIX     = var.report_prefix
+      REPORT_KEEP_PAGES = tostring(var.keep_pages)
     } : {},
     var.report_kms_key_arn == null ? {} : { REPORT_KMS_KEY_ID = var.report_kms_key_arn },
     # "2013-12-20=18505.85,2013-12-22=18377.16": the form of the CLI flag and sites.conf.
@@ -51,7 +52,7 @@ locals {
   # What the function keeps back from its time for the end of a run (handler.RESERVE_SECONDS;
   # storage.S3_SECONDS with a bucket; auth.SSM_SECONDS with an auth parameter): a timeout at or
   # under it fails every run at its start. tests/test_terraform.py checks these are the code's.
-  reserve_seconds = 5 + (local.reports_enabled ? 98 : 0) + (var.auth_parameter_arn == null ? 0 : 21)
+  reserve_seconds = 5 + (local.reports_enabled ? 105 : 0) + (var.auth_parameter_arn == null ? 0 : 21)
 
   schedule_group_arn = "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.name}"
 }
@@ -113,7 +114,7 @@ resource "aws_lambda_function" "this" {
     }
     precondition {
       condition     = var.timeout > local.reserve_seconds
-      error_message = "timeout (${var.timeout} s) must be above the ${local.reserve_seconds} s the function keeps back for the end of a run (5 s; 98 s more for the S3 calls with a report bucket; 21 s more for the SSM read with auth_parameter_arn), or every run fails at its start."
+      error_message = "timeout (${var.timeout} s) must be above the ${local.reserve_seconds} s the function keeps back for the end of a run (5 s; 105 s more for the S3 calls with a report bucket; 21 s more for the SSM read with auth_parameter_arn), or every run fails at its start."
     }
   }
 }

@@ -86,6 +86,28 @@ resource "aws_s3_bucket_lifecycle_configuration" "reports" {
     }
   }
 
+  # A run's pages (tagged benchtest=pages by the function) expire on their own schedule. The
+  # rule above matches them too, and S3 applies the earlier of two expirations.
+  dynamic "rule" {
+    for_each = var.pages_expiration_days == null ? [] : [var.pages_expiration_days]
+
+    content {
+      id     = "pages"
+      status = "Enabled"
+
+      filter {
+        tag {
+          key   = "benchtest"
+          value = "pages"
+        }
+      }
+
+      expiration {
+        days = rule.value
+      }
+    }
+  }
+
   # Lifecycle rules on noncurrent versions need versioning in place first.
   depends_on = [aws_s3_bucket_versioning.reports]
 }

@@ -86,7 +86,7 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Maximum run time of one invocation in seconds. The fetch ends at BENCH_DEADLINE (300 s by default) or earlier, keeping back 5 s, plus the S3 calls' bound (98 s) with a bucket, plus the SSM read's (21 s) with auth_parameter_arn; the plan refuses a timeout not above that. 900 leaves the room."
+  description = "Maximum run time of one invocation in seconds. The fetch ends at BENCH_DEADLINE (300 s by default) or earlier, keeping back 5 s, plus the S3 calls' bound (105 s) with a bucket, plus the SSM read's (21 s) with auth_parameter_arn; the plan refuses a timeout not above that. 900 leaves the room."
   type        = number
   default     = 900
 
@@ -437,6 +437,23 @@ variable "report_expiration_days" {
   validation {
     condition     = var.report_expiration_days == null || try(var.report_expiration_days >= 1 && floor(var.report_expiration_days) == var.report_expiration_days, false)
     error_message = "report_expiration_days must be a whole number >= 1 or null."
+  }
+}
+
+variable "keep_pages" {
+  description = "Keep each run's pages (docs/pages-file.md) in its S3 folder beside its reports, a failed run's too."
+  type        = bool
+  default     = true
+}
+
+variable "pages_expiration_days" {
+  description = "Days after which kept pages are deleted from a created bucket (null keeps them). S3 honours the shorter of this and report_expiration_days."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.pages_expiration_days == null || try(var.pages_expiration_days >= 1 && floor(var.pages_expiration_days) == var.pages_expiration_days, false)
+    error_message = "pages_expiration_days must be a whole number >= 1 or null."
   }
 }
 

@@ -7,6 +7,8 @@
     python benchmarks/bench.py --cpus 0               # both clients pinned to one CPU
     python benchmarks/bench.py --capacity 2000,100,100,16   # benchtest alone: pages, per page,
                                                             # latency ms, concurrency
+    python benchmarks/bench.py --only throughput --order random --keep-pages   # and with
+                                                            # --keep-pages, interleaved
 
 Each client runs as its own process (interpreter start-up included) against a ledger server in
 another process on 127.0.0.1, so client and server do not share a GIL; the two clients' runs
@@ -123,8 +125,10 @@ def scenario(
     latency: float,
     repeat: int,
     cpus: set[int] | None,
+    keep_pages: bool = False,
 ) -> list[str]:
     queue: multiprocessing.Queue[int] = multiprocessing.Queue()
+    kept = Path(tempfile.mkdtemp()) / "pages.zip"
     server = multiprocessing.Process(
         target=_serve, args=(pages, per_page, order, latency, queue), daemon=True
     )
@@ -136,6 +140,8 @@ def scenario(
             "baseline (naive)": [sys.executable, "benchmarks/baseline.py", url],
             "benchtest": [sys.executable, "-m", "benchtest", "--url", url, "--format", "csv", "-q"],
         }
+        if keep_pages:
+            clients["benchtest --keep-pages"] = [*clients["benchtest"], "--keep-pages", str(kept)]
         runs: dict[str, list[Run]] = {label: [] for label in clients}
         for _ in range(repeat):  # interleaved, so both clients see the same machine load
             for label, cmd in clients.items():
@@ -159,16 +165,23 @@ def scenario(
         floor, naive, ours = (
             best[k] for k in ("floor (fetch + decode)", "baseline (naive)", "benchtest")
         )
-        return [
-            *rows,
+        rows += [
             "",
             f"benchtest: {ours / floor:.2f}x the floor's time; {naive / ours:.2f}x the baseline's "
             f"speed (baseline: {naive / floor:.2f}x the floor)",
-            "",
         ]
+        if keep_pages:
+            keeping = best["benchtest --keep-pages"] / ours
+            median = [sorted(r.seconds for r in runs[c])[repeat // 2] for c in list(clients)[2:]]
+            rows.append(
+                f"keeping the pages / not: {keeping:.3f}x (medians {median[1] / median[0]:.3f}x); "
+                f"the pages file {kept.stat().st_size:,} bytes"
+            )
+        return [*rows, ""]
     finally:
         server.terminate()
         server.join()
+        kept.unlink(missing_ok=True)
 
 
 def capacity(spec: str, cpus: set[int] | None) -> list[str]:
@@ -213,6 +226,9 @@ def main() -> None:
         help="dates of the big ledger (repeatable; default random, ordered and reversed)",
     )
     parser.add_argument(
+        "--keep-pages", action="store_true", help="also time benchtest --keep-pages (throughput)"
+    )
+    parser.add_argument(
         "--capacity",
         action="append",
         metavar="PAGES,PER_PAGE,LATENCY_MS,CONCURRENCY",
@@ -233,7 +249,9 @@ def main() -> None:
         lines += scenario("Latency-bound", 40, 10, "random", 0.100, args.repeat, cpus)
     if args.only != "latency":
         for order in args.order or ORDERS[:3]:
-            lines += scenario("Throughput", big, 1000, order, 0.0, args.repeat, cpus)
+            lines += scenario(
+                "Throughput", big, 1000, order, 0.0, args.repeat, cpus, args.keep_pages
+            )
     print("\n".join(lines))
 
 

@@ -13,7 +13,7 @@ listing of transactions.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from operator import attrgetter
@@ -42,14 +42,21 @@ _date, _category = attrgetter("date"), attrgetter("category")
 class Aggregator:
     """Running sums over validated pages: call `add` per page, then `report` once."""
 
-    def __init__(self, decode: Decode, *, max_days: int | None = None) -> None:
+    def __init__(
+        self,
+        decode: Decode,
+        *,
+        max_days: int | None = None,
+        bodies: Callable[[int], bytes] | None = None,
+    ) -> None:
         """``max_days``: the longest span of calendar days a report will fill (None: no limit,
-        for reports of active days only, whose length the transactions already bound)."""
+        for reports of active days only, whose length the transactions already bound);
+        ``bodies``: where the pages can be read back (`duplicates.Pages`)."""
         self._day_sums: dict[date, Decimal] = {}
         self._day_counts: Counter[date] = Counter()
         self._category_sums: dict[str, Decimal] = {}
         self._category_counts: Counter[str] = Counter()
-        self._pages = Pages(decode)
+        self._pages = Pages(decode, bodies)
         self._numbers: set[int] = set()
         self._count = 0
         self._max_days = max_days
@@ -127,6 +134,7 @@ class Aggregator:
         detail_limit: int = 10_000,
         currency: str | None = None,
         left_out: bool = False,
+        pages_digest: str | None = None,
     ) -> Report:
         """The report of every page added (no assertions or changes yet): in ``currency`` (the
         description's, else the records'), counting what was ``left_out`` when it leaves out."""
@@ -152,6 +160,7 @@ class Aggregator:
             generated_at=generated_at,
             source=source,
             page_count=len(self._numbers),
+            pages_digest=pages_digest,
             transaction_count=self._count,
             currency=currency or (self._currency and self._currency[0]),
             left_out=LeftOut(self._filtered, self._other_currency) if left_out else None,

@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 
+from . import pagesfile
 from ._version import __version__
 from .errors import BenchtestError, ConfigError
 from .files import check_target, read_file, write_files
@@ -79,6 +80,22 @@ def _parser() -> argparse.ArgumentParser:
         help=f"with --compare: exit {CHANGES_FOUND} when past data changed (a restated day, or a "
         "transaction added, removed or changed)",
     )
+    p.add_argument(
+        "--keep-pages",
+        metavar="FILE",
+        help="also write the pages read (each URL, status, Link header and body as served) to "
+        "FILE, a ZIP, atomically, a failed run's too: docs/pages-file.md",
+    )
+    p.add_argument(
+        "--replay",
+        metavar="PAGES",
+        help="recompute the report offline from a --keep-pages file, with its settings",
+    )
+    p.add_argument(
+        "--report",
+        metavar="REPORT.json",
+        help="with --replay: refuse the pages unless their digest is the one this report names",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices on stderr")
     p.add_argument(
         "--debug", action="store_true", help="log details; on error, the traceback and its causes"
@@ -137,8 +154,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress = _ProgressLine() if not args.quiet and sys.stderr.isatty() else None
     try:
         sink = _sink(args)
-        settings = load_settings(overrides=flags, config_file=args.config, site=args.site)
-        report = run(settings, progress=progress).report
+        replay = None if args.replay is None else pagesfile.Replay(args.replay)
+        settings = (
+            load_settings(overrides=flags, config_file=args.config, site=args.site)
+            if replay is None
+            else replay.settings
+        )
+        kept = args.keep_pages
+        keep = None if kept is None else lambda pages: write_files([(kept, pages)])
+        with pagesfile.Recorder(settings, keep, replay) as recorder:
+            report = run(settings, progress=progress, recorder=recorder).report
+        if args.report is not None:
+            pagesfile.check_report(report.pages_digest, args.report)
         path = args.compare
         previous = None if path is None else lambda: read_file(path, MAX_PREVIOUS_BYTES)
         report = deliver(report, sink, settings, previous, "--compare")
@@ -195,6 +222,14 @@ class _Stdout:
 
 def _sink(args: argparse.Namespace) -> _Files | _Stdout:
     """Where the report goes, checked before any fetch; usage errors say why."""
+    if args.report is not None and args.replay is None:
+        raise ConfigError("--report needs --replay PAGES")
+    if args.replay is not None:
+        given = [s.flag for s in DECLARED if getattr(args, s.name) is not None]
+        given += ["--config"] * (args.config is not None) + ["--site"] * (args.site is not None)
+        given += ["--keep-pages"] * (args.keep_pages is not None)
+        if given:
+            raise ConfigError(f"{given[0]} with --replay: a replay has the pages file's settings")
     outputs = _outputs(args)
     return _Files(outputs) if outputs else _Stdout(args.format or "table")
 
@@ -214,6 +249,9 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
             raise ConfigError(f"{path}: no format for this extension (use {known})", origin="-o")
         check_target(path)
         outputs.append((path, fmt))
+    if args.keep_pages is not None:
+        check_target(args.keep_pages, "--keep-pages")
+        paths = [*paths, args.keep_pages]
     targets = [os.path.realpath(path) for path in paths]
     if len(set(targets)) < len(targets):
         raise ConfigError("the same file given twice", origin="-o")

@@ -15,7 +15,8 @@ answer is exact. The work per record is a hash, its place in its page's sort, an
 insertion at the end, whether dates come in order, reversed, at random or all on one day.
 
 The spool also gives back every record in ledger order (`Pages.records`), for the report's
-listing of transactions.
+listing of transactions. When the run keeps its pages (docs/pages-file.md), there is no spool:
+the bodies are read back from the pages file.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ Decode = Callable[[int, bytes], Page]
 class Pages:
     """Every page of a run, kept for the end: bodies spooled, fingerprints in memory."""
 
-    def __init__(self, decode: Decode) -> None:
-        self._decode = decode
+    def __init__(self, decode: Decode, bodies: Callable[[int], bytes] | None = None) -> None:
+        """``bodies``: where a page's body can be read back (the pages file) instead of a spool."""
+        self._decode, self._bodies, self._size = decode, bodies, 0
         self._spool = SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (closed in close)
         self._spans: dict[int, tuple[int, int]] = {}  # page number -> (offset, length)
         self._prints: dict[int, array[int]] = {}  # page number -> sorted fingerprints
@@ -53,7 +55,7 @@ class Pages:
 
     def add(self, page: Page, body: bytes) -> None:
         """Keep ``page`` (decoded from ``body``)."""
-        offset = self._spool.tell()
+        offset = self._size
         if offset + len(body) > MAX_SPOOL_BYTES:
             raise StorageError(
                 f"the pages so far exceed the {MAX_SPOOL_BYTES:,} bytes kept for the duplicate "
@@ -61,13 +63,15 @@ class Pages:
                 page=page.number,
             )
         try:
-            self._spool.write(body)
+            if self._bodies is None:
+                self._spool.write(body)
         except OSError as exc:
             raise StorageError(
                 f"cannot keep the page for the duplicate check: {exc.strerror or exc} "
                 "(the spool is in TMPDIR; it needs about the size of the ledger's pages)",
                 page=page.number,
             ) from exc
+        self._size += len(body)
         hashes = list(map(hash, page.records))
         # An API serving a page again, whatever its URL: the same records in the same order
         # (one record alone may be a duplicate).
@@ -87,6 +91,8 @@ class Pages:
 
     def page(self, number: int) -> Page:
         """Page ``number`` again, decoded from the spool."""
+        if self._bodies is not None:
+            return self._decode(number, self._bodies(number))
         offset, length = self._spans[number]
         self._spool.seek(offset)
         body = self._spool.read(length)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
+import shutil
 import stat
 from collections.abc import Iterable, Sequence
+from typing import IO, BinaryIO
 
 from .errors import ConfigError, StorageError
 
@@ -15,18 +18,24 @@ class NotARegularFile(OSError):
     """A path that names a folder, a FIFO, a device: nothing a file's bytes can be read from."""
 
 
-def read_regular_file(path: str, limit: int) -> bytes:
-    """At most ``limit`` bytes and one more of the regular file at ``path``. It is opened
-    without blocking and checked before it is read, so a FIFO (whose open and read wait for a
-    writer, forever) or a device is refused at once, and nothing can replace it in between."""
+def open_regular_file(path: str) -> BinaryIO:
+    """The regular file at ``path``, open to read. It is opened without blocking and checked
+    before it is read, so a FIFO (whose open and read wait for a writer, forever) or a device
+    is refused at once, and nothing can replace it in between."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotARegularFile(0, "not a regular file")
-        with open(fd, "rb", closefd=False) as file:
-            return file.read(limit + 1)
-    finally:
+        return open(fd, "rb")
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_regular_file(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes and one more of the regular file at ``path``."""
+    with open_regular_file(path) as file:
+        return file.read(limit + 1)
 
 
 def read_file(path: str, limit: int) -> tuple[bytes, str] | None:
@@ -43,7 +52,7 @@ def read_file(path: str, limit: int) -> tuple[bytes, str] | None:
         raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
-def check_target(path: str) -> None:
+def check_target(path: str, option: str = "--output") -> None:
     """Refuse, as a usage error, a path no report can be written to: its folder is missing, or
     it is there but not a regular file (a folder, a FIFO, a device)."""
     target = os.path.realpath(path)  # through symbolic links, as a shell redirect writes
@@ -51,17 +60,17 @@ def check_target(path: str) -> None:
         mode = os.stat(target).st_mode
     except FileNotFoundError:
         if not os.path.isdir(os.path.dirname(target)):
-            raise ConfigError(f"{path}: no such folder", origin="--output") from None
+            raise ConfigError(f"{path}: no such folder", origin=option) from None
         return
     except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror or exc}", origin="--output") from exc
+        raise ConfigError(f"{path}: {exc.strerror or exc}", origin=option) from exc
     if not stat.S_ISREG(mode):
-        raise ConfigError(f"{path}: not a regular file", origin="--output")
+        raise ConfigError(f"{path}: not a regular file", origin=option)
 
 
-def write_files(files: Sequence[tuple[str, Iterable[bytes]]]) -> None:
-    """Write each (path, its bytes in pieces) atomically, all or none as far as a file system
-    allows.
+def write_files(files: Sequence[tuple[str, Iterable[bytes] | IO[bytes]]]) -> None:
+    """Write each (path, its bytes in pieces, or a file to copy) atomically, all or none as far
+    as a file system allows.
 
     Every body goes to a temporary file beside its path (symbolic links followed), is flushed to
     disk (fsync), and only when all are written is each renamed over its path (`os.replace`,
@@ -83,7 +92,10 @@ def write_files(files: Sequence[tuple[str, Iterable[bytes]]]) -> None:
             with open(fd, "wb") as file:
                 if os.path.exists(target):
                     os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
-                file.writelines(data)
+                if isinstance(data, io.IOBase):  # a file: copied in blocks, not by lines
+                    shutil.copyfileobj(data, file)
+                else:
+                    file.writelines(data)
                 file.flush()
                 os.fsync(fd)
         for temporary, target, path in staged:  # noqa: B007 (path names a failed rename)

@@ -189,6 +189,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     generated_by: str = GENERATED_BY  # the tool and its version
     source: str
     page_count: Count
+    pages_digest: str | None = None  # sha256:… of the pages read (docs/pages-file.md); older: None
     transaction_count: Count
     currency: str | None = None  # of every amount, when the API or the description says
     left_out: LeftOut | None = None  # None: the description leaves nothing out

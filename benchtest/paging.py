@@ -14,8 +14,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from typing import ClassVar, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import ClassVar, NamedTuple, Protocol
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import msgspec
@@ -26,7 +26,7 @@ from .stats import RunStats
 from .text import number as shown
 from .text import quoted
 from .transactions import Decoder, Page, decode_page, keys_at
-from .transport import Transport, next_link
+from .transport import Guard, Transport, next_link
 from .urls import origin, template_fields, without_credentials
 
 log = logging.getLogger(__name__)
@@ -271,12 +271,23 @@ def paginator(template: str, settings: Settings) -> Paginator:
 # --------------------------------------------------------------------------- fetching
 
 
+class Answers(Protocol):
+    """What the fetcher needs of a transport: `Transport`, or a pages file's replay."""
+
+    origin: str
+    guard: Guard
+
+    def get(self, url: str, page: int) -> tuple[bytes | None, str | None]: ...
+    def stop(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class Fetcher:
     """Pages asked for by number and answered in any order, by ``concurrency`` threads, with
     at most ``window`` requests out at once. Two queues rather than an executor: its futures
     cost 4x the CPU per page, which shows at 10 transactions a page."""
 
-    def __init__(self, transport: Transport, concurrency: int) -> None:
+    def __init__(self, transport: Answers, concurrency: int) -> None:
         self.transport = transport
         self.window = 2 * concurrency
         self.out: dict[int, str] = {}  # asked for, not yet answered: page number -> URL
@@ -334,14 +345,16 @@ def fetch_pages(
     stats: RunStats,
     deadline: float,
     decode: Decoder = decode_page,
+    open_transport: Callable[..., Answers] = Transport,
 ) -> Iterator[tuple[Page, bytes]]:
     """Yield every page of the ledger, validated, with its body, in arrival order.
 
     ``deadline`` is a `time.monotonic()` value for the whole run. Leaving the generator (done,
     error, Ctrl-C, closed) abandons the requests in flight and joins the threads.
+    ``open_transport`` takes `Transport`'s arguments (a pages file's recorder or replay).
     """
     fetch = settings.fetch
-    transport = Transport(
+    transport = open_transport(
         pages.template,
         deadline=deadline,
         stats=stats,

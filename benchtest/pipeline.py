@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -13,6 +13,7 @@ from typing import Protocol
 from .aggregate import Aggregator
 from .errors import ConfigError
 from .model import Report
+from .pagesfile import Recorder
 from .paging import fetch_pages, paginator
 from .reconcile import Load, changes_since, check_assertions
 from .renderers import Rendered
@@ -56,37 +57,45 @@ def run(
     progress: Progress | None = None,
     stats: RunStats | None = None,
     generated_at: datetime | None = None,
+    recorder: Recorder | None = None,
 ) -> RunResult:
     """Fetch, validate and aggregate every page; raise `BenchtestError`, never a partial result.
 
     ``deadline`` (seconds from now) overrides ``settings.fetch.deadline``, e.g. a Lambda's time
     left. ``stats``, when given, is filled in as the run goes, so a caller still knows how far a
-    failed run got. ``generated_at`` is the report's time (aware; default: now, UTC).
+    failed run got. ``generated_at`` is the report's time (aware; default: the replay's, or now,
+    UTC). ``recorder`` keeps the pages read, or replays a pages file (`pagesfile.Recorder`).
     """
     started = time.monotonic()
     until = started + (settings.fetch.deadline if deadline is None else deadline)
     stats = RunStats() if stats is None else stats
     options = settings.report
     aggregator = None
+    recorder = recorder or Recorder(settings)  # the digest of the pages read, at least
+    replay = None if recorder.replay is None else nullcontext(recorder.replay.source)
     try:
-        with _source(settings) as (template, label):
+        with replay or _source(settings) as (template, label):
             pages = paginator(template, settings)
             decode = decoder(settings.source, pages.reads)
             days = None if options.active_days_only else options.max_days
-            aggregator = Aggregator(decode, max_days=days)
-            for page, body in fetch_pages(pages, settings, stats, until, decode):
+            aggregator = Aggregator(decode, max_days=days, bodies=recorder.bodies)
+            answers = recorder.opener(template)
+            for page, body in fetch_pages(pages, settings, stats, until, decode, answers):
                 aggregator.add(page, body)
                 del page, body  # not held while the next is decoded
                 if progress is not None:
                     progress(stats.pages, stats.expected_pages)
+        at = (generated_at or recorder.generated_at or datetime.now(UTC)).astimezone(UTC)
+        at = at.replace(microsecond=0)
         report = aggregator.report(
             label or without_credentials(pages.template),
-            generated_at=(generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0),
+            generated_at=at,
             exclude_duplicates=options.exclude_duplicates,
             fill_gaps=not options.active_days_only,
             detail_limit=options.detail_limit,
             currency=decode.shape.currency,
             left_out=decode.shape.left_out,
+            pages_digest=recorder.digest(at),
         )
     finally:
         if aggregator is not None:

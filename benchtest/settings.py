@@ -41,6 +41,7 @@ CONFIG_ENV = "BENCH_CONFIG"
 REPORT_BUCKET_ENV = "REPORT_BUCKET"
 REPORT_PREFIX_ENV = "REPORT_PREFIX"
 REPORT_KMS_KEY_ID_ENV = "REPORT_KMS_KEY_ID"
+REPORT_KEEP_PAGES_ENV = "REPORT_KEEP_PAGES"
 
 # Patterns of the text settings (msgspec's are searched, hence the anchors). A key as a source
 # setting names it has no dot, space or control character; a path is keys joined by dots, at

@@ -14,6 +14,8 @@ S3 has no multi-object transaction, so the layout is built from single-object gu
   complete. When a write fails, the objects already written are deleted, so a failed attempt
   leaves no partial set behind (and if even the delete fails, its folder has no
   ``balances.json``, so it is recognisably incomplete).
+- **The run's pages** (``pages.zip``, docs/pages-file.md) go in its folder first, tagged
+  ``benchtest=pages`` for their own lifecycle rule; a failed run's too.
 - **latest** (``<prefix>/latest/balances.{csv,html,json}``), after each successful scheduled
   run. Each object carries the run's scheduled time and run id as metadata, and is replaced
   only by a compare-and-swap: list its key (ListObjectsV2, ``Prefix`` = the key); when absent,
@@ -39,11 +41,16 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from .errors import ConfigError, StorageError
 from .events import Invocation
-from .settings import REPORT_BUCKET_ENV, REPORT_KMS_KEY_ID_ENV, REPORT_PREFIX_ENV
+from .settings import (
+    REPORT_BUCKET_ENV,
+    REPORT_KEEP_PAGES_ENV,
+    REPORT_KMS_KEY_ID_ENV,
+    REPORT_PREFIX_ENV,
+)
 from .text import quoted
 
 log = logging.getLogger("benchtest.s3")
@@ -55,6 +62,9 @@ OBJECTS: tuple[tuple[str, str, str], ...] = (
     ("json", "balances.json", "application/json"),
 )
 LATEST = "latest"
+# A run's pages (docs/pages-file.md), in its folder before its reports, a failed run's too;
+# tagged, so that a lifecycle rule of their own expires them (storage.tf).
+PAGES, PAGES_TAG = "pages.zip", "benchtest=pages"
 # Metadata on every object (x-amz-meta-…): which run wrote it, and when it was scheduled.
 RUN_ID, SCHEDULED_TIME = "run-id", "scheduled-time"
 # Compare-and-swap rounds on one latest object before giving up (each is a newer writer winning).
@@ -64,14 +74,14 @@ _RETRY_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey",
 # Every S3 call is bounded (botocore's Config): connecting, each read of the answer, and at most
 # S3_ATTEMPTS attempts in botocore's standard retry mode, whose wait before its first retry is
 # rand(0, 1) s (docs/aws-behaviour.md). A run makes S3_CALLS calls when no other run races it
-# (ListObjectsV2 and GetObject for latest; a PutObject per object; ListObjectsV2, HeadObject and
-# PutObject per latest object), so S3_SECONDS bounds them all: the handler keeps that much of
-# the invocation back for them.
+# (ListObjectsV2 and GetObject for latest; a PutObject for the pages and per object;
+# ListObjectsV2, HeadObject and PutObject per latest object), so S3_SECONDS bounds them all:
+# the handler keeps that much of the invocation back for them.
 S3_CONNECT_SECONDS = 1.0
 S3_READ_SECONDS = 2.0
 S3_ATTEMPTS = 2
 S3_BACKOFF_SECONDS = 1.0
-S3_CALLS = 2 + 4 * len(OBJECTS)
+S3_CALLS = 3 + 4 * len(OBJECTS)
 S3_SECONDS = S3_CALLS * (
     S3_ATTEMPTS * (S3_CONNECT_SECONDS + S3_READ_SECONDS) + (S3_ATTEMPTS - 1) * S3_BACKOFF_SECONDS
 )
@@ -133,20 +143,26 @@ class S3Target:
     bucket: str
     prefix: str = "reports"
     kms_key_id: str | None = None  # None: SSE-KMS with the AWS managed aws/s3 key
+    keep_pages: bool = True  # the run's pages beside its reports
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Target | None:
-        """``REPORT_BUCKET`` (unset or empty: no S3), ``REPORT_PREFIX``, ``REPORT_KMS_KEY_ID``.
+        """``REPORT_BUCKET`` (unset or empty: no S3), ``REPORT_PREFIX``, ``REPORT_KMS_KEY_ID``,
+        ``REPORT_KEEP_PAGES`` (true or false; default true).
 
-        Both names are checked here, before any fetch, so a typo fails in milliseconds.
+        They are checked here, before any fetch, so a typo fails in milliseconds.
         """
         bucket = env.get(REPORT_BUCKET_ENV, "").strip()
         if not bucket:
             return None
+        keep = env.get(REPORT_KEEP_PAGES_ENV, "true").strip().lower()
+        if keep not in ("true", "false"):
+            raise ConfigError(f"expected true or false, got {keep!r}", origin=REPORT_KEEP_PAGES_ENV)
         return cls(
             bucket=check_bucket(bucket),
             prefix=check_prefix(env.get(REPORT_PREFIX_ENV, "reports")),
             kms_key_id=env.get(REPORT_KMS_KEY_ID_ENV, "").strip() or None,
+            keep_pages=keep == "true",
         )
 
     def key(self, *parts: str) -> str:
@@ -240,7 +256,7 @@ def write_run(bodies: Bodies, target: S3Target, run: Run, client: Any) -> dict[s
 
 
 def _put(
-    client: Any, target: S3Target, key: str, body: bytes, ctype: str, run: Run, **condition: str
+    client: Any, target: S3Target, key: str, body: Any, ctype: str, run: Run, **condition: str
 ) -> None:
     """One report object, encrypted, tagged with its run; only if ``condition`` holds."""
     client.put_object(
@@ -320,18 +336,39 @@ class S3Reports:
     formats = tuple(fmt for fmt, _, _ in OBJECTS)
 
     def __init__(self, target: S3Target, invocation: Invocation, request_id: str) -> None:
-        self.target, self.invocation, self.request_id = target, invocation, request_id
+        self.target, self.invocation = target, invocation
+        self.run = new_run(invocation, request_id)
         self.client = new_client()
-        self.uris: dict[str, str] = {}  # {format: s3 URI} once written
+        self.uris: dict[str, str] = {}  # {format: s3 URI} once written; "pages" too
         self.published: bool | None = None  # None: a manual run; False: a newer run is there
 
     def latest(self, limit: int) -> tuple[bytes, str] | None:
         return read_latest(self.target, self.client, limit)
 
+    def keep(self, pages: IO[bytes]) -> None:
+        """Put the run's pages file in its folder (`pagesfile.Recorder` calls it)."""
+        key = self.target.key(self.run.folder, PAGES)
+        try:
+            _put(
+                self.client,
+                self.target,
+                key,
+                pages,
+                "application/zip",
+                self.run,
+                IfNoneMatch="*",
+                Tagging=PAGES_TAG,
+            )
+        except Exception as exc:
+            raise StorageError(
+                f"{self.target.uri(key)}: cannot write: {_code(exc) or exc}"
+            ) from exc
+        self.uris["pages"] = self.target.uri(key)
+
     def write(self, rendered: dict[str, Iterable[bytes]]) -> None:
-        """Write the run's folder, then (scheduled runs only) publish it as ``latest``."""
+        """Write the run's folder, then (scheduled runs only) publish it as ``latest``: each
+        object whole (S3 puts it so)."""
         bodies = [(fmt, name, ctype, b"".join(rendered[fmt])) for fmt, name, ctype in OBJECTS]
-        run = new_run(self.invocation, self.request_id)
-        self.uris = write_run(bodies, self.target, run, self.client)
+        self.uris.update(write_run(bodies, self.target, self.run, self.client))
         if self.invocation.scheduled:
-            self.published = publish_latest(bodies, self.target, run, self.client)
+            self.published = publish_latest(bodies, self.target, self.run, self.client)

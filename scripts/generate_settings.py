@@ -39,7 +39,8 @@ OWN_VARIABLES = {
     "retries": ("fetch_retries", 4, "retries of a failed page request."),
 }
 # Variables the function reads that are not settings, set from other Terraform variables.
-OTHER_ENV = ["REPORT_BUCKET", "REPORT_PREFIX", "REPORT_KMS_KEY_ID", "BENCH_AUTH_PARAMETER"]
+OTHER_ENV = ["REPORT_BUCKET", "REPORT_PREFIX", "REPORT_KMS_KEY_ID", "REPORT_KEEP_PAGES"]
+OTHER_ENV += ["BENCH_AUTH_PARAMETER"]
 
 
 def markdown_table() -> str:

@@ -4,6 +4,7 @@ IAM and answers 404 for every missing key): a botocore hook on each client stora
 - A request the role's policy does not allow is refused with 403 AccessDenied. The policy is
   Allow statements only (as iam.tf writes them): actions, resources with IAM's ``*`` and ``?``,
   and ``StringLike`` on ``s3:prefix`` (ListObjectsV2's ``Prefix``; absent, it matches nothing).
+- A PutObject with tags (``Tagging``) needs s3:PutObjectTagging as well (docs/aws-behaviour.md).
 - GetObject or HeadObject of a missing key is 404 only when the role may s3:ListBucket the
   bucket whatever the prefix, 403 otherwise: S3 documents the 404 for a caller with
   "s3:ListBucket permission on the bucket", and not whether a grant limited by ``s3:prefix``
@@ -63,6 +64,15 @@ def role_statements(bucket: str, prefix: str, *, created: bool) -> list[dict[str
             "Effect": "Allow",
             "Action": "s3:DeleteObject",
             "Resource": [f"{objects}/????/??/??/run-*/*", f"{objects}/manual/run-*/*"],
+        },
+        {
+            "Sid": "TagKeptPages",
+            "Effect": "Allow",
+            "Action": "s3:PutObjectTagging",
+            "Resource": [
+                f"{objects}/????/??/??/run-*/pages.zip",
+                f"{objects}/manual/run-*/pages.zip",
+            ],
         },
     ]
 
@@ -134,6 +144,8 @@ def as_documented(
         arn = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
         prefix = params.get("Prefix") if operation == "ListObjectsV2" else None
         denied = not allowed(statements, ACTIONS[operation], arn, prefix)
+        if "Tagging" in params:  # a PutObject with tags: s3:PutObjectTagging too, the worst case
+            denied = denied or not allowed(statements, "s3:PutObjectTagging", arn, None)
         if not denied and operation in ("GetObject", "HeadObject"):  # moto answers the 404
             listed = admin.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
             missing = key not in [item["Key"] for item in listed.get("Contents", [])]

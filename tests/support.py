@@ -39,9 +39,10 @@ def settings(url: str, **changes: Any) -> Settings:
 
 
 def made_at(report: Report, doc: dict[str, Any]) -> Report:
-    """``report`` as if made when the JSON report ``doc`` was: two runs differ in that only."""
+    """``report`` as if made when the JSON report ``doc`` was: two runs differ in that only, and
+    in the digest of their pages (which holds that time, and the sample server's port)."""
     when = datetime.fromisoformat(doc["generated_at"])
-    return msgspec.structs.replace(report, generated_at=when)
+    return msgspec.structs.replace(report, generated_at=when, pages_digest=doc["pages_digest"])
 
 
 def make_pages(

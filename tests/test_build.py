@@ -384,7 +384,8 @@ def test_unpacked_zip_serves_a_scheduled_event(
     seconds = time.monotonic() - started
     print(f"\nunpacked {NATIVE} package, Python {data['version']}: {seconds:.2f} s")
     assert data["version"] == [3, 12]
-    assert data["report"] == {**expected_report, "generated_at": data["report"]["generated_at"]}
+    made = {key: data["report"][key] for key in ("generated_at", "pages_digest")}  # the run's
+    assert data["report"] == {**expected_report, **made}
     files = data["files"]
     for name in OWN_MODULES:
         assert inside(files[name], folder), (name, files[name])
@@ -455,11 +456,12 @@ def test_unpacked_zip_writes_to_s3_with_its_own_sdk(
     uris = report.pop("s3")
     changes = report.pop("changes")
     assert changes["status"] == "first_run"
-    made = {"generated_at": report["generated_at"]}  # the run's own time
+    made = {key: report[key] for key in ("generated_at", "pages_digest")}  # the run's own
     assert report == {k: v for k, v in {**expected_report, **made}.items() if k != "changes"}
     run_folder = uris["json"].removeprefix(f"s3://{bucket}/").rpartition("/")[0]
     assert run_folder.startswith("reports/2026/11/25/run-")
     keys = {fmt: f"{run_folder}/balances.{fmt}" for fmt in ("json", "csv", "html")}
+    keys["pages"] = f"{run_folder}/pages.zip"
     assert uris == {fmt: f"s3://{bucket}/{key}" for fmt, key in keys.items()}
     latest = [f"reports/latest/balances.{fmt}" for fmt in ("json", "csv", "html")]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="reports/")

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,12 +115,19 @@ def test_csv_format_lists_daily_balances(tmp_path):
         "previous_balance",
         "transactions_changed",
     ]
-    assert rows[0][7:] == ["currency", "records_left_out", "generated_at", "generated_by"]
+    assert rows[0][7:] == [
+        "currency",
+        "records_left_out",
+        "generated_at",
+        "generated_by",
+        "pages_digest",
+    ]
     assert len(rows) == 1 + 9  # 2026-03-07 had no activity
     assert rows[-1][:7] == ["2026-03-11", "-82.40", "5402.50", "2", "", "", ""]  # +31.50 +14.25
     assert {tuple(row[7:]) for row in rows[1:]} == {
-        ("", "", rows[1][9], f"benchtest {benchtest.__version__}")
+        ("", "", rows[1][9], f"benchtest {benchtest.__version__}", rows[1][11])
     }
+    assert re.fullmatch("sha256:[0-9a-f]{64}", rows[1][11])
 
 
 def test_environment_configures_the_run(serve, tmp_path):

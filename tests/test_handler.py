@@ -226,11 +226,15 @@ def test_scheduled_report_lands_in_s3_in_a_run_folder_under_the_schedule_date_an
     assert folder.startswith("reports/daily/2026/11/25/run-")
     assert keys(s3) == sorted(
         [f"{folder}/balances.{ext}" for ext in ("csv", "html", "json")]
+        + [f"{folder}/pages.zip"]
         + [f"reports/daily/latest/balances.{ext}" for ext in ("csv", "html", "json")]
     )
     assert report["s3"] == {
-        fmt: f"s3://{BUCKET}/{folder}/balances.{fmt}" for fmt in ("csv", "html", "json")
+        **{fmt: f"s3://{BUCKET}/{folder}/balances.{fmt}" for fmt in ("csv", "html", "json")},
+        "pages": f"s3://{BUCKET}/{folder}/pages.zip",
     }
+    tags = s3.get_object_tagging(Bucket=BUCKET, Key=f"{folder}/pages.zip")["TagSet"]
+    assert tags == [{"Key": "benchtest", "Value": "pages"}]  # storage.tf's rule expires them
     expected_types = {
         "json": "application/json",
         "csv": "text/csv; charset=utf-8",
@@ -267,7 +271,7 @@ def test_a_retried_schedule_writes_a_folder_of_its_own_and_never_overwrites(s3: 
     first = invoke(SCHEDULED, LambdaContext(aws_request_id="first"))
     retry = invoke(SCHEDULED, LambdaContext(aws_request_id="retry"))
     assert first["s3"]["json"] != retry["s3"]["json"]
-    assert len(keys(s3)) == 3 + 3 + 3  # two run folders and latest
+    assert len(keys(s3)) == 4 + 4 + 3  # two run folders (reports and pages) and latest
     latest = s3.head_object(Bucket=BUCKET, Key="reports/daily/latest/balances.json")
     assert "-retry-" in latest["Metadata"]["run-id"]  # the later attempt of one schedule wins
 
@@ -296,7 +300,7 @@ def test_classic_rule_and_manual_runs_have_their_own_keys(s3: Any) -> None:
         ({}, FetchError, "page 1"),
     ],
 )
-def test_a_failed_run_raises_and_writes_nothing(
+def test_a_failed_run_raises_and_writes_only_the_pages_it_read(
     s3: Any,
     serve: Callable[..., LedgerServer],
     monkeypatch: pytest.MonkeyPatch,
@@ -307,7 +311,9 @@ def test_a_failed_run_raises_and_writes_nothing(
     monkeypatch.setenv("BENCH_API_URL", serve(pages).url)
     with pytest.raises(error, match=message):
         invoke(SCHEDULED)
-    assert keys(s3) == []
+    [pages] = keys(s3)  # no report: only the pages the run read, for a bug report
+    assert pages.startswith("reports/daily/2026/11/25/run-")
+    assert pages.endswith("/pages.zip")
 
 
 def test_run_stops_before_lambda_would_kill_it(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -18,7 +19,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from moto import mock_aws
 
 import handler
-from benchtest import ConfigError, storage
+from benchtest import ConfigError, DataError, StorageError, storage
 from benchtest.source import sample_pages
 from tests import s3_access
 from tests.ledger_server import LedgerServer
@@ -170,7 +171,7 @@ def test_a_failed_assertion_writes_the_report_logs_an_error_and_does_not_raise(
     caplog.set_level(logging.INFO)
     report = invoke(scheduled(24))
     assert [a["ok"] for a in report["assertions"]] == [False, True]
-    assert len(keys(s3)) == 6  # the run folder and latest
+    assert len(keys(s3)) == 7  # the run folder (the reports, the pages) and latest
     [line] = summary_lines(caplog)
     assert line.levelno == logging.ERROR
     summary = json.loads(line.getMessage())
@@ -196,7 +197,7 @@ def test_an_empty_ledger_writes_the_report_and_logs_an_error_unless_expected(
     caplog.set_level(logging.INFO)
     report = invoke(scheduled(24))
     assert (report["transaction_count"], report["total_balance"]) == (0, "0.00")
-    assert len(keys(s3)) == 6  # the run folder and latest
+    assert len(keys(s3)) == 7  # the run folder (its pages too) and latest
     [line] = summary_lines(caplog)
     assert line.levelno == (logging.INFO if allowed else logging.ERROR)
     summary = json.loads(line.getMessage())
@@ -287,7 +288,7 @@ def test_a_corrupt_latest_report_is_noted_and_replaced(
 # --- all or nothing ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("failing_put", [2, 3])
+@pytest.mark.parametrize("failing_put", [3, 4])  # the pages, the CSV, then the HTML or JSON
 def test_s3_failing_mid_set_leaves_no_partial_report(
     s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch, failing_put: int
 ) -> None:
@@ -302,7 +303,7 @@ def test_s3_failing_mid_set_leaves_no_partial_report(
     with pytest.raises(EndpointConnectionError):
         invoke(scheduled(24))
     assert len(puts) == failing_put
-    assert keys(s3) == []
+    assert [key.rpartition("/")[2] for key in keys(s3)] == ["pages.zip"]
 
 
 def test_a_retry_failing_on_its_last_write_leaves_the_previous_set_whole(
@@ -320,8 +321,53 @@ def test_a_retry_failing_on_its_last_write_leaves_the_previous_set_whole(
     hook_puts(monkeypatch, fail_json)
     with pytest.raises(EndpointConnectionError):
         invoke(scheduled(24), "attempt-2")
-    assert sorted(keys(s3)) == before
+    [kept] = set(keys(s3)) - set(before)  # the pages attempt 2 read, and no report
+    assert "-attempt-2-" in kept
+    assert kept.endswith("/pages.zip")
+    assert sorted(set(keys(s3)) - {kept}) == before
     assert latest(s3) == latest_before
+
+
+# --- the pages kept beside the reports ----------------------------------------------------------
+
+
+def test_the_pages_can_be_left_out(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPORT_KEEP_PAGES", "false")
+    report = invoke(scheduled(24))
+    assert "pages" not in report["s3"]
+    assert not [key for key in keys(s3) if key.endswith("pages.zip")]
+    assert report["pages_digest"].startswith("sha256:")  # the report still names them
+
+
+def test_pages_that_cannot_be_kept_fail_the_run_before_its_reports(
+    s3: Any, ledger: LedgerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail_pages(params: dict[str, Any]) -> None:
+        if params["Key"].endswith("/pages.zip"):
+            raise EndpointConnectionError(endpoint_url="https://s3.test")
+
+    hook_puts(monkeypatch, fail_pages)
+    with pytest.raises(StorageError, match=r"pages\.zip: cannot write: Could not connect"):
+        invoke(scheduled(24))
+    assert keys(s3) == []
+
+
+def test_a_failed_run_whose_pages_cannot_be_kept_fails_with_its_own_error(
+    s3: Any,
+    ledger: LedgerServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ledger.pages[2] = b"not json"
+    hook_puts(monkeypatch, lambda params: (_ for _ in ()).throw(EndpointConnectionError(
+        endpoint_url="https://s3.test")))  # fmt: skip
+    with pytest.raises(DataError, match="page 2"):
+        invoke(scheduled(24))
+    assert keys(s3) == []
+    [kept] = [r for r in caplog.records if "pages read were not kept" in r.getMessage()]
+    assert "pages.zip: cannot write" in kept.getMessage()
 
 
 # --- names checked before anything is fetched -------------------------------------------------
@@ -341,6 +387,7 @@ def test_a_retry_failing_on_its_last_write_leaves_the_previous_set_whole(
         ("REPORT_BUCKET", "192.168.5.4", r"not formatted as an IP address"),
         ("REPORT_BUCKET", "xn--bucket", r"a reserved prefix or suffix"),
         ("REPORT_BUCKET", "bucket-s3alias", r"a reserved prefix or suffix"),
+        ("REPORT_KEEP_PAGES", "yes", r"REPORT_KEEP_PAGES: expected true or false, got 'yes'"),
     ],
 )
 def test_a_bad_prefix_or_bucket_is_refused_before_any_request(
@@ -451,15 +498,18 @@ def test_a_stalled_s3_ends_within_the_reserve_with_one_error_and_the_summary(
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{stalled.getsockname()[1]}")
         caplog.set_level(logging.INFO)
         started = time.monotonic()
-        with pytest.raises(ReadTimeoutError) as caught:
+        with pytest.raises(StorageError) as caught:
             invoke(scheduled(24))
         elapsed = time.monotonic() - started
     assert elapsed < storage.S3_SECONDS
+    assert isinstance(caught.value.__cause__, ReadTimeoutError)
     assert "\n" not in str(caught.value)
     summary = json.loads(summary_lines(caplog)[0].getMessage())
     assert summary["success"] is False
-    assert summary["error"].startswith("ReadTimeoutError: Read timeout on endpoint URL")
-    assert summary["changes"] == "unavailable"  # the read of latest timed out first
+    assert re.match(
+        r"StorageError: s3://\S+/pages\.zip: cannot write: Read timeout on", summary["error"]
+    )
+    assert "changes" not in summary  # the pages, put first, timed out before latest was read
     [emf] = emf_lines(capsys.readouterr().err)
-    assert (emf["Success"], emf["ComparisonFailures"]) == (0, 1)
+    assert (emf["Success"], emf["ComparisonFailures"]) == (0, 0)
     print(f"stalled S3: the run failed after {elapsed:.1f} s (bound {storage.S3_SECONDS:.0f} s)")

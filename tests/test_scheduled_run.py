@@ -202,6 +202,7 @@ def test_the_scheduled_run_from_the_deployed_input_to_latest_in_s3(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     out = deployment.out
     schedule = aws("scheduler", deployment.endpoint).get_schedule(
@@ -241,6 +242,21 @@ def test_the_scheduled_run_from_the_deployed_input_to_latest_in_s3(
     [emf] = emf_lines(capsys.readouterr().err)
     assert (emf["ScheduledSuccess"], emf["ComparisonFailures"]) == (1, 0)
     assert deployment.ledger.requests > 0
+
+    # The pages beside the reports, downloaded and replayed offline by the CLI: the same report.
+    # A first run's comparison is the CLI's with a previous report that is not there yet.
+    assert f"{folder}/pages.zip" in {o["Key"] for o in listed["Contents"]}
+    assert response["changes"]["status"] == "first_run"
+    pages, stored = tmp_path / "pages.zip", tmp_path / "balances.json"
+    s3.download_file(bucket, f"{folder}/pages.zip", str(pages))
+    s3.download_file(bucket, f"{folder}/balances.json", str(stored))
+    requests = deployment.ledger.requests
+    replay = [sys.executable, "-m", "benchtest", "--replay", str(pages), "--report", str(stored)]
+    replay += ["--compare", str(tmp_path / "no-previous.json"), "-o", str(tmp_path / "r.json")]
+    done = subprocess.run(replay, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "r.json").read_bytes() == stored.read_bytes()
+    assert deployment.ledger.requests == requests
 
 
 def scheduled_event(deployment: Deployment, at: datetime) -> Any:

@@ -177,11 +177,15 @@ def test_the_readme_examples_give_the_bench_shapes_report(shapes, cli_run, tmp_p
     assert (code, err) == (0, "")
     mine, theirs = json.loads(out), json.loads(bench)
     assert mine["source"].startswith(shapes.origin)
-    # The same report but its source, and its time (two runs may straddle a second).
+    # The same report but its source, its time (two runs may straddle a second) and the digest
+    # of its pages (other URLs, other bodies).
     shown = [
-        text.replace(json.dumps(report["source"]), "SOURCE").replace(report["generated_at"], "AT")
+        text.replace(json.dumps(report["source"]), "SOURCE")
+        .replace(report["generated_at"], "AT")
+        .replace(report["pages_digest"], "DIGEST")
         for text, report in ((out, mine), (bench, theirs))
     ]
+    assert mine["pages_digest"] != theirs["pages_digest"]
     assert shown[0] == shown[1]
     assert theirs["transaction_count"] == 1_000
     assert theirs["page_count"] == 10

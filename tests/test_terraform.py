@@ -47,7 +47,7 @@ TEST_VARS: dict[str, Any] = {
     "architecture": "arm64",
     "memory_size": 256,
     "ephemeral_storage_size": 1024,
-    "timeout": 150,  # above the reserve: 5 s, 98 s for S3, 21 s for SSM (main.tf)
+    "timeout": 150,  # above the reserve: 5 s, 105 s for S3, 21 s for SSM (main.tf)
     "api_url": API_URL,
     "auth_parameter_arn": AUTH_PARAMETER,
     "auth_header_name": "X-Api-Key",
@@ -537,7 +537,7 @@ def test_the_reserve_in_main_tf_is_the_handlers() -> None:
 def test_a_timeout_the_reserve_leaves_nothing_of_is_refused_at_plan(
     terraform: str, tf_env: dict[str, str], moto_workdir: Path, region2_workdir: Path
 ) -> None:
-    """With a bucket and an auth parameter (TEST_VARS) the reserve is 124 s; with neither, 5 s.
+    """With a bucket and an auth parameter (TEST_VARS) the reserve is 131 s; with neither, 5 s.
     The smallest timeout planned is one second above it."""
 
     def plan(job: tuple[Path, tuple[str, ...], int]) -> subprocess.CompletedProcess[str]:
@@ -554,14 +554,14 @@ def test_a_timeout_the_reserve_leaves_nothing_of_is_refused_at_plan(
 
     jobs = [
         (workdir, args, reserve + above)
-        for workdir, args, reserve in ((moto_workdir, (), 124), (region2_workdir, REGION2_ARGS, 5))
+        for workdir, args, reserve in ((moto_workdir, (), 131), (region2_workdir, REGION2_ARGS, 5))
         for above in (0, 1)
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(plan, jobs))
     for (_, _, timeout), result in zip(jobs, results, strict=True):
         errors = " ".join(result.stderr.split())
-        if timeout in (124, 5):
+        if timeout in (131, 5):
             assert result.returncode != 0, f"timeout={timeout} was accepted"
             reserve = f"timeout ({timeout} s) must be above the {timeout} s the function keeps back"
             assert reserve in errors, errors
@@ -619,7 +619,8 @@ def inline_policy(iam: Any, role: str) -> list[dict[str, Any]]:
 
 
 # Report keys the function may delete: its run folders (wildcards checked against real keys).
-RUN_FOLDER_PATTERNS = ("/????/??/??/run-*/*", "/manual/run-*/*")
+RUN_FOLDERS = ("/????/??/??/run-*/", "/manual/run-*/")
+RUN_FOLDER_PATTERNS = tuple(f"{folder}*" for folder in RUN_FOLDERS)
 
 
 def grants(stmts: list[dict[str, Any]]) -> dict[tuple[str, ...], list[str]]:
@@ -634,9 +635,10 @@ def grants(stmts: list[dict[str, Any]]) -> dict[tuple[str, ...], list[str]]:
         for item in actions:
             assert "*" not in item, f"wildcard action {item!r}"
         for item in resources:
-            # Only a trailing ":*" (log streams), "/*" (objects under the prefix) or run folder.
+            # Only a trailing ":*" (log streams), "/*" (objects under the prefix) or run folder
+            # (any object, or the pages).
             fixed = item
-            for pattern in RUN_FOLDER_PATTERNS:
+            for pattern in (*RUN_FOLDER_PATTERNS, *(f"{f}pages.zip" for f in RUN_FOLDERS)):
                 fixed = fixed.removesuffix(pattern)
             fixed = fixed.removesuffix(":*").removesuffix("/*")
             assert not {"*", "?"} & set(fixed), f"wildcard resource {item!r}"
@@ -669,6 +671,7 @@ def check_function(endpoint: str, out: dict[str, Any], package: Path, bucket: st
         "BENCH_DEADLINE": "100",
         "REPORT_BUCKET": bucket,
         "REPORT_PREFIX": PREFIX,
+        "REPORT_KEEP_PAGES": "true",
         "REPORT_KMS_KEY_ID": REPORT_KEY,
         "BENCH_AUTH_PARAMETER": AUTH_PARAMETER,
         "BENCH_AUTH_HEADER": "X-Api-Key",
@@ -711,6 +714,7 @@ def check_roles(endpoint: str, out: dict[str, Any], bucket: str) -> None:
         ("s3:GetObject",): [f"{reports}/latest/*"],
         ("s3:ListBucket",): [f"arn:aws:s3:::{bucket}"],
         ("s3:DeleteObject",): sorted(reports + p for p in RUN_FOLDER_PATTERNS),
+        ("s3:PutObjectTagging",): sorted(reports + p + "pages.zip" for p in RUN_FOLDERS),
         ("kms:Decrypt", "kms:GenerateDataKey"): [REPORT_KEY],
         ("ssm:GetParameter",): [AUTH_PARAMETER],
         ("kms:Decrypt",): [AUTH_KEY],
@@ -767,7 +771,7 @@ def check_report_grants_fit_storage_keys(
     (prefix_patterns,) = listing["StringLike"].values()
     assert list(listing["StringLike"]) == ["s3:prefix"]
     from benchtest.events import parse_event
-    from benchtest.storage import LATEST, OBJECTS, S3Target, new_run
+    from benchtest.storage import LATEST, OBJECTS, PAGES, S3Target, new_run
 
     target = S3Target(bucket=bucket, prefix=PREFIX)
     runs = [
@@ -787,6 +791,12 @@ def check_report_grants_fit_storage_keys(
         assert allowed("s3:PutObject", key), key
         assert allowed("s3:DeleteObject", key), key
         assert not allowed("s3:GetObject", key), key
+        assert not allowed("s3:PutObjectTagging", key), key
+    for run in runs:  # the pages are put with their tag
+        key = target.key(run.folder, PAGES)
+        assert allowed("s3:PutObject", key), key
+        assert allowed("s3:PutObjectTagging", key), key
+    assert not allowed("s3:PutObjectTagging", target.key(LATEST, PAGES))
 
     def listed(key: str) -> bool:
         return any(iam_match(p, key) for p in as_list(prefix_patterns))
@@ -926,10 +936,14 @@ def check_bucket(endpoint: str, bucket: str) -> None:
         "KMSMasterKeyID": REPORT_KEY,
     }
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    lifecycle, pages = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert lifecycle["Status"] == "Enabled"
     assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
     assert lifecycle["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+    assert "Expiration" not in lifecycle  # reports are kept, by default
+    assert (pages["ID"], pages["Status"]) == ("pages", "Enabled")
+    assert pages["Expiration"] == {"Days": 400}  # variables.tf's pages_expiration_days
+    assert pages["Filter"] == {"Tag": {"Key": "benchtest", "Value": "pages"}}  # storage.PAGES_TAG
     ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
     assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     (deny,) = statements(s3.get_bucket_policy(Bucket=bucket)["Policy"])

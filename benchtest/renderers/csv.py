@@ -10,7 +10,8 @@ restated day. An assertion on a date without a row (before the first day, after 
 between active days) is in the JSON, table and HTML reports only. Then, the same on every row
 (a comment line would be a row to a spreadsheet and a header to a CSV reader): ``currency``
 (when known), ``records_left_out`` (by the description's filter or currency; empty when it
-leaves nothing out), ``generated_at`` (UTC) and ``generated_by`` (the tool and its version).
+leaves nothing out), ``generated_at`` (UTC), ``generated_by`` (the tool and its version) and
+``pages_digest`` (the pages it was computed from).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..money import plain
 
 HEADER = ["date", "change", "balance", "count", "asserted_balance", "previous_balance"]
 HEADER += ["transactions_changed", "currency", "records_left_out", "generated_at", "generated_by"]
+HEADER += ["pages_digest"]
 
 
 def pieces(report: Report) -> Iterator[str]:
@@ -37,7 +39,8 @@ def pieces(report: Report) -> Iterator[str]:
         touched.update({t.date for t in (change.previous, change.current) if t is not None})
     counts = report.left_out
     left = "" if counts is None else counts.filtered + counts.other_currency
-    stamp = (report.currency or "", left, utc(report.generated_at), report.generated_by)
+    made = (utc(report.generated_at), report.generated_by, report.pages_digest or "")
+    stamp = (report.currency or "", left, *made)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)

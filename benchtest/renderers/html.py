@@ -226,6 +226,7 @@ def _header(report: Report, period: str) -> str:
         *([("Currency", _e(report.currency))] if report.currency else []),
         *([("Left out", _e(str(left_out(report))))] if report.left_out else []),
         ("Pages", f"{report.page_count:,}"),
+        *[("Pages digest", _e(digest)) for digest in [report.pages_digest] if digest],
         ("Total balance", f'<span class="total">{_money(report.total_balance)}</span>'),
     ]
     facts.append(("Generated", f"{_time(report)} by {_e(report.generated_by)}"))

@@ -35,6 +35,7 @@ def pieces(report: Report) -> Iterator[str]:
     lines += [
         f"Source:        {for_terminal(report.source)}",
         f"Pages:         {report.page_count}",
+        *[f"Pages digest:  {for_terminal(digest)}" for digest in [report.pages_digest] if digest],
         f"Transactions:  {report.transaction_count}",
         *([f"Currency:      {report.currency}"] if report.currency else []),
         *([f"Left out:      {left_out(report)}"] if report.left_out else []),
