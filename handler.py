@@ -1,17 +1,4 @@
-"""AWS Lambda entry point: glue around `benchtest.run`.
-
-Parse the event, load settings from the environment, run the core within the time Lambda has
-left, write the report (and the pages read, a failed run's too) to S3 when a bucket is
-configured, log one summary line and one metric record, and return the report. Any failure
-raises, so Lambda marks the invocation failed and its retries, failure destination and alarms
-see it.
-
-With a bucket, the report is compared with the latest scheduled run's (``changes``), and a
-scheduled run then becomes ``latest`` (see `benchtest.storage`). A failed balance assertion does
-not raise (a retry cannot fix a mismatch): the report is written, the summary is logged at
-ERROR and the ``AssertionFailures`` metric counts it; so is an empty ledger (``EmptyLedger``)
-unless ``allow_empty`` says it is expected.
-"""
+"""AWS Lambda entry point: glue around `benchtest.run`."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""benchtest: fetch every page of a ledger API and report exact total and daily balances.
-
-import benchtest
-result = benchtest.run(benchtest.load_settings(overrides={"url": "sample"}))
-print(benchtest.render(result.report, "table"))
-"""
+"""benchtest: fetch every page of a ledger API and report exact total and daily balances."""
 
 from ._version import __version__
 from .errors import (

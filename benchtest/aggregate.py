@@ -1,14 +1,4 @@
-"""Add up pages into the report's numbers: exact, in any page order, memory bounded by days.
-
-Pages arrive in any order when fetched concurrently, so every number here is a sum that does not
-care about order: per day and per category, exact (`money.EXACT` traps any rounding), plus the
-transaction counts of each. Two flat sums rather than one per (day, category): a day's key is a
-`date`, whose hash is cached, and the days of a ledger fit in a small dict, so a ledger in
-random date order costs what an ordered one does (a (day, category) key cost 1.5x as much in
-random order). Daily balances, category totals and the listing are derived once, at the end.
-Possible duplicates are kept by `duplicates.Pages`, which also gives the records back for the
-listing of transactions.
-"""
+"""Add up pages into the report's numbers: exact, in any page order, memory bounded by days."""
 
 from __future__ import annotations
 

@@ -1,13 +1,4 @@
-"""The API's auth header value: from ``BENCH_AUTH_TOKEN`` (CLI) or an SSM parameter (Lambda).
-
-The value is a `Secret`: its repr and str are ``Secret('***')``, so a settings object, a log
-record or a traceback that shows it shows no token. It is never a flag (flags land in shell
-history and ``ps``). Errors name where the value came from (the variable, the parameter's
-name), never the value. The Lambda reads its parameter once per cold start, at the first
-invocation rather than at import (boto3 costs ~1 s there, and only a configured function needs
-it), and keeps it for the later ones; a failed run forgets it (`forget`), so a rotated token is
-read again by the next invocation without waiting for a new execution environment.
-"""
+"""The API's auth header value: from ``BENCH_AUTH_TOKEN`` (CLI) or an SSM parameter (Lambda)."""
 
 from __future__ import annotations
 

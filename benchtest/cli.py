@@ -1,15 +1,4 @@
-"""Command line: ``benchtest [--url TEMPLATE|sample] [--format table|json|csv|html] …``.
-
-stdout carries only the report (unless ``-o`` writes it to files); logs and progress go to
-stderr. Exit codes: 0 success, 1 fetch or data error, or the report could not be written,
-2 usage or configuration error, 141 stdout closed by its reader (``benchtest | head -1``), as
-for a tool ended by SIGPIPE. The report is complete and written, but: 3 a balance assertion
-(``--assert-balance``) failed, one stderr line each; 4 past data changed since the previous
-report and ``--fail-on-changes`` was given; 5 ``--compare`` could not compare (the previous
-report's folder is missing, or the report unreadable or unusable; a missing report in an
-existing folder is a first run); 6 the ledger is empty (no transactions) and ``--allow-empty``
-was not given. When several hold, the lowest code wins.
-"""
+"""Command line: ``benchtest [--url TEMPLATE|sample] [--format table|json|csv|html] …``."""
 
 from __future__ import annotations
 

@@ -1,23 +1,4 @@
-"""Possible duplicates: records identical as served, found exactly, in any order of dates.
-
-Two records are duplicates when every field is the same as served. Comparing each record with
-every earlier one needs the earlier ones, so the pages are kept, but not in memory: each page's
-body goes to a spool (a temporary file; the first `SPOOL_MEMORY` bytes stay in memory, so a small
-ledger never touches the disk), and what stays in memory is a 64-bit fingerprint per record
-(Python's hash of the frozen record), in one sorted ``array('q')`` per page: 8 bytes a record,
-80 MB for 10 million, however the dates are ordered.
-
-At the end (`Pages.repeats`), the fingerprints are checked for repeats a value range at a time
-(at most `RANGE_PRINTS` in one set, so the check's own memory stays bounded too); only the pages
-holding a repeated fingerprint are decoded again from the spool, and their records grouped by
-the records themselves. A hash collision can therefore never be reported as a duplicate: the
-answer is exact. The work per record is a hash, its place in its page's sort, and one set
-insertion at the end, whether dates come in order, reversed, at random or all on one day.
-
-The spool also gives back every record in ledger order (`Pages.records`), for the report's
-listing of transactions. When the run keeps its pages (docs/pages-file.md), there is no spool:
-the bodies are read back from the pages file.
-"""
+"""Possible duplicates: records identical as served, found exactly, in any order of dates."""
 
 from __future__ import annotations
 

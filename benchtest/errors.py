@@ -1,21 +1,4 @@
-"""Errors a run can end with, one class per cause; the shells map them at one boundary.
-
-Every expected failure is a `BenchtestError`. Where it happened (page, record, field, URL) is held
-as attributes, not baked into the text, so a caller that knows more (paging knows the page) can
-fill it in, and the one-line message is built from them when printed:
-``page 3: transactions[4].Amount: <what is wrong>``. The CLI prints that line without a
-traceback (exit `exit_code`); the Lambda logs it with the class name as ``ErrorType``; the cause
-stays chained (``raise … from``) for ``--debug`` and logs.
-
-    BenchtestError            exit 1
-    ├── ConfigError           exit 2: settings, flags, environment, config file, event
-    ├── FetchError            a page could not be had
-    │   ├── HTTPStatusError   the server answered with an error status (``.status``)
-    │   ├── NetworkError      connect, DNS, TLS, reset, truncated body
-    │   └── DeadlineError     the run's deadline passed, or it was stopped
-    ├── DataError             a page was fetched but its content is wrong
-    └── StorageError          a report could not be stored (S3, a local file)
-"""
+"""Errors a run can end with, one class per cause; the shells map them at one boundary."""
 
 from __future__ import annotations
 

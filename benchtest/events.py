@@ -1,12 +1,4 @@
-"""What a Lambda invocation asks for: which run it is, and the few options an event may set.
-
-A schedule says which run it is by its scheduled time, so a retried run of the same schedule
-writes the same S3 keys. EventBridge Scheduler also sends its execution id, which only its own
-invocations carry: that is how a scheduled run is told from a test run that imitates one (the
-no-success alarm counts the former only). An event can only choose how the report is computed:
-it can never point the function at another URL or bucket, so the function cannot be used to
-reach other hosts.
-"""
+"""What a Lambda invocation asks for: which run it is, and the few options an event may set."""
 
 from __future__ import annotations
 

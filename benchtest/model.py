@@ -1,7 +1,6 @@
 """The report: one schema of msgspec structs, written as JSON and read back through the same
-types (`encode`, `decode`); exact `Money` inside. Every renderer reads the same `Report`, so the
-numbers people read and machines read cannot disagree. docs/CONTRACT.md is its contract.
-"""
+types (`encode`, `decode`); exact `Money` inside. Every renderer reads the same `Report`, so
+the numbers people read and machines read cannot disagree. docs/CONTRACT.md is its contract."""
 
 from __future__ import annotations
 

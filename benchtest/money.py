@@ -1,9 +1,4 @@
-"""Money as text, in one place: the plain form machines read and the form people read.
-
-Both are exact: an amount is never rounded to fit a format (only axis tick labels, which are
-round numbers by construction, take a fixed number of places). The sign rule is the same for
-both: a zero is never negative, so ``-0.00`` is written ``0.00``.
-"""
+"""Money as text, in one place: the plain form machines read and the form people read."""
 
 from __future__ import annotations
 

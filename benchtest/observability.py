@@ -1,7 +1,6 @@
-"""The Lambda's logs and metrics: one JSON summary line and one EMF record per run, owned by
-one context (`RunLog`), written however the run ends. Stdlib only: Powertools would cost ~1 MB
-and ~40 ms of cold start for one line and one record (docs/lambda.md).
-"""
+"""The Lambda's logs and metrics: one JSON summary line and one EMF record per run, owned by one
+context (`RunLog`), written however the run ends. Stdlib only: Powertools would cost ~1 MB and
+~40 ms of cold start for one line and one record (docs/lambda.md)."""
 
 from __future__ import annotations
 

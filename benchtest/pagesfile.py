@@ -1,10 +1,4 @@
-"""The pages a run read, kept in one file and read back to replay it (docs/pages-file.md).
-
-`Recorder` stands between the paging and its transport: each answer (URL, status, the headers
-paging reads, the body as served) is hashed in the fetch thread that got it and, when the pages
-are kept, compressed into a ZIP member by a writer thread of its own. `Replay` reads a pages file
-back, bounded and checked before anything is built from it, and answers as the transport did.
-"""
+"""The pages a run read, kept in one file and read back to replay it (docs/pages-file.md)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,4 @@
-"""Every page of a ledger: a paginator per paging style over one fetcher, the pages checked.
-
-A `Paginator` is a small state object that knows its style (docs/sources.md): page 1's URL,
-the URL after a page (or none), and whether an answer is the end of the ledger. `Fetcher` owns
-the threads, the window of requests in flight and the deadline. `fetch_pages` walks the ledger:
-numbered styles fetch pages 2..N concurrently once page 1 gives a total; otherwise pages follow
-one another. Any gap, a page that repeats another, a total that changes or does not add up,
-fails the run naming the page. Limits: docs/limits.md.
-"""
+"""Every page of a ledger: a paginator per paging style over one fetcher, the pages checked."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Reconciliation: balance assertions, and what changed since a previous report.
-
-Assertions check closing balances from a statement; a comparison names the transactions added,
-removed or changed and the restated days (days whose own change differs) since the previous
-report, which is untrusted input: bounded, decoded into the report's own types, checked to add
-up. Neither can make a run fail to produce its report. docs/reconciliation.md has the rules.
-"""
+"""Reconciliation: balance assertions, and what changed since a previous report."""
 
 from __future__ import annotations
 

@@ -1,12 +1,4 @@
-"""A run's settings, each declared once as a typed field of one of three groups.
-
-`FetchSettings` (where and how pages are asked for), `SourceSettings` (what the API's pages look
-like: docs/sources.md) and `ReportSettings` (what the report holds). A field's type holds its
-bounds, choices and pattern (msgspec `Meta`, `Literal`), which msgspec checks; its help, flag,
-variable and metavar are in the same `Meta`. Flags, variables, sites.conf keys, docs/settings.md
-and the Terraform settings are derived from `DECLARED`. Text (a variable, a file entry, a flag)
-is read by `_from_text` first: ASCII digits, true/false words, DATE=AMOUNT lists.
-"""
+"""A run's settings, each declared once as a typed field of one of three groups."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""The bundled sample ledger, served on loopback when no URL is configured.
-
-The sample goes through the same fetch path as a real API (HTTP, pagination, the 404 end), so
-`benchtest` with no URL exercises everything but the network. The server is the smallest that
-does that: keep-alive HTTP/1.1 with a Content-Length, a page or a 404, nothing else.
-"""
+"""The bundled sample ledger, served on loopback when no URL is configured."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What a run did, counted as it goes: a failed run still tells how far it got.
-
-The counters change only through these methods (from the fetch threads and the consumer), under
-one lock; callers read the fields.
-"""
+"""What a run did, counted as it goes: a failed run still tells how far it got."""
 
 from __future__ import annotations
 

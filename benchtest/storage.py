@@ -1,36 +1,4 @@
-"""Where reports are kept: S3 (run folders and ``latest``) and local files, as bytes and keys.
-
-This module stores and reads; it does not decide. What a report says, and what a previous
-report means for this one, is `reconcile`'s; the handler renders the bodies.
-
-S3 is written so that readers never see a partial or backward report set.
-
-S3 has no multi-object transaction, so the layout is built from single-object guarantees:
-
-- **Every run attempt writes a new folder** (``<prefix>/YYYY/MM/DD/<run id>/`` for a scheduled
-  run, ``<prefix>/manual/<run id>/`` for a manual one; the run id holds the attempt's start
-  time and request id). Its objects are created with ``If-None-Match: *``, so nothing, not even
-  a retry, ever overwrites a report. ``balances.json`` is written last: a folder holding it is
-  complete. When a write fails, the objects already written are deleted, so a failed attempt
-  leaves no partial set behind (and if even the delete fails, its folder has no
-  ``balances.json``, so it is recognisably incomplete).
-- **The run's pages** (``pages.zip``, docs/pages-file.md) go in its folder first, tagged
-  ``benchtest=pages`` for their own lifecycle rule; a failed run's too.
-- **latest** (``<prefix>/latest/balances.{csv,html,json}``), after each successful scheduled
-  run. Each object carries the run's scheduled time and run id as metadata, and is replaced
-  only by a compare-and-swap: list its key (ListObjectsV2, ``Prefix`` = the key); when absent,
-  put it with ``If-None-Match: *``; when there, read its run (HeadObject) and only if this run
-  is newer put it with ``If-Match: <the ETag read>``; when another run wrote in between, S3
-  answers 412 (or 409) and the read is repeated. So no object of ``latest`` ever moves
-  backward, whatever runs race; and a missing key is never read (S3 answers that 403 or 404
-  by the role's s3:ListBucket grant: docs/aws-behaviour.md). ``balances.json`` is put last,
-  so the run named by ``latest/balances.json`` is never newer than the CSV's and HTML's; a run
-  that finds a newer run anywhere in ``latest`` stops publishing (the newer one publishes its
-  own set).
-- Manual runs never write ``latest`` or a dated folder.
-
-boto3 is imported here only (at the first S3 call), so a run without a bucket never pays for it.
-"""
+"""Where reports are kept: S3 (run folders and ``latest``) and local files, as bytes and keys."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Text from the API made safe to show: on a terminal, and quoted in error messages.
-
-A Company or Ledger is attacker-chosen text. Written raw to a terminal, an escape sequence
-(``ESC ]``, ``ESC [2K``), a carriage return or a bidi override can rewrite what is already on
-the screen, such as the total above it. `for_terminal` turns every such character into a
-visible escape (``\\x1b``, ``\\r``, ``\\u202e``), so the text stays readable and inert.
-"""
+"""Text from the API made safe to show: on a terminal, and quoted in error messages."""
 
 from __future__ import annotations
 

@@ -1,12 +1,4 @@
-"""Decode and validate one page body into transactions, for one source description.
-
-msgspec decodes each page in C into struct types built once from the description (docs/
-sources.md): the Bench shape straight into `Record`; any other into nested structs of the
-fields it names, then one pass in Python applies the description's rules (the filter, the
-currency, the date form, the amount's terms, form and sign). Amounts are read from their text,
-never through a float. A refused page names its page, record and field (`_explain`, from
-msgspec's error); docs/limits.md lists the limits.
-"""
+"""Decode and validate one page body into transactions, for one source description."""
 
 from __future__ import annotations
 

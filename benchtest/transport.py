@@ -1,28 +1,4 @@
-"""The seam between HTTP and the rest: GET one URL, or fail with one line saying why.
-
-`Transport.get` runs in the paging threads. It uses urllib3 (requests' own transport) directly:
-requests' session layer cost 0.3-0.5 s of CPU per 1,000 pages here, a fifth of a 1M-transaction
-run, and ~100 ms of every cold start. What the transport guarantees:
-
-- **Deadline.** A socket timeout bounds one wait for bytes, not a request: a server sending one
-  byte a second never trips it. So each attempt clamps its connect and read timeouts to the run's
-  time left, the connection classes register every socket, and `stop` (deadline, Ctrl-C, an
-  error elsewhere) shuts them all down (``SHUT_RDWR``): blocked reads return at once, and
-  `_Retry` refuses further attempts and wakes from its sleep.
-- **Retries** are urllib3's `Retry` (connection errors, timeouts, 429 and 5xx; exponential
-  backoff with jitter; Retry-After honoured), extended to fail the run on a Retry-After over the
-  cap, to count attempts and to refuse any attempt or wait past the deadline. 404 is an answer
-  (the end of a ledger), never retried.
-- **Redirects**: at most `MAX_REDIRECTS`, and only to the configured origin (scheme, host,
-  port), so the report's source names where the data came from and https never becomes http.
-- **Bytes**: a body over ``page_cap`` is refused (a larger Content-Length before reading).
-- **Auth**: credentials in the URL become HTTP Basic auth and are removed from every URL held;
-  the auth header (a `Secret`) is sent to the configured origin only, which is the only origin
-  requests ever go to.
-- **Network**: the proxy (`proxy_for`) and, with TLS, the CAs trusted (`trust`) come from the
-  environment as requests reads them, checked when the transport is built, before any request.
-- **Causes**: a failure is one line naming the host (or the proxy) and the cause (`cause`).
-"""
+"""The seam between HTTP and the rest: GET one URL, or fail with one line saying why."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Readable vendor names from card-statement descriptors.
-
-``DROPBOX xxxxxx8396 CA 9.99 USD @ xx1001`` -> ``DROPBOX``. The original is always kept next to
-the cleaned name for audit; cleaning only removes, it never invents text.
-"""
+"""Readable vendor names from card-statement descriptors."""
 
 from __future__ import annotations
 

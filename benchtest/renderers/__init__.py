@@ -1,10 +1,4 @@
-"""Renderers, one module per format, chosen by name and imported on first use.
-
-``render(report, "html")`` imports `benchtest.renderers.html` (and its chart geometry) only then,
-so the CLI printing a table and the handler's cold start do not pay for formats they never write.
-Each module has ``pieces(report: Report) -> Iterable[str]``: the text, ending with a newline, in
-pieces, so that a large report is written as it is made, never whole in memory (`Rendered`).
-"""
+"""Renderers, one module per format, chosen by name and imported on first use."""
 
 from __future__ import annotations
 

@@ -1,22 +1,4 @@
-"""Geometry of the running-balance chart: scales, ticks, labels and points, as plain data.
-
-Pure functions and frozen data only (no SVG, no I/O), so every number the HTML report draws can be
-tested on its own. `html.py` turns a `Chart` into SVG; tick labels are written by `money`.
-
-- x is a linear scale of calendar days, y a linear scale of money. Money stays `Decimal` from the
-  report to the tick values and labels; it becomes a float only as a pixel coordinate.
-- y ticks are "nice" (steps of 1, 2 or 5 x 10^n) and the y range always includes zero, so the
-  chart can draw a zero line.
-- x labels are thinned so they never overlap or leave the drawing: the densest of "every k days",
-  "every k months" or "every k years" whose labels fit in the available width is used, from a single
-  day to decades. Widths are estimated as characters x `Layout.char_width`, which is generous for
-  the digits and hyphens of a date in common sans-serif fonts (DejaVu Sans digits are 0.64 em).
-- An empty ledger gives a chart with no points; a one-day ledger puts its single point mid-way
-  across (no division by a zero-width date range).
-
-All coordinates are in SVG user units (the chart's viewBox); scaling the SVG scales text and
-geometry alike, so a layout that does not overlap here does not overlap on screen.
-"""
+"""Geometry of the running-balance chart: scales, ticks, labels and points, as plain data."""
 
 from __future__ import annotations
 

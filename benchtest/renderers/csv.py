@@ -1,18 +1,4 @@
-"""Daily balances as CSV, one rectangular table a spreadsheet reads as is.
-
-Columns: date, change, balance, count (money as exact plain decimals), then the reconciliation
-of that day: ``asserted_balance`` (the balance an assertion expects at the end of the day),
-``previous_balance`` (the balance the previous report had, on a restated day only: a day whose
-own change differs) and ``transactions_changed`` (how many transactions dated that day were
-added, removed or changed; a moved one counts on both dates); all empty otherwise, so
-``balance != asserted_balance`` finds a failed assertion and a non-empty ``previous_balance`` a
-restated day. An assertion on a date without a row (before the first day, after the last, or
-between active days) is in the JSON, table and HTML reports only. Then, the same on every row
-(a comment line would be a row to a spreadsheet and a header to a CSV reader): ``currency``
-(when known), ``records_left_out`` (by the description's filter or currency; empty when it
-leaves nothing out), ``generated_at`` (UTC), ``generated_by`` (the tool and its version) and
-``pages_digest`` (the pages it was computed from).
-"""
+"""Daily balances as CSV, one rectangular table a spreadsheet reads as is."""
 
 from __future__ import annotations
 

@@ -1,23 +1,5 @@
-"""The report as one self-contained HTML5 page: header, running-balance chart, categories, tables.
-
-- Self-contained: inline ``<style>`` and inline SVG only; no scripts, external styles, fonts or
-  images, so the file opens offline, from disk or from an S3 object, and looks the same.
-- Inert: a Content-Security-Policy ``<meta>`` (``default-src 'none'``) forbids every script and
-  every fetch, and all text from the API (Company, Ledger, vendor, source) goes through
-  `html.escape` with ``quote=True`` (and its control and bidi characters become references, so
-  the page printed to a terminal is inert too). Escaping is what keeps an injected ``<script>``
-  as text; the policy is a second wall should a future change forget to escape.
-- Money is formatted for people by `money.for_people`: thousands separators, at least two
-  decimals, never rounded, negatives with U+2212 MINUS SIGN (as in -1,874.75). It is computed from
-  the report's exact Decimals; floats only ever become pixel coordinates.
-- Deterministic: the same report gives the same bytes (the only time shown is the report's
-  own ``generated_at``; coordinates rounded to 0.1 unit), so pages can be compared and cached.
-- From a 390 px phone to a desktop: every table scrolls sideways inside its own box, never the
-  page; dates do not wrap; the chart is drawn twice, for wide and for narrow windows, and CSS
-  shows one, so its text is never under 10 CSS px: a 960-unit drawing is only shown from
-  `WIDE` px up (11-unit text at 873 px or more), a 360-unit one below (11-unit text at 330 px
-  or more, capped at 560 px). tests/test_browser.py measures both in Chromium.
-"""
+"""The report as one self-contained HTML5 page: header, running-balance chart, categories,
+tables."""
 
 from __future__ import annotations
 

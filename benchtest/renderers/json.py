@@ -1,8 +1,4 @@
-"""The report as JSON: `model.encode`, indented, non-ASCII kept as is (UTF-8 output), but the
-characters a terminal acts on as ``\\u`` escapes: JSON escapes C0 controls only, and leaves DEL,
-C1 controls and bidi overrides raw. Written value by value where a struct holds lists (the
-report, a category, the changes), so a listing of 120 MB is never whole in memory; the bytes
-are what `msgspec.json.format` writes for the whole report."""
+"""The report as JSON, written piece by piece, inert on a terminal (docs/design.md)."""
 
 from __future__ import annotations
 

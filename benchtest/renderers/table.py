@@ -1,8 +1,4 @@
-"""The report as aligned text for people: what was read, daily balances, categories, duplicates.
-
-Money has thousands separators and a plain ``-`` (terminals and copy-paste expect it). Text from
-the API goes through `for_terminal`, so an escape sequence in a Company cannot rewrite the screen.
-"""
+"""The report as aligned text for people: what was read, daily balances, categories, duplicates."""
 
 from __future__ import annotations
 
