@@ -346,19 +346,10 @@ def fetch_pages(
     ``open_transport`` takes `Transport`'s arguments (a pages file's recorder or replay).
     """
     fetch = settings.fetch
+    token = None if settings.is_sample else settings.auth_token
+    cap = page_cap(fetch.concurrency)
     transport = open_transport(
-        pages.template,
-        deadline=deadline,
-        stats=stats,
-        concurrency=fetch.concurrency,
-        timeout=fetch.timeout,
-        retries=fetch.retries,
-        backoff=fetch.backoff,
-        retry_after_cap=fetch.retry_after_cap,
-        page_cap=page_cap(fetch.concurrency),
-        auth_header=fetch.auth_header,
-        auth_token=None if settings.is_sample else settings.auth_token,
-        headers=fetch.headers,
+        pages.template, deadline=deadline, stats=stats, fetch=fetch, page_cap=cap, auth_token=token
     )
     fetcher = Fetcher(transport, fetch.concurrency)
     walk = _Walk(pages, fetcher, decode, stats, settings)

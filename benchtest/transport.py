@@ -34,6 +34,7 @@ from .errors import (
     HTTPStatusError,
     NetworkError,
 )
+from .settings import FetchSettings
 from .stats import RunStats
 from .text import quoted
 from .urls import DEFAULT_PORTS, origin, without_credentials
@@ -251,54 +252,49 @@ class Transport:
         *,
         deadline: float,
         stats: RunStats,
-        concurrency: int = 1,
-        timeout: float = 10.0,
-        retries: int = 4,
-        backoff: float = 0.5,
-        retry_after_cap: float = 30.0,
+        fetch: FetchSettings | None = None,
         page_cap: int = 16 * 1024 * 1024,
-        auth_header: str = "Authorization",
         auth_token: Secret | None = None,
-        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         """``url``: any URL of the source (a page URL template is fine): its origin is the only
-        one requests go to; credentials in it become Basic auth. ``headers`` go on every
+        one requests go to; credentials in it become Basic auth. ``fetch``'s headers go on every
         request (settings refuse the ones set here)."""
-        parts = urlsplit(url)
+        fetch = fetch or FetchSettings(concurrency=1)
+        parts, backoff, cap = urlsplit(url), fetch.backoff, fetch.retry_after_cap
         _map_large_blocks()
         self.origin = origin(url)
         self.guard = Guard(deadline)
         self.stats = stats
         self.page_cap = page_cap
         self.retry = _Retry(
-            total=retries,
+            total=fetch.retries,
             redirect=False,
             backoff_factor=backoff,
             backoff_jitter=backoff,
-            backoff_max=retry_after_cap,
+            backoff_max=cap,
             status_forcelist=RETRY_STATUSES,
             allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True,
             raise_on_status=False,
-            retry_after_cap=retry_after_cap,
+            retry_after_cap=cap,
             retry_after_max=2**63,  # urllib3 clamps at 6 h: the wait asked for is told whole
         )
         self.headers = {"User-Agent": f"benchtest/{__version__}", "Accept": "application/json"}
-        self.headers.update(headers)
-        if headers:  # their names only, as for the auth header
-            log.debug("sending the headers %s", ", ".join(name for name, _ in headers))
+        self.headers.update(fetch.headers)
+        if fetch.headers:  # their names only, as for the auth header
+            log.debug("sending the headers %s", ", ".join(name for name, _ in fetch.headers))
         self._auth: tuple[str, Secret] | None = None
         if auth_token is not None:
-            self._auth = (auth_header, auth_token)
-            log.debug("sending the %s header (value from %s)", auth_header, auth_token.origin)
+            self._auth = (fetch.auth_header, auth_token)
+            log.debug("sending the %s header (value from %s)", fetch.auth_header, auth_token.origin)
         elif parts.username is not None:
             self.headers["Authorization"] = _basic(parts.username, parts.password)
-        self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        self.timeout = urllib3.Timeout(connect=fetch.timeout, read=fetch.timeout)
         self.proxy = proxy_for(url)
         # The CAs are read (7 MB of OpenSSL's memory for a bundle) only when TLS is used.
         tls = "https" in (parts.scheme, self.proxy and self.proxy.url.partition(":")[0])
         self.trusted, options = trust() if tls else ("", {})
-        options.update(num_pools=2, maxsize=concurrency, block=True)
+        options.update(num_pools=2, maxsize=fetch.concurrency, block=True)
         if self.proxy is None:
             self._manager = urllib3.PoolManager(**options)
         else:
