@@ -82,6 +82,25 @@ def colliding_decode(number: int, body: bytes) -> Page:
     return Page(number, None, records, [Decimal(0)] * len(texts))
 
 
+def test_pages_read_back_from_a_pages_file_give_the_same_repeats_and_listing():
+    """With ``bodies`` (a kept pages file), nothing is spooled; pages are read back from it."""
+    rows = [
+        {"Date": "2024-01-02", "Ledger": "", "Amount": str(n % 3), "Company": "C"} for n in range(7)
+    ]
+    bodies = make_pages(rows, per_page=2)
+    spooled, kept = Pages(decode_page), Pages(decode_page, bodies.__getitem__)
+    for pages in (spooled, kept):
+        for number, body in bodies.items():
+            pages.add(decode_page(number, body), body)
+    assert kept._spool.tell() == 0  # type: ignore[attr-defined]  # no second copy
+    assert kept.repeats() == spooled.repeats() != {}
+    assert list(kept.records()) == list(spooled.records())
+    with pytest.raises(DataError, match=r"^page 5: the same records as page 1: the pages loop$"):
+        kept.add(decode_page(5, bodies[1].replace(b'"page": 1', b'"page": 5')), bodies[1])
+    spooled.close()
+    kept.close()
+
+
 def test_a_fingerprint_collision_is_never_reported_as_a_duplicate():
     bodies = {1: b'["a", "b"]', 2: b'["c", "a"]', 3: b'["d"]'}
     pages = Pages(colliding_decode)
