@@ -24,6 +24,9 @@ from benchtest.source import PageHandler, PageServer, serving
 from tests.ledger_server import serve_ledger
 from tests.test_hostile_compare import run_measured
 
+# Fresh processes measured for time and memory: the slow tier.
+pytestmark = pytest.mark.slow
+
 MAX_RSS = 150 * 1024 * 1024
 MB = 1024 * 1024
 
