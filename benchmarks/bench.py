@@ -226,6 +226,9 @@ def main() -> None:
         help="dates of the big ledger (repeatable; default random, ordered and reversed)",
     )
     parser.add_argument(
+        "--latency", type=float, default=0.0, help="ms per request of the big ledger (default 0)"
+    )
+    parser.add_argument(
         "--keep-pages", action="store_true", help="also time benchtest --keep-pages (throughput)"
     )
     parser.add_argument(
@@ -250,7 +253,14 @@ def main() -> None:
     if args.only != "latency":
         for order in args.order or ORDERS[:3]:
             lines += scenario(
-                "Throughput", big, 1000, order, 0.0, args.repeat, cpus, args.keep_pages
+                "Throughput",
+                big,
+                1000,
+                order,
+                args.latency / 1000,
+                args.repeat,
+                cpus,
+                args.keep_pages,
             )
     print("\n".join(lines))
 
