@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation, localcontext
+from functools import partial
 from itertools import islice
 from math import inf
 from operator import attrgetter
@@ -41,14 +42,8 @@ _AMOUNT_BYTES = b"0123456789.-"
 _PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _MINOR = re.compile(r"-?[0-9]+")
 # A JSON value's kind by its first character, for an amount served as something else.
-_JSON_KINDS = {
-    '"': "string",
-    "n": "null",
-    "t": "boolean",
-    "f": "boolean",
-    "[": "list",
-    "{": "object",
-}
+_JSON_KINDS = {'"': "string", "n": "null", "[": "list", "{": "object"}
+_JSON_KINDS |= dict.fromkeys("tf", "boolean")
 _BOM = b"\xef\xbb\xbf"
 _HH, _MM = r"([01][0-9]|2[0-3])", r"([0-5][0-9])"  # an offset's: less than a day
 # RFC 3339's date-time (T and Z in either case), seconds required, any fraction; the offset as
@@ -70,8 +65,7 @@ _Company = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["company"])]
 
 
 class Record(msgspec.Struct, frozen=True, gc=False):
-    """One transaction as served. Frozen: hashable and compared field by field, which is what
-    "possible duplicate" means (rows identical as served)."""
+    """One transaction as served; frozen (hashable, equal field by field): as duplicates are."""
 
     date: date = msgspec.field(name="Date")
     category: _Category = msgspec.field(name="Ledger")
@@ -84,8 +78,7 @@ _amount, _category, _company = attrgetter("amount"), attrgetter("category"), att
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A validated page: its records (those the description keeps) and their exact amounts;
-    what the page says of the next one; and what it left out."""
+    """A validated page: records kept and their exact amounts, the next page, what it left out."""
 
     number: int
     total_count: int | None
@@ -140,20 +133,17 @@ class Shape:
     def of(cls, settings: SourceSettings, reads: Collection[str] = ("page_path",)) -> Shape:
         """The shape the settings describe; ``reads``: the paging style's own settings."""
 
-        def given(value: str) -> str | None:
-            return None if value == NONE or settings.records_path == "$" else value
-
-        def field(value: str) -> str | None:
-            return None if value == NONE else value
+        def field(value: str, page: bool = False) -> str | None:  # page: none if the body is a list
+            return None if value == NONE or (page and settings.records_path == "$") else value
 
         terms = amount_terms(settings)
         named = settings.date_form != "date" and settings.time_zone != "as_served"
         return cls(
             records=settings.records_path,
-            total=given(settings.total_path),
-            page=given(settings.page_path) if "page_path" in reads else None,
-            next=given(settings.next_path) if "next_path" in reads else None,
-            more=given(settings.more_path) if "more_path" in reads else None,
+            total=field(settings.total_path, page=True),
+            page=field(settings.page_path, page=True) if "page_path" in reads else None,
+            next=field(settings.next_path, page=True) if "next_path" in reads else None,
+            more=field(settings.more_path, page=True) if "more_path" in reads else None,
             names=(
                 settings.date_field,
                 field(settings.category_field),
@@ -167,9 +157,7 @@ class Shape:
             sign=settings.sign,
             signs=tuple(
                 (value.strip(), 1 if sign == "+" else -1)
-                for value, _, sign in (
-                    entry.rpartition("=") for entry in listed(settings.sign_values)
-                )
+                for value, _, sign in (e.rpartition("=") for e in listed(settings.sign_values))
             ),
             sign_field=field(settings.sign_field) if settings.sign == "field" else None,
             currency_field=field(settings.currency_field),
@@ -424,13 +412,9 @@ class Decoder:
     # ----------------------------------------------------------------------- repeated keys
 
     def _keys_unique(self, doc: Any, body: bytes, records: list[Record]) -> bool:
-        """True when no key of the page or of a Bench record can have been repeated.
-
-        Every ':' in the body separates a key from its value, or sits in a string. When the
-        colons are exactly those of the page's keys, four per record and those inside the texts
-        (category and counterparty), no key can have been repeated. Otherwise (extra keys, a
-        colon escaped as \\u003a, or a repeat) `_reject_repeated_keys` decodes again to find out.
-        """
+        """True when no key of the page or of a Bench record can have been repeated: the body's
+        colons are exactly the page's keys', four a record and those in its texts. Otherwise (extra
+        keys, a colon escaped as \\u003a, or a repeat) `_reject_repeated_keys` decodes again."""
         colons = body.count(b":") - self._keys - len(ROLES) * len(records)
         for read in self._maybe:
             colons -= read(doc) is not msgspec.UNSET
@@ -440,9 +424,8 @@ class Decoder:
         return colons == texts.count(":")
 
     def _reject_repeated_keys(self, number: int, body: bytes) -> None:
-        """Raise naming the first object the page reads (the page, the objects on its paths, a
-        record and the objects on its fields' paths) that repeats a key, if any does: both
-        decoders keep the last value silently."""
+        """Raise naming the first object the page reads (on its paths, or a record's) that repeats
+        a key, if any does: both decoders keep the last value silently."""
         doc = json.loads(body, object_pairs_hook=_keep_repeats, parse_int=str)  # any length
         for path in self.paths:
             repeated = _repeat_on(doc, path)
@@ -474,10 +457,7 @@ class Decoder:
 
     def _explain(self, number: int, body: bytes, exc: Exception) -> DataError:
         """The error for a page msgspec refused: what is wrong, naming page, record and field."""
-
-        def error(message: str, **where: Any) -> DataError:
-            return DataError(message, page=number, **where)
-
+        error = partial(DataError, page=number)
         if isinstance(exc, msgspec.ValidationError) and "out of range - at" in str(exc):
             return self._out_of_range(number, str(exc))  # no untyped decode reads it either
         if isinstance(exc, msgspec.ValidationError):
@@ -528,11 +508,7 @@ class Decoder:
 
     def _invalid(self, number: int, doc: Any, message: str) -> None:
         """Raise the error for a page of valid JSON that msgspec refused with ``message``."""
-        shape = self.shape
-
-        def error(text: str, **where: Any) -> DataError:
-            return DataError(text, page=number, **where)
-
+        shape, error = self.shape, partial(DataError, page=number)
         if shape.records == "$":
             if not isinstance(doc, list):
                 raise error(f"expected a JSON list of records ($), got {_kind(doc)}")
@@ -826,15 +802,8 @@ def _repeat_on(doc: Any, path: str) -> tuple[str, str] | None:
 
 
 _PATH = re.compile(r" - at `\$(.*)`$")
-_KINDS = {
-    type(None): "null",
-    bool: "boolean",
-    int: "number",
-    float: "number",
-    str: "string",
-    list: "list",
-    dict: "object",
-}
+_KINDS = {type(None): "null", bool: "boolean", str: "string", list: "list", dict: "object"}
+_KINDS |= dict.fromkeys((int, float), "number")
 _ABSENT = object()  # a key an untyped page does not have
 
 
