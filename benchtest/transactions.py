@@ -553,30 +553,20 @@ class Decoder:
                 _at(number, item, name, required=True, index=index, what=what)
             raise error(message, index=index)  # not reached: a required path is missing
         value = _at(number, item, field, required=True, index=index, what=what)
-        role = self._role(field)
+        role, at = self._role(field), partial(error, index=index, field=field)
         if role in ("category", "company") and isinstance(value, str):
-            limit = MAX_TEXT_CHARS[role]
-            raise error(
-                f"{len(value):,} characters, more than the limit of {limit:,}",
-                index=index,
-                field=field,
-            )
+            raise at(f"{len(value):,} characters, more than the limit of {MAX_TEXT_CHARS[role]:,}")
         if role == "date" and isinstance(value, str) and shape.date_form in _FORMS:
-            raise error(f"{_FORMS[shape.date_form]}: {quoted(value)}", index=index, field=field)
+            raise at(f"{_FORMS[shape.date_form]}: {quoted(value)}")
         expected = {
             "date": "an integer" if shape.date_form.startswith("epoch") else "a string",
             "cursor": "a string or an integer",
             "object": "an object",
         }
-        raise error(
-            f"expected {expected.get(role, 'a string')}, got {_kind(value)}",
-            index=index,
-            field=field,
-        )
+        raise at(f"expected {expected.get(role, 'a string')}, got {_kind(value)}")
 
     def _role(self, path: str) -> str:
-        """What a record path is read as: a `ROLES` name, ``cursor``, ``object`` (on the way to
-        a field) or ``other``."""
+        """What a record path is read as: a `ROLES` name, cursor, object (on a way), other."""
         shape = self.shape
         roles = {name: role for name, role in zip(shape.names, ROLES, strict=True) if name}
         roles.update({term: "amount" for term, _ in shape.terms})
@@ -586,8 +576,7 @@ class Decoder:
         return roles.get(path) or ("object" if on_the_way else "other")
 
     def _lone_surrogate(self, number: int, body: bytes) -> DataError | None:
-        """The first field holding a lone surrogate (``\\ud800``, or its bytes), named by record
-        and character; None when the page has none (or is not JSON at all)."""
+        """The error for the first field holding a lone surrogate (``\\ud800``, or its bytes)."""
         try:
             items = self._items(json.loads(body.decode("utf-8", "surrogatepass"), parse_int=str))
         except (ValueError, RecursionError):
@@ -600,41 +589,33 @@ class Decoder:
                 try:
                     value.encode()
                 except UnicodeEncodeError as exc:
-                    return DataError(
-                        f"not valid Unicode: a lone surrogate at character {exc.start}",
-                        page=number,
-                        index=index,
-                        field=field,
-                    )
+                    message = f"not valid Unicode: a lone surrogate at character {exc.start}"
+                    return DataError(message, page=number, index=index, field=field)
         return None
 
 
 def _is_bench(shape: Shape) -> bool:
     """Whether records decode straight into `Record`: the Bench fields and forms."""
-    rest = Shape(
+    return shape == Shape(
         records=shape.records, total=shape.total, page=shape.page, next=shape.next, more=shape.more
     )
-    return shape == rest
 
 
 def _record_type(shape: Shape) -> tuple[type, dict[str, Callable[[Any], Any]]]:
     """A struct of the fields a described record holds (nested where its paths are), and a
     reader of each role's value (UNSET where the record has no such field)."""
     form = shape.date_form
+    pattern = _TIMESTAMP if form == "timestamp" else r"^/Date\("
     dates: Any = {"date": date, "epoch_s": int, "epoch_ms": int}.get(form)
-    dates = (
-        dates
-        or Annotated[str, msgspec.Meta(pattern=_TIMESTAMP if form == "timestamp" else r"^/Date\(")]
-    )
+    dates = dates or Annotated[str, msgspec.Meta(pattern=pattern)]
     amounts: Any = str if shape.amount_form == "string" else msgspec.Raw
-    # With a filter, fields a left-out record lacks may be null; a kept record's are checked.
-    filtered = bool(shape.skip_field or (shape.currency and shape.currency_field))
     wanted: dict[str, tuple[Any, bool]] = {}
     roles: dict[str, str] = {}
 
     def want(role: str, path: str | None, kind: Any, required: bool) -> None:
         if path is not None:
-            needed = required and not filtered
+            # With a filter, a left-out record's fields may be null; a kept record's are checked.
+            needed = required and not shape.left_out
             # msgspec.Raw holds any value, null too ("null"): in a union it would match only null.
             nullable = kind if needed or kind is msgspec.Raw else kind | None
             wanted[path], roles[role] = (nullable, needed), path
@@ -670,18 +651,17 @@ def _struct(leaves: dict[str, tuple[Any, bool]], name: str) -> tuple[type, Chain
         attr = f"f{number}"
         if "" in below:  # the path ends here (the settings refuse paths that overlap)
             kind, required = below[""]
-            chains[key] = ((attr,), required)
         else:
             kind, inner = _struct(below, name)
             required = any(needed for _, needed in below.values())
             kind = kind if required else kind | None
-            chains[key] = ((attr,), required)
             chains.update({f"{key}.{path}": ((attr, *c), r) for path, (c, r) in inner.items()})
         if required:
             fields.append((attr, kind, msgspec.field(name=key)))
         else:
             unset = msgspec.field(name=key, default=msgspec.UNSET)
             fields.append((attr, kind | msgspec.UnsetType, unset))
+        chains[key] = ((attr,), required)
     return msgspec.defstruct(name, fields, kw_only=True, gc=False), chains
 
 
@@ -701,8 +681,7 @@ def _reader(chain: tuple[str, ...], required: bool) -> Callable[[Any], Any]:
 
 
 def _scalar(raw: Any) -> str | None:
-    """A filter field's value as text: a JSON string's value, another value's JSON text
-    (true, 12); None when absent."""
+    """A filter field's value as text: a string's value, other values' JSON (true, 12), or None."""
     if raw is msgspec.UNSET or raw is None:
         return None
     text = bytes(raw)
@@ -710,8 +689,7 @@ def _scalar(raw: Any) -> str | None:
 
 
 def _decimal(number: int, index: int, path: str, text: str, form: str, code: str | None) -> Decimal:
-    """One amount term's exact value: a plain decimal (string or number form), or whole minor
-    units scaled by the currency's ISO 4217 exponent."""
+    """A term's exact value: a plain decimal, or minor units scaled by the ISO 4217 exponent."""
     if form != "string" and text[:1] in _JSON_KINDS:
         message = f"expected a number, got {_JSON_KINDS[text[:1]]}"
     elif form == "minor" and not _MINOR.fullmatch(text):
