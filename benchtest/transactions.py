@@ -217,8 +217,7 @@ class Decoder:
         shape, read = self.shape, self._read
         if body.startswith(_BOM):  # RFC 8259 lets a parser ignore it
             body = body[len(_BOM) :]
-        values = _too_many_values(body)
-        if values is not None:
+        if (values := _too_many_values(body)) is not None:
             raise DataError(
                 f"too many JSON values ({values:,} separators; a page may hold at most "
                 f"{MAX_PAGE_RECORDS:,} transactions)",
@@ -426,26 +425,19 @@ class Decoder:
     def _reject_repeated_keys(self, number: int, body: bytes) -> None:
         """Raise naming the first object the page reads (on its paths, or a record's) that repeats
         a key, if any does: both decoders keep the last value silently."""
+        error = partial(DataError, page=number)
         doc = json.loads(body, object_pairs_hook=_keep_repeats, parse_int=str)  # any length
         for path in self.paths:
-            repeated = _repeat_on(doc, path)
-            if repeated is not None:
+            if (repeated := _repeat_on(doc, path)) is not None:
                 key, where = repeated
-                raise DataError(
-                    f"key {quoted(key)} appears twice", page=number, field=where or None
-                )
+                raise error(f"key {quoted(key)} appears twice", field=where or None)
         fields = [name for name in self.shape.names if name] + [t for t, _ in self.shape.terms]
         for index, item in enumerate(self._items(doc) or ()):
             for path in fields:
-                repeated = _repeat_on(item, path)
-                if repeated is not None:
+                if (repeated := _repeat_on(item, path)) is not None:
                     key, where = repeated
-                    raise DataError(
-                        "appears twice in the record",
-                        page=number,
-                        index=index,
-                        field=shortened(".".join(filter(None, (where, key)))),
-                    )
+                    field = shortened(".".join(filter(None, (where, key))))
+                    raise error("appears twice in the record", index=index, field=field)
 
     def _items(self, doc: Any) -> list[Any] | None:
         """The records in an untyped page, or None where its path does not lead to a list."""
@@ -767,8 +759,7 @@ def _keep_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _repeat_on(doc: Any, path: str) -> tuple[str, str] | None:
-    """(the repeated key, where: the path to its object) of the first object on ``path`` in
-    an untyped ``doc`` that repeats a key; None when none does."""
+    """(the repeated key, the path to its object) of the first object on ``path`` repeating one."""
     where: list[str] = []
     for key in [] if path == "$" else path.split("."):
         if isinstance(doc, _Repeated) or not isinstance(doc, dict):
@@ -798,9 +789,8 @@ def _at(
     index: int | None = None,
     what: str = "the page",
 ) -> Any:
-    """The value at dotted ``path`` of an untyped page (or record ``index``); `_ABSENT` when a
-    key is missing or an object on the way is null, and it is not ``required``. Otherwise the
-    error, naming the path and, for a missing key, the keys that are there."""
+    """The value at dotted ``path`` of an untyped page (or record ``index``), else the error naming
+    it and the keys there; if not ``required``, `_ABSENT` for a missing key or a null on the way."""
     where: list[str] = []
     for key in path.split("."):
         if doc is None and not required:
@@ -828,8 +818,7 @@ def _has(obj: dict[str, Any], what: str) -> str:
 
 
 def _untyped(body: bytes) -> Any:
-    """A page of valid JSON as Python objects; a number Python cannot read as an integer (of
-    more than 4,300 digits, which msgspec refuses) as a float (infinite)."""
+    """A page of valid JSON as Python; an integer over 4,300 digits (msgspec refuses it) as inf."""
     try:
         return msgspec.json.decode(body)
     except msgspec.ValidationError:  # a number out of range: json reads it
@@ -838,8 +827,7 @@ def _untyped(body: bytes) -> Any:
 
 
 def keys_at(body: bytes, path: str) -> str:
-    """What the page holds where ``path`` leads (the keys of the last object on the way), for
-    a description that names a path the page does not have."""
+    """The keys of the last object on ``path``'s way, for a description naming a path not there."""
     try:
         doc = _untyped(body)
     except (msgspec.DecodeError, ValueError, RecursionError):
