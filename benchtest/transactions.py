@@ -465,9 +465,8 @@ class Decoder:
         if not start:
             return error("empty response body, expected JSON")
         if start[:1] == b"<":
-            return error(
-                f"response is not JSON (it starts with {start[:20].decode('utf-8', 'replace')!r})"
-            )
+            head = start[:20].decode("utf-8", "replace")
+            return error(f"response is not JSON (it starts with {head!r})")
         if b"\x00" in start[:4] or start.startswith((b"\xff\xfe", b"\xfe\xff")):
             return error("invalid JSON: not UTF-8 text (UTF-16 or UTF-32?)")
         at = re.search(r"\(byte (\d+)\)", str(exc))
@@ -483,20 +482,14 @@ class Decoder:
         return error(f"invalid or truncated JSON: {exc}")
 
     def _out_of_range(self, number: int, message: str) -> DataError:
-        """A number msgspec cannot read (nor Python: an integer of more than 4,300 digits, a
-        number past a float's range where no integer is expected), named where it is."""
+        """A number msgspec cannot read (nor Python: over 4,300 digits, or past ±1e308), located."""
         path = _PATH.search(message)
         where = path.group(1) if path else ""
         located = self._located.fullmatch(where)
         index, field = (int(located.group(1)), located.group(2)) if located else (None, where[1:])
-        limit = sys.get_int_max_str_digits()
-        integer = message.startswith("Integer")
-        return DataError(
-            f"an integer of more than {limit:,} digits" if integer else "a number beyond ±1e308",
-            page=number,
-            index=index,
-            field=field or None,
-        )
+        limit, integer = sys.get_int_max_str_digits(), message.startswith("Integer")
+        text = f"an integer of more than {limit:,} digits" if integer else "a number beyond ±1e308"
+        return DataError(text, page=number, index=index, field=field or None)
 
     def _invalid(self, number: int, doc: Any, message: str) -> None:
         """Raise the error for a page of valid JSON that msgspec refused with ``message``."""
@@ -514,8 +507,7 @@ class Decoder:
                 raise error(f"the server answered with page {shown(echo)}", field=shape.page)
         total = _at(number, doc, shape.total, required=False) if shape.total else None
         if total not in (None, _ABSENT) and (type(total) is not int or total < 0):
-            got = shortened(repr(total))
-            raise error(f"expected a count >= 0, got {got}", field=shape.total)
+            raise error(f"expected a count >= 0, got {shortened(repr(total))}", field=shape.total)
         for named, kinds, what in (
             (shape.next, (str, int), "a string or an integer"),
             (shape.more, (bool,), "true or false"),
@@ -731,11 +723,8 @@ def _too_many_values(body: bytes) -> int | None:
 
 
 def _too_many_records(number: int, count: int, records: str) -> DataError:
-    return DataError(
-        f"{count:,} transactions, more than the limit of {MAX_PAGE_RECORDS:,} a page",
-        page=number,
-        field=records,
-    )
+    message = f"{count:,} transactions, more than the limit of {MAX_PAGE_RECORDS:,} a page"
+    return DataError(message, page=number, field=records)
 
 
 class _Repeated(dict[str, Any]):
