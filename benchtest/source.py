@@ -36,10 +36,7 @@ class PageHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         body = self.server.pages.get(self.page_number())
-        if body is None:
-            self.send(404, b"")
-        else:
-            self.send(200, body)
+        self.send(404 if body is None else 200, body or b"")
 
     def send(
         self,

@@ -8,21 +8,10 @@ from collections.abc import Callable
 # C0 controls (tab and newline too: a cell or an error line is one line), DEL and C1 controls,
 # and the characters that reorder or hide text: bidi marks, embeddings, overrides, isolates,
 # and the Unicode line and paragraph separators.
-_UNSAFE = [
-    *range(0x00, 0x20),
-    *range(0x7F, 0xA0),
-    0x061C,
-    0x200E,
-    0x200F,
-    0x2028,
-    0x2029,
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-]
+_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029]
+_UNSAFE += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _VISIBLE = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _UNSAFE}
-_VISIBLE[ord("\r")] = "\\r"
-_VISIBLE[ord("\n")] = "\\n"
-_VISIBLE[ord("\t")] = "\\t"
+_VISIBLE |= {ord("\r"): "\\r", ord("\n"): "\\n", ord("\t"): "\\t"}
 
 # The same characters but tab and newline, which JSON and HTML use for layout and which a terminal
 # only moves past: what a machine format writes as references (`referenced`).
@@ -64,13 +53,10 @@ def references(reference: Callable[[int], str]) -> dict[str, str]:
 
 def referenced(text: str, table: dict[str, str]) -> str:
     """``text`` with the characters of `references` ``table`` replaced: the same data in a
-    machine format, inert on a terminal.
-
-    Ordinary text is only searched. Otherwise one `str.replace` per character present: 4x
-    faster than `str.translate` (a table look-up per character), where `re.sub` would make an
-    object per character replaced (1 GB for 10,000 listed transactions with a 1,000-character
-    Company of escapes).
-    """
+    machine format, inert on a terminal. Ordinary text is only searched. Otherwise one
+    `str.replace` per character present: 4x faster than `str.translate` (a table look-up per
+    character), where `re.sub` would make an object per character replaced (1 GB for 10,000
+    listed transactions with a 1,000-character Company of escapes)."""
     if _ANY_REFERENCED.search(text) is None:
         return text
     for char, reference in table.items():

@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation, localcontext
+from functools import partial
 from itertools import islice
 from math import inf
 from operator import attrgetter
@@ -41,14 +42,8 @@ _AMOUNT_BYTES = b"0123456789.-"
 _PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _MINOR = re.compile(r"-?[0-9]+")
 # A JSON value's kind by its first character, for an amount served as something else.
-_JSON_KINDS = {
-    '"': "string",
-    "n": "null",
-    "t": "boolean",
-    "f": "boolean",
-    "[": "list",
-    "{": "object",
-}
+_JSON_KINDS = {'"': "string", "n": "null", "[": "list", "{": "object"}
+_JSON_KINDS |= dict.fromkeys("tf", "boolean")
 _BOM = b"\xef\xbb\xbf"
 _HH, _MM = r"([01][0-9]|2[0-3])", r"([0-5][0-9])"  # an offset's: less than a day
 # RFC 3339's date-time (T and Z in either case), seconds required, any fraction; the offset as
@@ -70,8 +65,7 @@ _Company = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS["company"])]
 
 
 class Record(msgspec.Struct, frozen=True, gc=False):
-    """One transaction as served. Frozen: hashable and compared field by field, which is what
-    "possible duplicate" means (rows identical as served)."""
+    """One transaction as served; frozen (hashable, equal field by field): as duplicates are."""
 
     date: date = msgspec.field(name="Date")
     category: _Category = msgspec.field(name="Ledger")
@@ -84,8 +78,7 @@ _amount, _category, _company = attrgetter("amount"), attrgetter("category"), att
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A validated page: its records (those the description keeps) and their exact amounts;
-    what the page says of the next one; and what it left out."""
+    """A validated page: records kept and their exact amounts, the next page, what it left out."""
 
     number: int
     total_count: int | None
@@ -140,20 +133,17 @@ class Shape:
     def of(cls, settings: SourceSettings, reads: Collection[str] = ("page_path",)) -> Shape:
         """The shape the settings describe; ``reads``: the paging style's own settings."""
 
-        def given(value: str) -> str | None:
-            return None if value == NONE or settings.records_path == "$" else value
-
-        def field(value: str) -> str | None:
-            return None if value == NONE else value
+        def field(value: str, page: bool = False) -> str | None:  # page: none if the body is a list
+            return None if value == NONE or (page and settings.records_path == "$") else value
 
         terms = amount_terms(settings)
         named = settings.date_form != "date" and settings.time_zone != "as_served"
         return cls(
             records=settings.records_path,
-            total=given(settings.total_path),
-            page=given(settings.page_path) if "page_path" in reads else None,
-            next=given(settings.next_path) if "next_path" in reads else None,
-            more=given(settings.more_path) if "more_path" in reads else None,
+            total=field(settings.total_path, page=True),
+            page=field(settings.page_path, page=True) if "page_path" in reads else None,
+            next=field(settings.next_path, page=True) if "next_path" in reads else None,
+            more=field(settings.more_path, page=True) if "more_path" in reads else None,
             names=(
                 settings.date_field,
                 field(settings.category_field),
@@ -167,9 +157,7 @@ class Shape:
             sign=settings.sign,
             signs=tuple(
                 (value.strip(), 1 if sign == "+" else -1)
-                for value, _, sign in (
-                    entry.rpartition("=") for entry in listed(settings.sign_values)
-                )
+                for value, _, sign in (e.rpartition("=") for e in listed(settings.sign_values))
             ),
             sign_field=field(settings.sign_field) if settings.sign == "field" else None,
             currency_field=field(settings.currency_field),
@@ -229,8 +217,7 @@ class Decoder:
         shape, read = self.shape, self._read
         if body.startswith(_BOM):  # RFC 8259 lets a parser ignore it
             body = body[len(_BOM) :]
-        values = _too_many_values(body)
-        if values is not None:
+        if (values := _too_many_values(body)) is not None:
             raise DataError(
                 f"too many JSON values ({values:,} separators; a page may hold at most "
                 f"{MAX_PAGE_RECORDS:,} transactions)",
@@ -424,13 +411,9 @@ class Decoder:
     # ----------------------------------------------------------------------- repeated keys
 
     def _keys_unique(self, doc: Any, body: bytes, records: list[Record]) -> bool:
-        """True when no key of the page or of a Bench record can have been repeated.
-
-        Every ':' in the body separates a key from its value, or sits in a string. When the
-        colons are exactly those of the page's keys, four per record and those inside the texts
-        (category and counterparty), no key can have been repeated. Otherwise (extra keys, a
-        colon escaped as \\u003a, or a repeat) `_reject_repeated_keys` decodes again to find out.
-        """
+        """True when no key of the page or of a Bench record can have been repeated: the body's
+        colons are exactly the page's keys', four a record and those in its texts. Otherwise (extra
+        keys, a colon escaped as \\u003a, or a repeat) `_reject_repeated_keys` decodes again."""
         colons = body.count(b":") - self._keys - len(ROLES) * len(records)
         for read in self._maybe:
             colons -= read(doc) is not msgspec.UNSET
@@ -440,29 +423,21 @@ class Decoder:
         return colons == texts.count(":")
 
     def _reject_repeated_keys(self, number: int, body: bytes) -> None:
-        """Raise naming the first object the page reads (the page, the objects on its paths, a
-        record and the objects on its fields' paths) that repeats a key, if any does: both
-        decoders keep the last value silently."""
+        """Raise naming the first object the page reads (on its paths, or a record's) that repeats
+        a key, if any does: both decoders keep the last value silently."""
+        error = partial(DataError, page=number)
         doc = json.loads(body, object_pairs_hook=_keep_repeats, parse_int=str)  # any length
         for path in self.paths:
-            repeated = _repeat_on(doc, path)
-            if repeated is not None:
+            if (repeated := _repeat_on(doc, path)) is not None:
                 key, where = repeated
-                raise DataError(
-                    f"key {quoted(key)} appears twice", page=number, field=where or None
-                )
+                raise error(f"key {quoted(key)} appears twice", field=where or None)
         fields = [name for name in self.shape.names if name] + [t for t, _ in self.shape.terms]
         for index, item in enumerate(self._items(doc) or ()):
             for path in fields:
-                repeated = _repeat_on(item, path)
-                if repeated is not None:
+                if (repeated := _repeat_on(item, path)) is not None:
                     key, where = repeated
-                    raise DataError(
-                        "appears twice in the record",
-                        page=number,
-                        index=index,
-                        field=shortened(".".join(filter(None, (where, key)))),
-                    )
+                    field = shortened(".".join(filter(None, (where, key))))
+                    raise error("appears twice in the record", index=index, field=field)
 
     def _items(self, doc: Any) -> list[Any] | None:
         """The records in an untyped page, or None where its path does not lead to a list."""
@@ -474,10 +449,7 @@ class Decoder:
 
     def _explain(self, number: int, body: bytes, exc: Exception) -> DataError:
         """The error for a page msgspec refused: what is wrong, naming page, record and field."""
-
-        def error(message: str, **where: Any) -> DataError:
-            return DataError(message, page=number, **where)
-
+        error = partial(DataError, page=number)
         if isinstance(exc, msgspec.ValidationError) and "out of range - at" in str(exc):
             return self._out_of_range(number, str(exc))  # no untyped decode reads it either
         if isinstance(exc, msgspec.ValidationError):
@@ -493,9 +465,8 @@ class Decoder:
         if not start:
             return error("empty response body, expected JSON")
         if start[:1] == b"<":
-            return error(
-                f"response is not JSON (it starts with {start[:20].decode('utf-8', 'replace')!r})"
-            )
+            head = start[:20].decode("utf-8", "replace")
+            return error(f"response is not JSON (it starts with {head!r})")
         if b"\x00" in start[:4] or start.startswith((b"\xff\xfe", b"\xfe\xff")):
             return error("invalid JSON: not UTF-8 text (UTF-16 or UTF-32?)")
         at = re.search(r"\(byte (\d+)\)", str(exc))
@@ -511,28 +482,18 @@ class Decoder:
         return error(f"invalid or truncated JSON: {exc}")
 
     def _out_of_range(self, number: int, message: str) -> DataError:
-        """A number msgspec cannot read (nor Python: an integer of more than 4,300 digits, a
-        number past a float's range where no integer is expected), named where it is."""
+        """A number msgspec cannot read (nor Python: over 4,300 digits, or past ±1e308), located."""
         path = _PATH.search(message)
         where = path.group(1) if path else ""
         located = self._located.fullmatch(where)
         index, field = (int(located.group(1)), located.group(2)) if located else (None, where[1:])
-        limit = sys.get_int_max_str_digits()
-        integer = message.startswith("Integer")
-        return DataError(
-            f"an integer of more than {limit:,} digits" if integer else "a number beyond ±1e308",
-            page=number,
-            index=index,
-            field=field or None,
-        )
+        limit, integer = sys.get_int_max_str_digits(), message.startswith("Integer")
+        text = f"an integer of more than {limit:,} digits" if integer else "a number beyond ±1e308"
+        return DataError(text, page=number, index=index, field=field or None)
 
     def _invalid(self, number: int, doc: Any, message: str) -> None:
         """Raise the error for a page of valid JSON that msgspec refused with ``message``."""
-        shape = self.shape
-
-        def error(text: str, **where: Any) -> DataError:
-            return DataError(text, page=number, **where)
-
+        shape, error = self.shape, partial(DataError, page=number)
         if shape.records == "$":
             if not isinstance(doc, list):
                 raise error(f"expected a JSON list of records ($), got {_kind(doc)}")
@@ -546,8 +507,7 @@ class Decoder:
                 raise error(f"the server answered with page {shown(echo)}", field=shape.page)
         total = _at(number, doc, shape.total, required=False) if shape.total else None
         if total not in (None, _ABSENT) and (type(total) is not int or total < 0):
-            got = shortened(repr(total))
-            raise error(f"expected a count >= 0, got {got}", field=shape.total)
+            raise error(f"expected a count >= 0, got {shortened(repr(total))}", field=shape.total)
         for named, kinds, what in (
             (shape.next, (str, int), "a string or an integer"),
             (shape.more, (bool,), "true or false"),
@@ -577,30 +537,20 @@ class Decoder:
                 _at(number, item, name, required=True, index=index, what=what)
             raise error(message, index=index)  # not reached: a required path is missing
         value = _at(number, item, field, required=True, index=index, what=what)
-        role = self._role(field)
+        role, at = self._role(field), partial(error, index=index, field=field)
         if role in ("category", "company") and isinstance(value, str):
-            limit = MAX_TEXT_CHARS[role]
-            raise error(
-                f"{len(value):,} characters, more than the limit of {limit:,}",
-                index=index,
-                field=field,
-            )
+            raise at(f"{len(value):,} characters, more than the limit of {MAX_TEXT_CHARS[role]:,}")
         if role == "date" and isinstance(value, str) and shape.date_form in _FORMS:
-            raise error(f"{_FORMS[shape.date_form]}: {quoted(value)}", index=index, field=field)
+            raise at(f"{_FORMS[shape.date_form]}: {quoted(value)}")
         expected = {
             "date": "an integer" if shape.date_form.startswith("epoch") else "a string",
             "cursor": "a string or an integer",
             "object": "an object",
         }
-        raise error(
-            f"expected {expected.get(role, 'a string')}, got {_kind(value)}",
-            index=index,
-            field=field,
-        )
+        raise at(f"expected {expected.get(role, 'a string')}, got {_kind(value)}")
 
     def _role(self, path: str) -> str:
-        """What a record path is read as: a `ROLES` name, ``cursor``, ``object`` (on the way to
-        a field) or ``other``."""
+        """What a record path is read as: a `ROLES` name, cursor, object (on a way), other."""
         shape = self.shape
         roles = {name: role for name, role in zip(shape.names, ROLES, strict=True) if name}
         roles.update({term: "amount" for term, _ in shape.terms})
@@ -610,8 +560,7 @@ class Decoder:
         return roles.get(path) or ("object" if on_the_way else "other")
 
     def _lone_surrogate(self, number: int, body: bytes) -> DataError | None:
-        """The first field holding a lone surrogate (``\\ud800``, or its bytes), named by record
-        and character; None when the page has none (or is not JSON at all)."""
+        """The error for the first field holding a lone surrogate (``\\ud800``, or its bytes)."""
         try:
             items = self._items(json.loads(body.decode("utf-8", "surrogatepass"), parse_int=str))
         except (ValueError, RecursionError):
@@ -624,41 +573,33 @@ class Decoder:
                 try:
                     value.encode()
                 except UnicodeEncodeError as exc:
-                    return DataError(
-                        f"not valid Unicode: a lone surrogate at character {exc.start}",
-                        page=number,
-                        index=index,
-                        field=field,
-                    )
+                    message = f"not valid Unicode: a lone surrogate at character {exc.start}"
+                    return DataError(message, page=number, index=index, field=field)
         return None
 
 
 def _is_bench(shape: Shape) -> bool:
     """Whether records decode straight into `Record`: the Bench fields and forms."""
-    rest = Shape(
+    return shape == Shape(
         records=shape.records, total=shape.total, page=shape.page, next=shape.next, more=shape.more
     )
-    return shape == rest
 
 
 def _record_type(shape: Shape) -> tuple[type, dict[str, Callable[[Any], Any]]]:
     """A struct of the fields a described record holds (nested where its paths are), and a
     reader of each role's value (UNSET where the record has no such field)."""
     form = shape.date_form
+    pattern = _TIMESTAMP if form == "timestamp" else r"^/Date\("
     dates: Any = {"date": date, "epoch_s": int, "epoch_ms": int}.get(form)
-    dates = (
-        dates
-        or Annotated[str, msgspec.Meta(pattern=_TIMESTAMP if form == "timestamp" else r"^/Date\(")]
-    )
+    dates = dates or Annotated[str, msgspec.Meta(pattern=pattern)]
     amounts: Any = str if shape.amount_form == "string" else msgspec.Raw
-    # With a filter, fields a left-out record lacks may be null; a kept record's are checked.
-    filtered = bool(shape.skip_field or (shape.currency and shape.currency_field))
     wanted: dict[str, tuple[Any, bool]] = {}
     roles: dict[str, str] = {}
 
     def want(role: str, path: str | None, kind: Any, required: bool) -> None:
         if path is not None:
-            needed = required and not filtered
+            # With a filter, a left-out record's fields may be null; a kept record's are checked.
+            needed = required and not shape.left_out
             # msgspec.Raw holds any value, null too ("null"): in a union it would match only null.
             nullable = kind if needed or kind is msgspec.Raw else kind | None
             wanted[path], roles[role] = (nullable, needed), path
@@ -694,18 +635,17 @@ def _struct(leaves: dict[str, tuple[Any, bool]], name: str) -> tuple[type, Chain
         attr = f"f{number}"
         if "" in below:  # the path ends here (the settings refuse paths that overlap)
             kind, required = below[""]
-            chains[key] = ((attr,), required)
         else:
             kind, inner = _struct(below, name)
             required = any(needed for _, needed in below.values())
             kind = kind if required else kind | None
-            chains[key] = ((attr,), required)
             chains.update({f"{key}.{path}": ((attr, *c), r) for path, (c, r) in inner.items()})
         if required:
             fields.append((attr, kind, msgspec.field(name=key)))
         else:
             unset = msgspec.field(name=key, default=msgspec.UNSET)
             fields.append((attr, kind | msgspec.UnsetType, unset))
+        chains[key] = ((attr,), required)
     return msgspec.defstruct(name, fields, kw_only=True, gc=False), chains
 
 
@@ -725,8 +665,7 @@ def _reader(chain: tuple[str, ...], required: bool) -> Callable[[Any], Any]:
 
 
 def _scalar(raw: Any) -> str | None:
-    """A filter field's value as text: a JSON string's value, another value's JSON text
-    (true, 12); None when absent."""
+    """A filter field's value as text: a string's value, other values' JSON (true, 12), or None."""
     if raw is msgspec.UNSET or raw is None:
         return None
     text = bytes(raw)
@@ -734,8 +673,7 @@ def _scalar(raw: Any) -> str | None:
 
 
 def _decimal(number: int, index: int, path: str, text: str, form: str, code: str | None) -> Decimal:
-    """One amount term's exact value: a plain decimal (string or number form), or whole minor
-    units scaled by the currency's ISO 4217 exponent."""
+    """A term's exact value: a plain decimal, or minor units scaled by the ISO 4217 exponent."""
     if form != "string" and text[:1] in _JSON_KINDS:
         message = f"expected a number, got {_JSON_KINDS[text[:1]]}"
     elif form == "minor" and not _MINOR.fullmatch(text):
@@ -785,11 +723,8 @@ def _too_many_values(body: bytes) -> int | None:
 
 
 def _too_many_records(number: int, count: int, records: str) -> DataError:
-    return DataError(
-        f"{count:,} transactions, more than the limit of {MAX_PAGE_RECORDS:,} a page",
-        page=number,
-        field=records,
-    )
+    message = f"{count:,} transactions, more than the limit of {MAX_PAGE_RECORDS:,} a page"
+    return DataError(message, page=number, field=records)
 
 
 class _Repeated(dict[str, Any]):
@@ -813,8 +748,7 @@ def _keep_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _repeat_on(doc: Any, path: str) -> tuple[str, str] | None:
-    """(the repeated key, where: the path to its object) of the first object on ``path`` in
-    an untyped ``doc`` that repeats a key; None when none does."""
+    """(the repeated key, the path to its object) of the first object on ``path`` repeating one."""
     where: list[str] = []
     for key in [] if path == "$" else path.split("."):
         if isinstance(doc, _Repeated) or not isinstance(doc, dict):
@@ -826,15 +760,8 @@ def _repeat_on(doc: Any, path: str) -> tuple[str, str] | None:
 
 
 _PATH = re.compile(r" - at `\$(.*)`$")
-_KINDS = {
-    type(None): "null",
-    bool: "boolean",
-    int: "number",
-    float: "number",
-    str: "string",
-    list: "list",
-    dict: "object",
-}
+_KINDS = {type(None): "null", bool: "boolean", str: "string", list: "list", dict: "object"}
+_KINDS |= dict.fromkeys((int, float), "number")
 _ABSENT = object()  # a key an untyped page does not have
 
 
@@ -851,9 +778,8 @@ def _at(
     index: int | None = None,
     what: str = "the page",
 ) -> Any:
-    """The value at dotted ``path`` of an untyped page (or record ``index``); `_ABSENT` when a
-    key is missing or an object on the way is null, and it is not ``required``. Otherwise the
-    error, naming the path and, for a missing key, the keys that are there."""
+    """The value at dotted ``path`` of an untyped page (or record ``index``), else the error naming
+    it and the keys there; if not ``required``, `_ABSENT` for a missing key or a null on the way."""
     where: list[str] = []
     for key in path.split("."):
         if doc is None and not required:
@@ -881,8 +807,7 @@ def _has(obj: dict[str, Any], what: str) -> str:
 
 
 def _untyped(body: bytes) -> Any:
-    """A page of valid JSON as Python objects; a number Python cannot read as an integer (of
-    more than 4,300 digits, which msgspec refuses) as a float (infinite)."""
+    """A page of valid JSON as Python; an integer over 4,300 digits (msgspec refuses it) as inf."""
     try:
         return msgspec.json.decode(body)
     except msgspec.ValidationError:  # a number out of range: json reads it
@@ -891,8 +816,7 @@ def _untyped(body: bytes) -> Any:
 
 
 def keys_at(body: bytes, path: str) -> str:
-    """What the page holds where ``path`` leads (the keys of the last object on the way), for
-    a description that names a path the page does not have."""
+    """The keys of the last object on ``path``'s way, for a description naming a path not there."""
     try:
         doc = _untyped(body)
     except (msgspec.DecodeError, ValueError, RecursionError):

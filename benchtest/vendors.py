@@ -13,12 +13,7 @@ from functools import lru_cache
 # (#x0064, #R280) onwards, everything is terminal id, location and currency noise.
 _NOISE_TOKEN = re.compile(r"(?:x{2,}\d+|#\S*)\b", re.IGNORECASE)
 # A foreign-currency note as the last four tokens: "9.99 USD @ xx1001".
-_FX_NOTE = (
-    re.compile(r"x*[\d.]+", re.IGNORECASE),
-    re.compile(r"[A-Z]{3}", re.IGNORECASE),
-    re.compile(r"@"),
-    re.compile(r"x*\d+", re.IGNORECASE),
-)
+_FX_NOTE = tuple(re.compile(p, re.IGNORECASE) for p in (r"x*[\d.]+", "[A-Z]{3}", "@", r"x*\d+"))
 
 # Trailing location words: Canadian provinces and territories, the country codes, and cities.
 _REGIONS = frozenset(
