@@ -248,9 +248,8 @@ class Transport:
         page_cap: int = 16 * 1024 * 1024,
         auth_token: Secret | None = None,
     ) -> None:
-        """``url``: any URL of the source (a page URL template is fine): its origin is the only
-        one requests go to; credentials in it become Basic auth. ``fetch``'s headers go on every
-        request (settings refuse the ones set here)."""
+        """Requests go to ``url``'s origin only (any URL of the source; a template is fine), with
+        its credentials as Basic auth and ``fetch``'s headers (settings refuse those set here)."""
         fetch = fetch or FetchSettings(concurrency=1)
         parts, backoff, cap = urlsplit(url), fetch.backoff, fetch.retry_after_cap
         _map_large_blocks()
@@ -292,9 +291,8 @@ class Transport:
         else:
             self._manager = urllib3.ProxyManager(proxy.url, proxy_headers=proxy.headers, **options)
         self._manager.pool_classes_by_scheme = _POOLS
-        # Requests go to one origin only (redirects elsewhere are refused): its pool, once. A
-        # forwarding (http) proxy is sent the whole URL; otherwise the path (https goes through a
-        # CONNECT tunnel).
+        # One origin, one pool (redirects elsewhere are refused). A forwarding (http) proxy is
+        # sent the whole URL; otherwise the path (https goes through a CONNECT tunnel).
         self.pool = self._manager.connection_from_url(self.origin)
         self._absolute_form = proxy is not None and parts.scheme == "http"
 
