@@ -69,8 +69,7 @@ def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
 
 
 def _time_left(context: Any, configured: float, reserve: float) -> float:
-    """The run's deadline: the configured one, shortened to what this invocation has left
-    less ``reserve``."""
+    """The configured deadline, shortened to what this invocation has left less ``reserve``."""
     if context is None or not hasattr(context, "get_remaining_time_in_millis"):
         return configured
     left: float = context.get_remaining_time_in_millis() / 1000 - reserve

@@ -42,9 +42,8 @@ def header_value(value: str, origin: str) -> Secret:
     if not value:
         raise ConfigError("is empty: no auth header value", origin=origin)
     if _VALUE.fullmatch(value) is None:
-        bad = next(
-            i for i, c in enumerate(value, 1) if not (" " <= c <= "~" or c == "\t")
-        )  # position only: the character could be part of the token
+        # The position only: the character could be part of the token.
+        bad = next(i for i, c in enumerate(value, 1) if not (" " <= c <= "~" or c == "\t"))
         what = "a line break (CR or LF)" if value[bad - 1] in "\r\n" else "not printable ASCII"
         raise ConfigError(f"is not a valid header value: character {bad} is {what}", origin=origin)
     return Secret(value, origin)
@@ -66,11 +65,8 @@ SSM_SECONDS = SSM_ATTEMPTS * (SSM_CONNECT_SECONDS + SSM_READ_SECONDS) + (SSM_ATT
 
 
 def from_parameter(env: Mapping[str, str]) -> Secret | None:
-    """The Lambda's header value, from the SSM parameter ``BENCH_AUTH_PARAMETER`` names.
-
-    Read once and cached for the execution environment's life (see `forget`); None when no
-    parameter is configured, without importing boto3.
-    """
+    """The Lambda's header value, from the SSM parameter ``BENCH_AUTH_PARAMETER`` names: read once
+    per execution environment (see `forget`); None, without importing boto3, when none is named."""
     name = env.get(PARAMETER_ENV, "").strip()
     if not name:
         return None

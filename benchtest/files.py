@@ -70,15 +70,12 @@ def check_target(path: str, option: str = "--output") -> None:
 
 def write_files(files: Sequence[tuple[str, Iterable[bytes] | IO[bytes]]]) -> None:
     """Write each (path, its bytes in pieces, or a file to copy) atomically, all or none as far
-    as a file system allows.
-
-    Every body goes to a temporary file beside its path (symbolic links followed), is flushed to
-    disk (fsync), and only when all are written is each renamed over its path (`os.replace`,
-    atomic within a file system); then the folders are flushed, so the renames survive a crash.
-    A failure or Ctrl-C before the renames removes the temporary files and leaves every path as
-    it was: a reader sees the old file or the new one, never part of one. A new file gets the
-    permissions a shell redirect gives (0666 less the umask); a replaced one keeps its own.
-    """
+    as a file system allows: each body goes to a temporary file beside its path (links followed),
+    flushed (fsync); only when all are written is each renamed over its path (atomic within a
+    file system), then the folders are flushed, so the renames survive a crash. A failure or
+    Ctrl-C before the renames removes the temporary files: a reader sees the old file or the new
+    one, never part of one. A new file gets 0666 less the umask (as a shell redirect); a replaced
+    one keeps its permissions."""
     staged: list[tuple[str, str, str]] = []  # (temporary file, target, path as given)
     path = ""
     try:

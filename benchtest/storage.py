@@ -86,11 +86,8 @@ def _is_ip(name: str) -> bool:
 
 
 def check_prefix(prefix: str) -> str:
-    """``prefix`` without a trailing ``/``, if every segment is a plain name; else `ConfigError`.
-
-    Refused: a leading ``/``, empty segments (``a//b``), ``.`` and ``..`` segments and
-    control characters, which would make keys that different tools resolve differently.
-    """
+    """``prefix`` without a trailing ``/``; `ConfigError` for a leading ``/``, an empty (``a//b``),
+    ``.`` or ``..`` segment or a control character: keys different tools resolve differently."""
     text = prefix.strip().rstrip("/")
     problem = None
     if _CONTROL.search(text):
@@ -115,11 +112,8 @@ class S3Target:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Target | None:
-        """``REPORT_BUCKET`` (unset or empty: no S3), ``REPORT_PREFIX``, ``REPORT_KMS_KEY_ID``,
-        ``REPORT_KEEP_PAGES`` (true or false; default true).
-
-        They are checked here, before any fetch, so a typo fails in milliseconds.
-        """
+        """From ``REPORT_BUCKET`` (unset or empty: no S3), ``REPORT_PREFIX``, ``REPORT_KMS_KEY_ID``
+        and ``REPORT_KEEP_PAGES``, checked before any fetch, so a typo fails in milliseconds."""
         bucket = env.get(REPORT_BUCKET_ENV, "").strip()
         if not bucket:
             return None
@@ -191,22 +185,13 @@ def _code(exc: Exception) -> str:
     return str(error.get("Code", "")) if isinstance(error, dict) else ""
 
 
-def _encryption(target: S3Target) -> dict[str, str]:
-    encryption = {"ServerSideEncryption": "aws:kms"}
-    if target.kms_key_id:
-        encryption["SSEKMSKeyId"] = target.kms_key_id
-    return encryption
-
-
 # Each object of `OBJECTS` with its body: (format, file name, content type, body).
 Bodies = list[tuple[str, str, str, bytes]]
 
 
 def write_run(bodies: Bodies, target: S3Target, run: Run, client: Any) -> dict[str, str]:
-    """Create the run's objects in its own folder, JSON last; return ``{format: s3 URI}``.
-
-    On a failed write, delete what this attempt wrote and raise the error.
-    """
+    """Create the run's objects in its own folder, JSON last; return ``{format: s3 URI}``. A
+    failed write deletes what this attempt wrote, then raises."""
     written: list[str] = []
     try:
         for _, name, ctype, body in bodies:
@@ -227,6 +212,7 @@ def _put(
     client: Any, target: S3Target, key: str, body: Any, ctype: str, run: Run, **condition: str
 ) -> None:
     """One report object, encrypted, tagged with its run; only if ``condition`` holds."""
+    key_id = {"SSEKMSKeyId": target.kms_key_id} if target.kms_key_id else {}
     client.put_object(
         Bucket=target.bucket,
         Key=key,
@@ -234,7 +220,8 @@ def _put(
         ContentType=ctype,
         Metadata=run.metadata,
         **condition,
-        **_encryption(target),
+        ServerSideEncryption="aws:kms",
+        **key_id,
     )
 
 
@@ -276,11 +263,8 @@ def _head(client: Any, bucket: str, key: str) -> tuple[tuple[str, str], str]:
 
 
 def read_latest(target: S3Target, client: Any, limit: int) -> tuple[bytes, str] | None:
-    """The latest scheduled run's report and where it is, or None when there is none yet.
-
-    "None yet" is a listing without its key (`_exists`); any failure is a `StorageError`. At
-    most ``limit`` bytes are read.
-    """
+    """The latest scheduled run's report (at most ``limit`` bytes read) and where it is; None
+    when a listing lacks its key (none yet, `_exists`); any failure is a `StorageError`."""
     key = target.key(LATEST, "balances.json")
     uri = target.uri(key)
     try:
@@ -316,6 +300,7 @@ class S3Reports:
     def keep(self, pages: IO[bytes]) -> None:
         """Put the run's pages file in its folder (`pagesfile.Recorder` calls it)."""
         key = self.target.key(self.run.folder, PAGES)
+        uri = self.target.uri(key)
         try:
             _put(
                 self.client,
@@ -328,10 +313,8 @@ class S3Reports:
                 Tagging=PAGES_TAG,
             )
         except Exception as exc:
-            raise StorageError(
-                f"{self.target.uri(key)}: cannot write: {_code(exc) or exc}"
-            ) from exc
-        self.uris["pages"] = self.target.uri(key)
+            raise StorageError(f"{uri}: cannot write: {_code(exc) or exc}") from exc
+        self.uris["pages"] = uri
 
     def write(self, rendered: dict[str, Iterable[bytes]]) -> None:
         """Write the run's folder, then (scheduled runs only) publish it as ``latest``: each

@@ -27,13 +27,7 @@ from urllib3.util.retry import Retry
 
 from ._version import __version__
 from .auth import PARAMETER_ENV, TOKEN_ENV, Secret
-from .errors import (
-    ConfigError,
-    DeadlineError,
-    FetchError,
-    HTTPStatusError,
-    NetworkError,
-)
+from .errors import ConfigError, DeadlineError, FetchError, HTTPStatusError, NetworkError
 from .settings import FetchSettings
 from .stats import RunStats
 from .text import quoted
@@ -170,9 +164,7 @@ class _Retry(Retry):
         kw.setdefault("retry_after_cap", self.retry_after_cap)
         return super().new(**kw)
 
-    def increment(  # type: ignore[override]
-        self, *args: Any, **kw: Any
-    ) -> Retry:
+    def increment(self, *args: Any, **kw: Any) -> Retry:  # type: ignore[override]
         guard, stats = _local.guard, _local.stats
         if guard is None or stats is None:
             return super().increment(*args, **kw)
@@ -256,9 +248,8 @@ class Transport:
         page_cap: int = 16 * 1024 * 1024,
         auth_token: Secret | None = None,
     ) -> None:
-        """``url``: any URL of the source (a page URL template is fine): its origin is the only
-        one requests go to; credentials in it become Basic auth. ``fetch``'s headers go on every
-        request (settings refuse the ones set here)."""
+        """Requests go to ``url``'s origin only (any URL of the source; a template is fine), with
+        its credentials as Basic auth and ``fetch``'s headers (settings refuse those set here)."""
         fetch = fetch or FetchSettings(concurrency=1)
         parts, backoff, cap = urlsplit(url), fetch.backoff, fetch.retry_after_cap
         _map_large_blocks()
@@ -290,23 +281,20 @@ class Transport:
         elif parts.username is not None:
             self.headers["Authorization"] = _basic(parts.username, parts.password)
         self.timeout = urllib3.Timeout(connect=fetch.timeout, read=fetch.timeout)
-        self.proxy = proxy_for(url)
+        proxy = self.proxy = proxy_for(url)
         # The CAs are read (7 MB of OpenSSL's memory for a bundle) only when TLS is used.
-        tls = "https" in (parts.scheme, self.proxy and self.proxy.url.partition(":")[0])
+        tls = "https" in (parts.scheme, proxy and proxy.url.partition(":")[0])
         self.trusted, options = trust() if tls else ("", {})
         options.update(num_pools=2, maxsize=fetch.concurrency, block=True)
-        if self.proxy is None:
+        if proxy is None:
             self._manager = urllib3.PoolManager(**options)
         else:
-            self._manager = urllib3.ProxyManager(
-                self.proxy.url, proxy_headers=self.proxy.headers, **options
-            )
+            self._manager = urllib3.ProxyManager(proxy.url, proxy_headers=proxy.headers, **options)
         self._manager.pool_classes_by_scheme = _POOLS
-        # Requests go to one origin only (redirects elsewhere are refused): its pool, once. A
-        # forwarding (http) proxy is sent the whole URL; otherwise the path (https goes through a
-        # CONNECT tunnel).
+        # One origin, one pool (redirects elsewhere are refused). A forwarding (http) proxy is
+        # sent the whole URL; otherwise the path (https goes through a CONNECT tunnel).
         self.pool = self._manager.connection_from_url(self.origin)
-        self._absolute_form = self.proxy is not None and parts.scheme == "http"
+        self._absolute_form = proxy is not None and parts.scheme == "http"
 
     def stop(self) -> None:
         """Abandon every request in flight: cut their sockets, refuse further attempts."""
@@ -457,8 +445,6 @@ def _basic(user: str, password: str | None) -> str:
 
 
 class Proxy(NamedTuple):
-    """The proxy a run's requests go through."""
-
     url: str  # scheme://host:port, without credentials
     where: str  # host:port, for messages
     variable: str  # the environment variable that names it, for messages
@@ -576,14 +562,12 @@ def next_link(header: str) -> str | None:
 
 
 def _skip(text: str, i: int, chars: str) -> int:
-    """The index of the first character from ``i`` on that is not in ``chars``."""
     while i < len(text) and text[i] in chars:
         i += 1
     return i
 
 
 def _until(text: str, i: int, stops: str) -> int:
-    """The index of the first character from ``i`` on that is in ``stops`` (or the end)."""
     while i < len(text) and text[i] not in stops:
         i += 1
     return i

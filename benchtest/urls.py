@@ -36,13 +36,10 @@ def origin(url: str) -> str:
 
 def template_fields(url: str, allowed: Collection[str]) -> set[str]:
     """The fields of the URL template ``url``, all of ``allowed``; ValueError saying what is
-    wrong with it.
-
-    A field is a bare ``{name}`` in the path or query: no attribute or index
+    wrong with it. A field is a bare ``{name}`` in the path or query: no attribute or index
     (``{page.__class__}``), conversion (``{page!r}``) or format spec (``{page:>999999999}``
     makes a 1 GB URL). No whitespace or control character anywhere (an indented line in
-    sites.conf continues the value), a host within DNS's lengths, a port from 1 to 65535.
-    """
+    sites.conf continues the value), a host within DNS's lengths, a port from 1 to 65535."""
     bad = next((i for i, c in enumerate(url) if c.isspace() or not c.isprintable()), None)
     if bad is not None:
         raise ValueError(f"whitespace or a control character at position {bad + 1}")
