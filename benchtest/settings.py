@@ -548,8 +548,7 @@ def _check(setting: Declared, value: object, origin: str) -> object:
     got = quoted(value) if isinstance(value, str) else repr(value)
     try:
         value = _from_text(setting, value)
-        struct = GROUPS[setting.group]
-        return getattr(msgspec.convert({setting.name: value}, struct), setting.name)
+        return getattr(msgspec.convert({setting.name: value}, GROUPS[setting.group]), setting.name)
     except msgspec.ValidationError as exc:
         wrong_type = ", got `" in str(exc)
         message = f"expected {_KINDS[setting.kind]}" if wrong_type else setting.expect
