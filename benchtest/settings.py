@@ -46,9 +46,8 @@ _PARAMETER = r"^[A-Za-z0-9._~-]+$"  # RFC 3986 unreserved: sent as is
 MAX_HEADERS = 32
 # Headers benchtest (or http.client) sets itself, or that carry credentials: never `headers`.
 _OWN_HEADERS = re.compile(
-    r"accept(-encoding)?|(proxy-)?authorization|connection|content-length|host|transfer-encoding"
-    r"|user-agent",
-    re.IGNORECASE,
+    r"(?i)accept(-encoding)?|(proxy-)?authorization|connection|content-length|host"
+    r"|transfer-encoding|user-agent"
 )
 
 
