@@ -111,8 +111,7 @@ def _add_flag(p: argparse._ArgumentGroup, setting: Declared) -> None:
 class _ProgressLine:
     """``fetched 3/10 pages``, rewritten in place on a terminal's stderr."""
 
-    def __init__(self) -> None:
-        self.open = False  # written without its newline yet
+    open = False  # written without its newline yet
 
     def __call__(self, done: int, expected: int | None) -> None:
         of = f"/{expected}" if expected else ""
@@ -144,11 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sink = _sink(args)
         replay = None if args.replay is None else pagesfile.Replay(args.replay)
-        settings = (
-            load_settings(overrides=flags, config_file=args.config, site=args.site)
-            if replay is None
-            else replay.settings
-        )
+        if replay is None:
+            settings = load_settings(overrides=flags, config_file=args.config, site=args.site)
+        else:
+            settings = replay.settings
         kept = args.keep_pages
         keep = None if kept is None else lambda pages: write_files([(kept, pages)])
         with pagesfile.Recorder(settings, keep, replay) as recorder:

@@ -272,9 +272,8 @@ class Recorder:
 
 
 class Replay:
-    """A pages file read back and checked before anything is built from it (the entries, each
-    member's size and compression, the description as settings); `open` makes it the
-    transport."""
+    """A pages file, checked before anything is built from it (its entries, each member's size
+    and compression, the description as settings); `open` makes it the transport."""
 
     origin: str
     guard: Guard

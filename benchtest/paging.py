@@ -58,7 +58,6 @@ class Paginator:
     ending = "a page naming no next"  # how the ledger ends, for messages
 
     def __init_subclass__(cls, paging: str = "", **kw: object) -> None:
-        """Register the style under its ``paging`` setting's name."""
         super().__init_subclass__(**kw)
         if paging:
             PAGINATORS[paging] = cls
@@ -113,7 +112,6 @@ def _missing(path: str, answer: Answer, why: str) -> DataError:
 
 
 def _with_param(template: str, param: str, value: str) -> str:
-    """``template`` with query parameter ``param`` set to ``value``."""
     parts = urlsplit(template)
     query = [pair for pair in parse_qsl(parts.query, True) if pair[0] != param]
     return urlunsplit(parts._replace(query=urlencode([*query, (param, value)])))
@@ -162,8 +160,7 @@ class Offsets(PageNumbers, paging="offset"):
 
 
 class Cursor(Paginator, paging="cursor"):
-    """The page's cursor (at next_path), sent as query parameter ``cursor_param`` of page 1's
-    URL."""
+    """The page's cursor (at next_path), sent as query parameter cursor_param of page 1's URL."""
 
     ends_with = ("null", "absent", "flag")
 
@@ -175,9 +172,8 @@ class Cursor(Paginator, paging="cursor"):
         cursor = self.named(page, answer)
         if cursor is None:
             return None
-        return _with_param(
-            self.template, self.source.cursor_param, cursor
-        ), f"cursor {quoted(cursor)}"
+        url = _with_param(self.template, self.source.cursor_param, cursor)
+        return url, f"cursor {quoted(cursor)}"
 
 
 class NextUrl(Cursor, paging="next_url"):
@@ -238,11 +234,8 @@ def paginator(template: str, settings: Settings) -> Paginator:
             raise ValueError(f"must contain '{{{cls.placeholders[0]}}}' {needs}")
     except ValueError as exc:
         shown = quoted(without_credentials(template), 200)
-        reason = (
-            str(exc)
-            if paging == "page" or "must contain" in str(exc)
-            else f"{exc} (paging = {paging})"
-        )
+        plain = paging == "page" or "must contain" in str(exc)
+        reason = str(exc) if plain else f"{exc} (paging = {paging})"
         raise settings.refused("url", f"{reason}, got {shown}", template) from None
     if source.page_end not in ("auto", *cls.ends_with):
         ends = ", ".join(cls.ends_with) if cls.ends_with != ("auto",) else "auto only"
@@ -339,12 +332,10 @@ def fetch_pages(
     decode: Decoder = decode_page,
     open_transport: Callable[..., Answers] = Transport,
 ) -> Iterator[tuple[Page, bytes]]:
-    """Yield every page of the ledger, validated, with its body, in arrival order.
-
-    ``deadline`` is a `time.monotonic()` value for the whole run. Leaving the generator (done,
-    error, Ctrl-C, closed) abandons the requests in flight and joins the threads.
-    ``open_transport`` takes `Transport`'s arguments (a pages file's recorder or replay).
-    """
+    """Yield every page of the ledger, validated, with its body, in arrival order. ``deadline``:
+    a `time.monotonic()` value for the whole run. Leaving the generator (done, error, Ctrl-C,
+    closed) abandons the requests in flight and joins the threads. ``open_transport`` takes
+    `Transport`'s arguments (a pages file's recorder or replay)."""
     fetch = settings.fetch
     token = None if settings.is_sample else settings.auth_token
     cap = page_cap(fetch.concurrency)
@@ -352,7 +343,7 @@ def fetch_pages(
         pages.template, deadline=deadline, stats=stats, fetch=fetch, page_cap=cap, auth_token=token
     )
     fetcher = Fetcher(transport, fetch.concurrency)
-    walk = _Walk(pages, fetcher, decode, stats, settings)
+    walk = _Walk(pages, fetcher, decode, stats, settings.source.total_path)
     try:
         yield from walk.pages(fetch.max_pages)
     finally:
@@ -362,22 +353,16 @@ def fetch_pages(
 
 
 class _Walk:
-    """One run's walk through the ledger: which page to ask for next, and whether the pages
-    add up."""
+    """One run's walk through the ledger: the page to ask for next; whether the pages add up."""
 
     def __init__(
-        self,
-        paginator: Paginator,
-        fetcher: Fetcher,
-        decode: Decoder,
-        stats: RunStats,
-        settings: Settings,
+        self, paginator: Paginator, fetcher: Fetcher, decode: Decoder, stats: RunStats, total: str
     ) -> None:
         self.paginator = paginator
         self.fetcher = fetcher
         self._decode = decode
         self.stats = stats
-        self.total = settings.source.total_path  # the total's name, for messages
+        self.total = total  # total_path, for messages
         self.origin = fetcher.transport.origin
 
     def decode(self, answer: Answer) -> Page | None:
@@ -412,12 +397,8 @@ class _Walk:
         del page, first  # not held while the next are decoded
         for page, body, url in rest:
             if page.total_count != total:
-                raise DataError(
-                    f"is {shown(page.total_count)}, page 1 said {shown(total)}",
-                    page=page.number,
-                    field=self.total,
-                    url=url,
-                )
+                said = f"is {shown(page.total_count)}, page 1 said {shown(total)}"
+                raise DataError(said, page=page.number, field=self.total, url=url)
             self.stats.page(page.size)
             yield page, body
             del page, body  # not held while the next is decoded
@@ -434,12 +415,8 @@ class _Walk:
             raise DataError(f"no transactions, but {self.total} is {total}", page=1, url=url)
         last = -(-total // size)  # exact: total / size overflows a float past 10**308
         if last > max_pages:
-            raise FetchError(
-                f"{self.total} {shown(total)} at {size} per page needs {shown(last)} pages "
-                f"(the cap is {max_pages})",
-                page=1,
-                url=url,
-            )
+            needs = f"{self.total} {shown(total)} at {size} per page needs {shown(last)} pages"
+            raise FetchError(f"{needs} (the cap is {max_pages})", page=1, url=url)
         return last
 
     def in_order(
@@ -494,11 +471,8 @@ class _Walk:
                 url=url,
             )
         if hash(target) in seen:
-            raise DataError(
-                f"{what} leads back to page {seen[hash(target)]}: the pages loop",
-                page=number,
-                url=url,
-            )
+            loop = f"{what} leads back to page {seen[hash(target)]}: the pages loop"
+            raise DataError(loop, page=number, url=url)
         return target
 
     def concurrently(self, last: int, size: int) -> Iterator[tuple[Page, bytes, str]]:

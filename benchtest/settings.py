@@ -6,7 +6,7 @@ import itertools
 import os
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
 from decimal import Decimal
@@ -46,9 +46,8 @@ _PARAMETER = r"^[A-Za-z0-9._~-]+$"  # RFC 3986 unreserved: sent as is
 MAX_HEADERS = 32
 # Headers benchtest (or http.client) sets itself, or that carry credentials: never `headers`.
 _OWN_HEADERS = re.compile(
-    r"accept(-encoding)?|(proxy-)?authorization|connection|content-length|host|transfer-encoding"
-    r"|user-agent",
-    re.IGNORECASE,
+    r"(?i)accept(-encoding)?|(proxy-)?authorization|connection|content-length|host"
+    r"|transfer-encoding|user-agent"
 )
 
 
@@ -331,8 +330,7 @@ GROUPS: dict[str, type[msgspec.Struct]] = {
 
 @dataclass(frozen=True)
 class Settings:
-    """A run's settings: the three groups, the auth header's value, and where each value came
-    from (a flag, a variable, a file section), for errors found later."""
+    """The three groups, the auth header's value, and each value's origin, for later errors."""
 
     fetch: FetchSettings = field(default_factory=FetchSettings)
     source: SourceSettings = field(default_factory=SourceSettings)
@@ -369,38 +367,21 @@ class Declared:
         return "--" + self.name.replace("_", "-")
 
 
-def _declared() -> tuple[Declared, ...]:
-    found = []
+def _declared() -> Iterator[Declared]:
     for group, struct in GROUPS.items():
         hints = typing.get_type_hints(struct, include_extras=True)
         for info in msgspec.structs.fields(struct):
-            kind, meta = typing.get_args(hints[info.name])
+            name, (kind, meta) = info.name, typing.get_args(hints[info.name])
             choices = typing.get_args(kind) if typing.get_origin(kind) is Literal else None
             kind = str if choices else typing.get_origin(kind) or kind
-            extra = meta.extra or {}
-            bounds = None if meta.ge is None else (meta.ge, meta.le)
-            expect = extra["expect"] or (
-                f"must be between {show(meta.ge)} and {show(meta.le)}"
-                if bounds
-                else f"must be one of {', '.join(choices)}"
-                if choices
-                else ""
+            extra, bounds = meta.extra or {}, None if meta.ge is None else (meta.ge, meta.le)
+            expect = extra["expect"] or (f"must be one of {', '.join(choices)}" if choices else "")
+            if bounds and not extra["expect"]:
+                expect = f"must be between {show(meta.ge)} and {show(meta.le)}"
+            env, doc = extra["env"] or f"BENCH_{name.upper()}", str(meta.description)
+            yield Declared(
+                name, group, kind, info.default, doc, extra["metavar"], env, bounds, choices, expect
             )
-            found.append(
-                Declared(
-                    info.name,
-                    group,
-                    kind,
-                    info.default,
-                    str(meta.description),
-                    extra["metavar"],
-                    extra["env"] or f"BENCH_{info.name.upper()}",
-                    bounds,
-                    choices,
-                    expect,
-                )
-            )
-    return tuple(found)
 
 
 def show(value: object) -> str:
@@ -415,7 +396,7 @@ def show(value: object) -> str:
     return str(value)
 
 
-DECLARED = _declared()
+DECLARED = tuple(_declared())
 BY_NAME = {setting.name: setting for setting in DECLARED}
 SOURCE_SETTINGS = tuple(s.name for s in DECLARED if s.group == "source")
 
@@ -439,27 +420,25 @@ _GROUPED_AMOUNT = re.compile(r"-?\d{1,3}(?:,\d{3})+\.\d{1,60}", re.ASCII)
 _SEPARATORS = re.compile(r"[;\n]|,(?=\s*\d{4}-)", re.ASCII)
 
 
+def _entries(value: object, what: str, separators: re.Pattern[str]) -> list[str]:
+    """The entries of a text, or of a list of texts, each split at ``separators``; empty ones
+    left out. `ValueError` for any other value."""
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list | tuple) or not all(isinstance(t, str) for t in texts):
+        raise ValueError(f"expected {what} entries, got {type(value).__name__}")
+    return [entry for text in texts for e in separators.split(text) if (entry := e.strip())]
+
+
 def parse_assertions(value: object) -> Assertions:
     """``DATE=AMOUNT`` entries separated by commas, semicolons or new lines; or a list of them.
-
-    Raise `ValueError` naming the entry for an unparsable date or amount, or a date given twice.
-    """
-    if isinstance(value, str):
-        texts = [value]
-    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        texts = list(value)
-    else:
-        raise ValueError(f"expected DATE=AMOUNT entries, got {type(value).__name__}")
+    `ValueError` names the entry for an unparsable date or amount, or a date given twice."""
     given: dict[date, tuple[Decimal, str]] = {}
-    for text in texts:
-        for entry in (e.strip() for e in _SEPARATORS.split(text)):
-            if not entry:
-                continue
-            day, amount = _assertion(entry)
-            if day in given:
-                twice = f"({quoted(given[day][1])} and {quoted(entry)})"
-                raise ValueError(f"date {day.isoformat()} given twice {twice}")
-            given[day] = (amount, entry)
+    for entry in _entries(value, "DATE=AMOUNT", _SEPARATORS):
+        day, amount = _assertion(entry)
+        if day in given:
+            twice = f"({quoted(given[day][1])} and {quoted(entry)})"
+            raise ValueError(f"date {day.isoformat()} given twice {twice}")
+        given[day] = (amount, entry)
     return tuple(sorted((day, amount) for day, (amount, _) in given.items()))
 
 
@@ -472,13 +451,8 @@ def parse_headers(value: object) -> Headers:
     """``NAME=VALUE`` entries separated by commas or new lines, or a list of them. `ValueError`
     names the entry (its name, never its value) when one is malformed, given twice, or set by
     benchtest itself, or when there are more than `MAX_HEADERS`."""
-    texts = [value] if isinstance(value, str) else value
-    if not isinstance(texts, list | tuple) or not all(isinstance(t, str) for t in texts):
-        raise ValueError(f"expected NAME=VALUE entries, got {type(value).__name__}")
     found: dict[str, tuple[str, str]] = {}
-    for entry in (e.strip() for text in texts for e in _HEADER_SEPARATORS.split(text)):
-        if not entry:
-            continue
+    for entry in _entries(value, "NAME=VALUE", _HEADER_SEPARATORS):
         name, equals, given = (part.strip() for part in entry.partition("="))
         shown = quoted(name if equals else entry, 40)
         if not equals or not re.fullmatch(_HEADER_NAME, name):
@@ -573,8 +547,7 @@ def _check(setting: Declared, value: object, origin: str) -> object:
     got = quoted(value) if isinstance(value, str) else repr(value)
     try:
         value = _from_text(setting, value)
-        struct = GROUPS[setting.group]
-        return getattr(msgspec.convert({setting.name: value}, struct), setting.name)
+        return getattr(msgspec.convert({setting.name: value}, GROUPS[setting.group]), setting.name)
     except msgspec.ValidationError as exc:
         wrong_type = ", got `" in str(exc)
         message = f"expected {_KINDS[setting.kind]}" if wrong_type else setting.expect
@@ -634,17 +607,14 @@ def check_source(settings: Settings, reads: Sequence[str]) -> None:
                 blamed, other = (
                     (second, first) if first not in settings.origins else (first, second)
                 )
-                name = blamed.partition(" ")[0]
                 shown = f"{quoted(values[blamed])} overlaps {other} = {quoted(values[other])}"
-                raise refused(name, shown)
+                raise refused(blamed.partition(" ")[0], shown)
 
 
 def _read_config_file(path: str | None, site: str | None) -> dict[str, str]:
     """The named section of the settings file; {} when none is named and ./sites.conf is absent.
-
-    A file that is named (or present) but cannot be used is an error, never ignored: ignoring
-    it would run with other settings, such as the bundled sample, and report success.
-    """
+    One named (or present) that cannot be used is an error: ignored, the run would use other
+    settings, such as the bundled sample, and report success."""
     file = path if path is not None else DEFAULT_CONFIG_FILE
     if path is None and not os.path.exists(file):
         return {}
@@ -691,20 +661,13 @@ def load_settings(
     site: str | None = None,
     secret: Secret | None = None,
 ) -> Settings:
-    """Merge the sources; later layers win: defaults < config file < environment < overrides.
-
-    ``overrides`` holds only the values the caller actually set (``None`` means "not given").
-    Every value given is checked where it was given, so an error names its origin. The auth
-    header's value is ``secret`` (the Lambda's parameter) or ``BENCH_AUTH_TOKEN``.
-    """
+    """Merge the sources; later layers win: defaults < config file < environment < overrides
+    (``None`` there: not given). Each value is checked where it was given, so an error names its
+    origin. The auth header's value is ``secret`` (the Lambda's parameter) or BENCH_AUTH_TOKEN."""
     env = os.environ if env is None else env
     section = f"config file [{site or 'default'}]"
-    given: list[tuple[str, object, str]] = [
-        (name, value, section)
-        for name, value in _read_config_file(
-            config_file or env.get(CONFIG_ENV) or None, site
-        ).items()
-    ]
+    file = _read_config_file(config_file or env.get(CONFIG_ENV) or None, site)
+    given: list[tuple[str, object, str]] = [(name, value, section) for name, value in file.items()]
     # Empty means unset (``BENCH_API_URL= benchtest``); anything else, even only whitespace, is a
     # value and must be valid: a blank URL must not mean the sample.
     given += [(s.name, env[s.env], s.env) for s in DECLARED if env.get(s.env, "")]
@@ -713,17 +676,16 @@ def load_settings(
             raise ConfigError(f"unknown setting: {name}")
         if value is not None:
             given.append((name, value, "option"))
-    values: dict[str, dict[str, object]] = {group: {} for group in GROUPS}
+    values: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
     origins: dict[str, str] = {}
     for name, value, origin in given:
         values[BY_NAME[name].group][name] = _check(BY_NAME[name], value, origin)
         origins[name] = origin
-    groups = {group: GROUPS[group](**values[group]) for group in GROUPS}
     token = token_from_env(env)
     if token is not None and secret is not None:
         raise ConfigError(f"set {TOKEN_ENV} or {PARAMETER_ENV}, not both")
     token = secret or token
-    fetch = typing.cast(FetchSettings, groups["fetch"])
+    fetch = FetchSettings(**values["fetch"])
     if fetch.auth_header.lower() in (name.lower() for name, _ in fetch.headers):
         raise ConfigError(
             f"{fetch.auth_header} is the auth header (auth_header): its value comes from "
@@ -734,10 +696,5 @@ def load_settings(
     if token is not None and without_credentials(fetch.url) != fetch.url:
         # Both would set Authorization: refuse rather than let one silently win.
         raise ConfigError(f"the URL holds credentials and {token.origin} an auth header: use one")
-    return Settings(
-        fetch,
-        typing.cast(SourceSettings, groups["source"]),
-        typing.cast(ReportSettings, groups["report"]),
-        auth_token=token,
-        origins=origins,
-    )
+    source, report = SourceSettings(**values["source"]), ReportSettings(**values["report"])
+    return Settings(fetch, source, report, auth_token=token, origins=origins)
