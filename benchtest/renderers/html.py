@@ -101,19 +101,13 @@ def pieces(report: Report) -> Iterator[str]:
     period = f"{report.first_date} to {report.last_date}" if days else "no transactions"
     balances = [(d.date, d.balance) for d in days]
     head = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',  # a constant without "
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Ledger report: {_e(period)}, total {_money(report.total_balance)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
+        f"<style>{_STYLE}</style>\n</head>\n<body>",
         _header(report, period),
-        '<section id="chart">',
-        "<h2>Running daily balance</h2>",
+        '<section id="chart">\n<h2>Running daily balance</h2>',
         _chart_svg(balance_chart(balances), period, report, "wide"),
         _chart_svg(balance_chart(balances, NARROW), period, report, "narrow"),
         "</section>",
@@ -122,8 +116,7 @@ def pieces(report: Report) -> Iterator[str]:
         "<footer>Amounts are exact, from the ledger's decimal strings; negative amounts are shown"
         f" with a minus sign (\N{MINUS SIGN}). Generated {_time(report)} by"
         f" {_e(report.generated_by)}.</footer>",
-        "</body>",
-        "</html>\n",
+        "</body>\n</html>\n",
     ]
     sections = (_reconciliation, _categories, _daily_table, _duplicates, _transactions)
     lines = chain(head, *(section(report) for section in sections), foot)
@@ -289,8 +282,7 @@ def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) ->
     # Text runs away from the nearer side and, in a narrow drawing, is moved back inside it.
     label = f"{name} {_money(point.balance)} ({point.day.isoformat()})"
     width = chart.layout.text_width(label) * 1.1  # bold is ~10% wider than the estimate
-    left_half = point.x <= (plot.left + plot.right) / 2
-    if left_half:
+    if point.x <= (plot.left + plot.right) / 2:  # in the left half
         anchor, x = "start", min(point.x - 4, chart.layout.width - width)
     else:
         anchor, x = "end", max(point.x + 4, width)
