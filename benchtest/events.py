@@ -39,8 +39,7 @@ class Invocation:
 
 def parse_event(event: object, now: datetime | None = None) -> Invocation:
     """Classify ``event`` and validate its options; raise `ConfigError` on anything else."""
-    if event is None:
-        event = {}
+    event = {} if event is None else event
     if not isinstance(event, Mapping):
         raise ConfigError(f"event must be a JSON object, got {type(event).__name__}")
     fields = dict(event)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 
@@ -167,7 +167,6 @@ class Changes(msgspec.Struct, frozen=True):
         return bool(self.restated_days or self.transaction_changes)
 
     def counts(self) -> dict[str, int]:
-        """How many transactions were changed, added and removed."""
         kinds = [c.change for c in self.transaction_changes]
         return {kind: kinds.count(kind) for kind in (CHANGED, ADDED, REMOVED)}
 
@@ -217,8 +216,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form as Python objects (the Lambda's return value)."""
-        result: dict[str, Any] = to_builtins(self)
-        return result
+        return cast(dict[str, Any], to_builtins(self))
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_encode)
@@ -231,13 +229,11 @@ def to_builtins(value: Any) -> Any:
 
 
 def encode(report: Report) -> bytes:
-    """The report as compact JSON."""
     return _encoder.encode(report)
 
 
 def decode(data: bytes) -> Report:
-    """A report from its JSON; `msgspec.ValidationError` or `msgspec.DecodeError` when it is
-    not one."""
+    """A report from its JSON; `msgspec.ValidationError` or `msgspec.DecodeError` if not one."""
     return _decoder.decode(data)
 
 

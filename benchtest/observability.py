@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 from .model import UNAVAILABLE, Report, TransactionChange
@@ -24,12 +23,9 @@ NAMESPACE = "benchtest"
 
 
 def configure_logging(env: Mapping[str, str] = os.environ) -> None:
-    """Make the INFO summary visible, unless Lambda's application log level says otherwise.
-
-    Outside Lambda there is no root handler: log to stderr. In Lambda with the text format the
-    root logger stays at Python's WARNING, which would drop the summary; with an application
-    log level configured (``AWS_LAMBDA_LOG_LEVEL``), the runtime has set it and it is kept.
-    """
+    """Make the INFO summary visible: outside Lambda (no root handler) on stderr; in Lambda, lift
+    the root logger from Python's WARNING, unless an application log level is configured
+    (``AWS_LAMBDA_LOG_LEVEL``): the runtime has set that one, and it is kept."""
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -60,30 +56,15 @@ def log_summary(fields: Mapping[str, Any], env: Mapping[str, str] = os.environ) 
 
 
 def emf_record(
-    metrics: Mapping[str, float],
-    function: str,
-    timestamp_ms: int | None = None,
-    properties: Mapping[str, str] | None = None,
+    metrics: Mapping[str, float], function: str, properties: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """An Embedded Metric Format record: one value per metric, one ``FunctionName`` dimension.
-
-    ``properties`` are extra keys that are not metrics (a failed run's ``ErrorType``): EMF keeps
-    them in the log event, where Logs Insights can group by them, without creating metrics.
-    """
-    units = {"Seconds": "Seconds"}
+    """An Embedded Metric Format record: one value per metric, one ``FunctionName`` dimension;
+    ``properties`` (a failed run's ``ErrorType``) stay in the log event, for Logs Insights to
+    group by, without creating metrics."""
+    units = [{"Name": n, "Unit": "Seconds" if n == "Seconds" else "Count"} for n in metrics]
+    directive = {"Namespace": NAMESPACE, "Dimensions": [["FunctionName"]], "Metrics": units}
     return {
-        "_aws": {
-            "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": NAMESPACE,
-                    "Dimensions": [["FunctionName"]],
-                    "Metrics": [
-                        {"Name": name, "Unit": units.get(name, "Count")} for name in metrics
-                    ],
-                }
-            ],
-        },
+        "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [directive]},
         "FunctionName": function,
         **(properties or {}),
         **metrics,
@@ -152,12 +133,7 @@ class RunLog:
                     _change_line(c) for c in changes.transaction_changes[:SUMMARY_ITEMS]
                 ]
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         if error is not None:
             self.summary["error"] = f"{type(error).__name__}: {error}"
             self.summary["error_type"] = type(error).__name__

@@ -60,12 +60,10 @@ def run(
     recorder: Recorder | None = None,
 ) -> RunResult:
     """Fetch, validate and aggregate every page; raise `BenchtestError`, never a partial result.
-
     ``deadline`` (seconds from now) overrides ``settings.fetch.deadline``, e.g. a Lambda's time
     left. ``stats``, when given, is filled in as the run goes, so a caller still knows how far a
     failed run got. ``generated_at`` is the report's time (aware; default: the replay's, or now,
-    UTC). ``recorder`` keeps the pages read, or replays a pages file (`pagesfile.Recorder`).
-    """
+    UTC). ``recorder`` keeps the pages read, or replays a pages file (`pagesfile.Recorder`)."""
     started = time.monotonic()
     until = started + (settings.fetch.deadline if deadline is None else deadline)
     stats = RunStats() if stats is None else stats

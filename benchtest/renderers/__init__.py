@@ -40,9 +40,8 @@ class Rendered:
 
 def left_out(report: Report) -> str | None:
     """What the description left out, for people; None when it leaves nothing out."""
-    if report.left_out is None:
+    if (counts := report.left_out) is None:
         return None
-    counts = report.left_out
     return f"{counts.filtered:,} by the filter, {counts.other_currency:,} in other currencies"
 
 

@@ -58,8 +58,7 @@ class DateScale:
     right: float
 
     @property
-    def day_width(self) -> float:
-        """Pixels per day (the whole width for a single day)."""
+    def day_width(self) -> float:  # the whole width for a single day
         days = (self.last - self.first).days
         return (self.right - self.left) / days if days else self.right - self.left
 
@@ -122,11 +121,9 @@ class Chart:
     point_radius: float
 
     def position(self, day: date, balance: Decimal) -> tuple[float, float] | None:
-        """Where (``day``, ``balance``) is drawn; None outside the chart's days.
-
-        Both axes are linear, so the first and last point (x) and the end ticks (y) place any
-        other value; ``balance`` may be outside the money axis only if it is not a balance.
-        """
+        """Where (``day``, ``balance``) is drawn, None outside the chart's days: both axes are
+        linear, so the end points (x) and end ticks (y) place any value (a non-balance may be off
+        the money axis)."""
         if not self.points or not self.points[0].day <= day <= self.points[-1].day:
             return None
         first, last = self.points[0], self.points[-1]
@@ -135,9 +132,6 @@ class Chart:
         low, high = self.y_ticks[0], self.y_ticks[-1]
         share = float((balance - low.value) / (high.value - low.value))
         return x, low.y + share * (high.y - low.y)
-
-
-# --------------------------------------------------------------------------- money axis
 
 
 def nice_step(span: Decimal, target: int) -> Decimal:
@@ -152,11 +146,8 @@ def nice_step(span: Decimal, target: int) -> Decimal:
 
 
 def nice_ticks(low: Decimal, high: Decimal, target: int = 5) -> tuple[Decimal, ...]:
-    """Evenly spaced nice values covering ``low``..``high`` and zero, about ``target`` steps.
-
-    The first tick is <= min(low, 0) and the last >= max(high, 0); zero is always one of them.
-    A range with nothing in it (an empty or all-zero ledger) is shown as -1..1.
-    """
+    """Evenly spaced nice values from <= min(low, 0) to >= max(high, 0), zero among them, about
+    ``target`` steps; a range with nothing in it (an empty or all-zero ledger) is -1..1."""
     low, high = min(low, Decimal(0)), max(high, Decimal(0))
     if low == high:
         low, high = Decimal(-1), Decimal(1)
@@ -174,9 +165,6 @@ def tick_places(step: Decimal) -> int:
     exponent = step.normalize().as_tuple().exponent
     places = -exponent if isinstance(exponent, int) else 0
     return max(places, 2) if places > 0 else 0
-
-
-# --------------------------------------------------------------------------- date axis
 
 
 def _day_ticks(first: date, last: date, every: int) -> Iterator[date]:
@@ -227,11 +215,8 @@ def _candidates() -> Iterator[_Candidate]:
 
 
 def date_ticks(scale: DateScale, layout: Layout) -> tuple[str, tuple[XTick, ...]]:
-    """Date labels for ``scale``: the densest step whose labels fit without overlapping.
-
-    A label is centred on its tick and must stay inside the drawing (0..layout.width); neighbours
-    keep at least ``layout.label_gap`` between them. Returns the unit and the ticks.
-    """
+    """The unit and date labels of the densest step whose labels, centred on their ticks, stay
+    inside the drawing with at least ``layout.label_gap`` between neighbours."""
     first, last = scale.first, scale.last
     for unit, every, ticks, label, least_days in _candidates():
         width = layout.text_width(label(first))
@@ -251,21 +236,13 @@ def _inside(tick: XTick, layout: Layout) -> bool:
 
 
 def _apart(ticks: Sequence[XTick], layout: Layout) -> bool:
-    def room(tick: XTick) -> float:
-        return layout.text_width(tick.label) / 2
-
-    return all(b.x - a.x >= room(a) + room(b) + layout.label_gap for a, b in pairwise(ticks))
-
-
-# --------------------------------------------------------------------------- the chart
+    w, gap = layout.text_width, layout.label_gap
+    return all(b.x - a.x >= w(a.label) / 2 + w(b.label) / 2 + gap for a, b in pairwise(ticks))
 
 
 def step_vertices(points: Sequence[Point]) -> tuple[tuple[float, float], ...]:
-    """The step line: each balance holds until the next day, then the line moves to the next one.
-
-    Vertices on a straight run (days without change) are left out, so 10 years of mostly quiet
-    days stay a short path.
-    """
+    """The step line: each balance holds until the next day; vertices on a straight run (days
+    without change) are left out, so 10 years of mostly quiet days stay a short path."""
     if not points:
         return ()
     vertices = [(points[0].x, points[0].y)]
@@ -290,29 +267,18 @@ def balance_chart(days: Sequence[tuple[date, Decimal]], layout: Layout | None = 
     places = tick_places(values[1] - values[0])
     labels = [for_people(value, minus=MINUS, places=places) for value in values]
     left = layout.axis_title + max(map(layout.text_width, labels)) + 8
-    plot = Box(
-        left,
-        layout.margin_top,
-        layout.width - layout.margin_right,
-        layout.height - layout.margin_bottom,
-    )
+    right, bottom = layout.width - layout.margin_right, layout.height - layout.margin_bottom
+    plot = Box(left, layout.margin_top, right, bottom)
     money = MoneyScale(values[0], values[-1], plot.bottom, plot.top)
     y_ticks = tuple(YTick(v, money(v), text) for v, text in zip(values, labels, strict=True))
+    zero = money(Decimal(0))
     if not days:
-        return Chart(layout, plot, (), "day", y_ticks, money(Decimal(0)), (), (), None, None, 0.0)
+        return Chart(layout, plot, (), "day", y_ticks, zero, (), (), None, None, 0.0)
     scale = DateScale(days[0][0], days[-1][0], plot.left, plot.right)
     unit, x_ticks = date_ticks(scale, layout)
     points = tuple(Point(day, balance, scale(day), money(balance)) for day, balance in days)
-    return Chart(
-        layout=layout,
-        plot=plot,
-        x_ticks=x_ticks,
-        x_unit=unit,
-        y_ticks=y_ticks,
-        zero_y=money(Decimal(0)),
-        points=points,
-        steps=step_vertices(points),
-        low=min(points, key=lambda p: p.balance),  # min and max keep the first of equals
-        high=max(points, key=lambda p: p.balance),
-        point_radius=min(3.5, max(1.0, scale.day_width / 3)),
-    )
+    # min and max keep the first of equals
+    lowest, highest = min(points, key=lambda p: p.balance), max(points, key=lambda p: p.balance)
+    radius = min(3.5, max(1.0, scale.day_width / 3))
+    steps = step_vertices(points)
+    return Chart(layout, plot, x_ticks, unit, y_ticks, zero, points, steps, lowest, highest, radius)

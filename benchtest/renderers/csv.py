@@ -31,17 +31,8 @@ def pieces(report: Report) -> Iterator[str]:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for day in report.daily_balances:
-        before = restated.get(day.date)
-        writer.writerow(
-            [
-                day.date.isoformat(),
-                plain(day.change),
-                plain(day.balance),
-                day.count,
-                asserted.get(day.date, ""),
-                "" if before is None else plain(before.previous_balance),
-                touched.get(day.date, ""),
-                *stamp,
-            ]
-        )
+        at, before = day.date, restated.get(day.date)
+        previous = "" if before is None else plain(before.previous_balance)
+        figures = (at.isoformat(), plain(day.change), plain(day.balance), day.count)
+        writer.writerow((*figures, asserted.get(at, ""), previous, touched.get(at, ""), *stamp))
     yield out.getvalue()

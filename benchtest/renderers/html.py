@@ -101,19 +101,13 @@ def pieces(report: Report) -> Iterator[str]:
     period = f"{report.first_date} to {report.last_date}" if days else "no transactions"
     balances = [(d.date, d.balance) for d in days]
     head = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',  # a constant without "
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Ledger report: {_e(period)}, total {_money(report.total_balance)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
+        f"<style>{_STYLE}</style>\n</head>\n<body>",
         _header(report, period),
-        '<section id="chart">',
-        "<h2>Running daily balance</h2>",
+        '<section id="chart">\n<h2>Running daily balance</h2>',
         _chart_svg(balance_chart(balances), period, report, "wide"),
         _chart_svg(balance_chart(balances, NARROW), period, report, "narrow"),
         "</section>",
@@ -122,8 +116,7 @@ def pieces(report: Report) -> Iterator[str]:
         "<footer>Amounts are exact, from the ledger's decimal strings; negative amounts are shown"
         f" with a minus sign (\N{MINUS SIGN}). Generated {_time(report)} by"
         f" {_e(report.generated_by)}.</footer>",
-        "</body>",
-        "</html>\n",
+        "</body>\n</html>\n",
     ]
     sections = (_reconciliation, _categories, _daily_table, _duplicates, _transactions)
     lines = chain(head, *(section(report) for section in sections), foot)
@@ -131,9 +124,6 @@ def pieces(report: Report) -> Iterator[str]:
     for line in lines:
         yield "\n"
         yield line
-
-
-# --------------------------------------------------------------------------- text helpers
 
 
 def _e(text: object) -> str:
@@ -155,14 +145,12 @@ def _money(amount: Decimal) -> str:
 
 
 def _num(amount: Decimal) -> str:
-    """A table cell for an amount, red when negative."""
     text = _money(amount)
     cls = "num neg" if text.startswith(MINUS) else "num"
     return f'<td class="{cls}">{text}</td>'
 
 
 def _date(day: date) -> str:
-    """A table cell for a date, never wrapped."""
     return f'<td class="date">{day.isoformat()}</td>'
 
 
@@ -183,17 +171,13 @@ def _vendor(item: Transaction | DuplicateGroup) -> str:
 
 
 def _table(cls: str, head: str, rows: Iterable[str]) -> Iterator[str]:
-    """A table's lines, in a box that scrolls sideways on a narrow screen: ``head`` holds the
-    header row's cells, ``rows`` the body's rows."""
+    """A table's lines (``head``: the header row's cells), in a box that scrolls sideways."""
     yield f'<div class="scroll"><table class="{cls}">'
     yield f"<thead><tr>{head}</tr></thead>"
     yield "<tbody>"
     yield from rows
     yield "</tbody>"
     yield "</table></div>"
-
-
-# --------------------------------------------------------------------------- sections
 
 
 def _header(report: Report, period: str) -> str:
@@ -286,9 +270,8 @@ def _extremes(chart: Chart) -> list[str]:
         return []
     if chart.low == chart.high:
         return _extreme(chart, chart.low, "low high", "Balance", above=True)
-    return _extreme(chart, chart.high, "high", "Highest", above=True) + _extreme(
-        chart, chart.low, "low", "Lowest", above=False
-    )
+    high = _extreme(chart, chart.high, "high", "Highest", above=True)
+    return high + _extreme(chart, chart.low, "low", "Lowest", above=False)
 
 
 def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) -> list[str]:
@@ -299,8 +282,7 @@ def _extreme(chart: Chart, point: Point, cls: str, name: str, *, above: bool) ->
     # Text runs away from the nearer side and, in a narrow drawing, is moved back inside it.
     label = f"{name} {_money(point.balance)} ({point.day.isoformat()})"
     width = chart.layout.text_width(label) * 1.1  # bold is ~10% wider than the estimate
-    left_half = point.x <= (plot.left + plot.right) / 2
-    if left_half:
+    if point.x <= (plot.left + plot.right) / 2:  # in the left half
         anchor, x = "start", min(point.x - 4, chart.layout.width - width)
     else:
         anchor, x = "end", max(point.x + 4, width)
@@ -323,20 +305,14 @@ def _assertion_marks(chart: Chart, report: Report) -> list[str]:
         if where is None:
             continue  # before the first or after the last day: listed in the table only
         x, y = where
-        cls = "ok" if a.ok else "failed"
-        corners = f"{_f(x)},{_f(y - size)} {_f(x + size)},{_f(y)} {_f(x)},{_f(y + size)} " + (
-            f"{_f(x - size)},{_f(y)}"
-        )
+        corners = f"{_f(x)},{_f(y - size)} {_f(x + size)},{_f(y)} {_f(x)},{_f(y + size)}"
         out.append(
-            f'<polygon class="assertion {cls}" points="{corners}"><title>'
-            f"{_assertion_text(a.date.isoformat(), a.expected, a.actual, a.ok)}</title></polygon>"
+            f'<polygon class="assertion {"ok" if a.ok else "failed"}" points="{corners} '
+            f'{_f(x - size)},{_f(y)}"><title>Assertion {a.date.isoformat()}: expected '
+            f"{_money(a.expected)}, actual {_money(a.actual)}: {'holds' if a.ok else 'FAILED'}"
+            "</title></polygon>"
         )
     return ['<g class="assertions">', *out, "</g>"] if out else []
-
-
-def _assertion_text(day: str, expected: Decimal, actual: Decimal, ok: bool) -> str:
-    verdict = "holds" if ok else "FAILED"
-    return f"Assertion {day}: expected {_money(expected)}, actual {_money(actual)}: {verdict}"
 
 
 def _reconciliation(report: Report) -> list[str]:
@@ -369,15 +345,12 @@ def _changes(changes: Changes) -> list[str]:
     out = ["<h3>Changes since the previous run</h3>", f'<p class="note">{_e(changes.note)}</p>']
     if changes.status != COMPARED:
         return out
-    count_difference = changes.transaction_count_difference or 0
-    previous_total = changes.previous_total_balance or Decimal(0)
-    total_difference = changes.total_balance_difference or Decimal(0)
     out.append(
         '<dl class="facts">'
         f"<dt>Transactions</dt><dd>{changes.previous_transaction_count or 0:,} before, "
-        f"{count_difference:+,}</dd>"
-        f"<dt>Total balance</dt><dd>{_money(previous_total)} before, "
-        f"{_signed(total_difference)}</dd>"
+        f"{changes.transaction_count_difference or 0:+,}</dd>"
+        f"<dt>Total balance</dt><dd>{_money(changes.previous_total_balance or Decimal(0))} before, "
+        f"{_signed(changes.total_balance_difference or Decimal(0))}</dd>"
         f"<dt>New days</dt><dd>{len(changes.new_days):,}</dd>"
         "</dl>"
     )
@@ -470,13 +443,10 @@ def _daily_table(report: Report) -> Iterator[str]:
     before = {} if changes is None else {d.date: d for d in changes.restated_days}
 
     def row(d: DailyBalance) -> str:
-        restated = before.get(d.date)
-        attrs = (
-            ""
-            if restated is None
-            else f' class="restated" title="restated: change before '
-            f'{_money(restated.previous_change)}"'
-        )
+        restated, attrs = before.get(d.date), ""
+        if restated is not None:
+            was = _money(restated.previous_change)
+            attrs = f' class="restated" title="restated: change before {was}"'
         return (
             f"<tr{attrs}>{_date(d.date)}{_num(d.change)}{_num(d.balance)}"
             f'<td class="num">{d.count:,}</td></tr>'

@@ -12,7 +12,6 @@ from . import SHOWN_CHANGES, change_fields, left_out
 
 
 def pieces(report: Report) -> Iterator[str]:
-    lines = []
     days = report.daily_balances
     period = (
         f"{report.first_date} to {report.last_date} ({len(days)} days"
@@ -28,7 +27,7 @@ def pieces(report: Report) -> Iterator[str]:
         f"totalling {for_people(report.duplicate_total)}, "
         + ("excluded from the totals" if report.duplicates_excluded else "included in the totals")
     )
-    lines += [
+    lines = [
         f"Source:        {for_terminal(report.source)}",
         f"Pages:         {report.page_count}",
         *[f"Pages digest:  {for_terminal(digest)}" for digest in [report.pages_digest] if digest],
@@ -98,7 +97,7 @@ def _changes(changes: Changes) -> list[str]:
     assert changes.total_balance_difference is not None
     lines += [
         f"Transactions:  {changes.previous_transaction_count} before, "
-        f"{_signed_count(changes.transaction_count_difference or 0)}",
+        f"{changes.transaction_count_difference or 0:+d}",
         f"Total balance: {for_people(changes.previous_total_balance)} before, "
         f"{_signed(changes.total_balance_difference)}",
     ]
@@ -138,10 +137,6 @@ def _changes(changes: Changes) -> list[str]:
 def _signed(amount: Decimal) -> str:
     text = for_people(amount)
     return text if text.startswith("-") else "+" + text
-
-
-def _signed_count(count: int) -> str:
-    return f"{count:+d}"
 
 
 def _columns(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> list[str]:
