@@ -321,7 +321,7 @@ def _pair(
             pairs.append((t, now[j]))
         else:
             left.append(t)
-    return pairs, left, [t for t, used in zip(now, taken, strict=True) if not used]
+    return pairs, left, [now[j] for j, used in enumerate(taken) if not used]
 
 
 def _order(change: TransactionChange) -> tuple[date, int, int]:

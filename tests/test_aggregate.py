@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import msgspec
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from benchtest.aggregate import Aggregator
+from benchtest.reconcile import compare
+from benchtest.settings import ReportSettings
 from benchtest.transactions import decode_page
 
 amounts = st.decimals(
@@ -98,3 +102,19 @@ def test_a_page_whose_amounts_do_not_match_its_records_is_never_summed_short():
     with pytest.raises(ValueError, match="zip"):
         aggregator.add(page, body)
     aggregator.close()
+
+
+def test_the_cores_defaults_are_the_settings_defaults():
+    """A caller of the core that leaves a setting out (a test, a script) gets the CLI's report."""
+    settings_defaults = {f.name: f.default for f in msgspec.structs.fields(ReportSettings)}
+    for function in (Aggregator.report, compare):
+        parameters = inspect.signature(function).parameters.items()
+        shared = {name: p.default for name, p in parameters if name in settings_defaults}
+        assert "detail_limit" in shared
+        assert shared == {name: settings_defaults[name] for name in shared}, function
+
+
+def test_a_report_not_asked_to_count_what_was_left_out_has_no_such_count():
+    report = aggregate(pages_of([RECORD], 1))
+    assert report.left_out is None
+    assert aggregate(pages_of([RECORD], 1), left_out=True).left_out is not None
