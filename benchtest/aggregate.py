@@ -121,7 +121,7 @@ class Aggregator:
         generated_at: datetime,
         exclude_duplicates: bool = False,
         fill_gaps: bool = True,
-        detail_limit: int = 10_000,
+        detail_limit: int,
         currency: str | None = None,
         left_out: bool = False,
         pages_digest: str | None = None,

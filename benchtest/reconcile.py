@@ -185,7 +185,7 @@ def unavailable(reason: str) -> Changes:
     return Changes(UNAVAILABLE, f"not compared: {reason}")
 
 
-def compare(report: Report, previous: Previous, detail_limit: int = 10_000) -> Report:
+def compare(report: Report, previous: Previous, detail_limit: int) -> Report:
     """``report`` with its ``changes`` section: what differs from ``previous``.
 
     Days up to the previous report's last day are compared on their change (either report may

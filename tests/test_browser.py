@@ -270,7 +270,7 @@ def reconciled_report(serve: Any, bench_pages: dict[int, bytes]) -> benchtest.Re
     previous = json.loads(benchtest.render(report, "json"))
     listed = next(t for c in previous["categories"] for t in c["transactions"])
     listed["company"] = "A COMPANY NAME OF THE LENGTH A BANK EXPORT GIVES, AND MORE"
-    return compare(report, parse_previous(json.dumps(previous).encode(), "yesterday.json"))
+    return compare(report, parse_previous(json.dumps(previous).encode(), "yesterday.json"), 10_000)
 
 
 @pytest.mark.parametrize("width", [390, 768, 1280])

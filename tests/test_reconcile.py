@@ -244,7 +244,7 @@ def changes_between(
     serve: Serve, before: dict[int, bytes], after: dict[int, bytes], **second: Any
 ) -> Any:
     earlier, now = two_runs(serve, before, after, second=second)
-    changes = compare(now, previous_of(earlier)).changes
+    changes = compare(now, previous_of(earlier), 10_000).changes
     assert changes is not None
     assert changes.status == "compared"
     return changes
@@ -412,7 +412,7 @@ def test_the_same_ledger_twice_has_no_changes_whatever_days_are_listed(serve: Se
         serve, sample_pages(), sample_pages(), second={"active_days_only": True}
     )
     for report, previous in ((every, active), (active, every)):
-        changes = compare(report, previous_of(previous)).changes
+        changes = compare(report, previous_of(previous), 10_000).changes
         assert changes is not None
         assert (changes.restated_days, changes.new_days, changes.transaction_changes) == (
             (),
@@ -434,7 +434,7 @@ def test_above_the_detail_limit_transactions_are_not_compared_and_days_still_are
         first={"detail_limit": first},
         second={"detail_limit": second},
     )
-    changes = compare(now, previous_of(earlier)).changes
+    changes = compare(now, previous_of(earlier), 10_000).changes
     assert changes is not None
     assert (changes.transactions_compared, changes.transaction_changes) == (False, ())
     assert restated(changes) == [("2013-12-18", "-1841.29", "-1941.29", "-100.00")]
@@ -505,7 +505,7 @@ def test_a_previous_report_computed_otherwise_is_not_compared(
     sample_report: benchtest.Report, change: dict[str, Any], reason: str
 ) -> None:
     previous = msgspec.structs.replace(previous_of(sample_report), **change)
-    changes = compare(sample_report, previous).changes
+    changes = compare(sample_report, previous, 10_000).changes
     assert changes is not None
     assert changes.status == "unavailable"
     assert reason in changes.note
@@ -596,7 +596,7 @@ def test_a_report_of_an_earlier_version_without_its_time_still_compares(
 ) -> None:
     older = {k: v for k, v in good_json(sample_report).items() if not k.startswith("generated_")}
     previous = parse_previous(json.dumps(older).encode(), "old.json")
-    changes = compare(sample_report, previous).changes
+    changes = compare(sample_report, previous, 10_000).changes
     assert changes is not None
     assert (changes.status, changes.found) == ("compared", False)
 
@@ -624,7 +624,7 @@ def reconciled(bench_pages: dict[int, bytes]) -> benchtest.Report:
         server.pages = dict(bench_pages)
         checks = assertions("2013-12-20=18500.00,2013-12-22=18377.16")
         report = benchtest.run(settings(server.url, assert_balance=checks)).report
-    return compare(report, previous_of(earlier, "prev.json"))
+    return compare(report, previous_of(earlier, "prev.json"), 10_000)
 
 
 def test_the_table_names_the_transaction_the_restated_day_and_the_shift(
@@ -732,7 +732,7 @@ def test_the_html_marks_assertions_on_the_chart_and_names_what_changed(
 def test_people_see_the_first_changes_and_the_json_all_of_them(serve: Serve) -> None:
     rows = [record("2024-01-02", f"-{i}.00", Company=f"C{i}") for i in range(1, 131)]
     earlier, now = two_runs(serve, make_pages(rows, 50), make_pages(rows[:-120], 50))
-    report = compare(now, previous_of(earlier))
+    report = compare(now, previous_of(earlier), 10_000)
     assert report.changes is not None
     assert len(report.changes.transaction_changes) == 120
     assert (
